@@ -1,0 +1,147 @@
+// gw502-logs: the command-line layer. The only place that prints or exits.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+
+#include "aggregator.hpp"
+#include "catalogue.hpp"
+#include "classifier.hpp"
+#include "glob.hpp"
+#include "options.hpp"
+#include "report.hpp"
+#include "scanner.hpp"
+#include "source.hpp"
+
+namespace {
+
+constexpr const char* kProg = "gw502-logs";
+
+void write_out(const std::string& s) {
+  if (!s.empty()) std::fwrite(s.data(), 1, s.size(), stdout);
+}
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "%s: %s\nTry '%s --help'.\n", kProg, msg.c_str(), kProg);
+  return 2;
+}
+
+// --events: NDJSON lines, flushed in blocks (and at the end).
+class NdjsonSink final : public gw502::EventSink {
+ public:
+  explicit NdjsonSink(const gw502::Catalogue& cat) : cat_(cat) { buf_.reserve(1 << 16); }
+  ~NdjsonSink() override { flush(); }
+  void on_event(const gw502::SourceInfo& src, uint64_t line, const gw502::Event& ev, int rule,
+                int cause, std::string_view host) override {
+    gw502::append_event_json(buf_, cat_, src, line, ev, rule, cause, host);
+    if (buf_.size() >= (1 << 16)) flush();
+  }
+  void flush() {
+    write_out(buf_);
+    buf_.clear();
+  }
+
+ private:
+  const gw502::Catalogue& cat_;
+  std::string buf_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace gw502;
+  cli::Options opt;
+  std::string err;
+  if (!cli::parse_options(argc, argv, opt, err)) return usage_error(err);
+  if (opt.help) {
+    write_out(cli::usage());
+    return 0;
+  }
+  if (opt.version) {
+    std::printf("gw502-logs 0.1.0\n");
+    return 0;
+  }
+  if (opt.follow) return usage_error("--follow is not available yet in this version");
+
+  Catalogue cat;
+  if (!cat.load(opt.patterns, err)) {
+    std::fprintf(stderr, "%s: %s\n", kProg, err.c_str());
+    return 2;
+  }
+  if (opt.list_causes) {
+    write_out(render_cause_list(cat));
+    return 0;
+  }
+  if (!opt.explain.empty()) {
+    int c = cat.find_cause(opt.explain);
+    if (c < 0) return usage_error("unknown cause '" + opt.explain + "' (see --list-causes)");
+    write_out(render_explain(cat, c));
+    return 0;
+  }
+
+  ScanOptions scan_opt;
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (!opt.since.empty() && !cli::parse_when(opt.since, now, scan_opt.since))
+    return usage_error("--since: cannot read '" + opt.since + "' as a time");
+  if (!opt.until.empty() && !cli::parse_when(opt.until, now, scan_opt.until))
+    return usage_error("--until: cannot read '" + opt.until + "' as a time");
+  ProxyKind forced{};
+  const bool force = opt.proxy != "auto" && parse_proxy(opt.proxy, forced);
+
+  std::vector<std::string> inputs;
+  if (opt.inputs.empty()) {
+    if (isatty(0)) return usage_error("no input: name log files, or pipe logs into '-'");
+    inputs.emplace_back("-");
+  }
+  for (const auto& a : opt.inputs)
+    for (auto& p : cli::expand_input(a)) inputs.push_back(std::move(p));
+
+  Classifier cls(cat);
+  if (!cls.ok()) {
+    std::fprintf(stderr, "%s: %s\n", kProg, cls.error().c_str());
+    return 2;
+  }
+  Aggregator agg;
+  NdjsonSink sink(cat);
+  Scanner scanner(cls, agg, opt.events ? &sink : nullptr, scan_opt);
+  RunSummary run;
+  for (const auto& path : inputs) {
+    std::string why;
+    SourceInfo info = describe_source(path, force ? &forced : nullptr);
+    auto src = open_source(path, why);
+    if (!src) {
+      run.problems.push_back({path, 0, why});
+      continue;
+    }
+    auto index = static_cast<uint32_t>(run.sources.size());
+    run.sources.push_back(info);
+    run.stats.emplace_back();
+    scanner.scan(*src, run.sources.back(), index, run.stats.back(), run.problems);
+  }
+  sink.flush();
+
+  for (const auto& p : run.problems) {
+    if (p.line)
+      std::fprintf(stderr, "%s: %s:%llu: %s\n", kProg, p.source.c_str(),
+                   static_cast<unsigned long long>(p.line), p.message.c_str());
+    else
+      std::fprintf(stderr, "%s: %s: %s\n", kProg, p.source.c_str(), p.message.c_str());
+  }
+  if (!opt.events) {
+    if (opt.format == "json") {
+      write_out(render_json(cat, agg, run));
+    } else {
+      ReportOptions ro;
+      const char* term = std::getenv("TERM");
+      ro.color = opt.color == "always" ||
+                 (opt.color == "auto" && isatty(1) && !std::getenv("NO_COLOR") &&
+                  !(term && std::string(term) == "dumb"));
+      write_out(render_text(cat, agg, run, ro));
+    }
+  }
+  std::fflush(stdout);
+  if (!run.problems.empty()) return 2;
+  return upstream_failures(agg, cat) > 0 ? 1 : 0;
+}

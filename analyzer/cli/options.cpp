@@ -1,0 +1,115 @@
+#include "options.hpp"
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+#include "timeparse.hpp"
+
+namespace po = boost::program_options;
+
+namespace gw502::cli {
+namespace {
+
+po::options_description visible() {
+  po::options_description d("Options");
+  d.add_options()
+      ("help,h", "show this help and exit")
+      ("version", "show the version and exit")
+      ("format", po::value<std::string>()->value_name("text|json"), "report format (default text)")
+      ("events", "print one NDJSON object per classified line instead of the report")
+      ("proxy", po::value<std::string>()->value_name("NAME"),
+       "auto (default), nginx, npm, traefik or caddy: whose logs these are")
+      ("since", po::value<std::string>()->value_name("WHEN"),
+       "only failures at or after WHEN: 2024-01-15, 2024-01-15T10:00:00Z, or 30m/2h/7d ago")
+      ("until", po::value<std::string>()->value_name("WHEN"), "only failures at or before WHEN")
+      ("patterns", po::value<std::vector<std::string>>()->value_name("FILE"),
+       "add or override catalogue entries from FILE (repeatable)")
+      ("list-causes", "list the cause ids and exit")
+      ("explain", po::value<std::string>()->value_name("CAUSE"),
+       "explain a cause and its fixes, then exit")
+      ("threads,j", po::value<unsigned>()->value_name("N"), "worker threads (default: cores)")
+      ("color", po::value<std::string>()->value_name("WHEN"), "auto (default), always or never")
+      ("follow,f", "follow files as they grow (not available yet)");
+  return d;
+}
+
+}  // namespace
+
+std::string usage() {
+  std::ostringstream ss;
+  ss << "Usage: gw502-logs [OPTIONS] [FILE|GLOB|-]...\n"
+        "Reads reverse-proxy logs (plain, gzip, zstd; '-' or no file: standard input),\n"
+        "finds every upstream failure behind a 502/504 and says why, per upstream,\n"
+        "with the fix for that proxy.\n\n"
+     << visible()
+     << "\nExit status: 0 no upstream failure found, 1 some found, 2 usage or input error.\n";
+  return ss.str();
+}
+
+bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
+  po::options_description all = visible();
+  all.add_options()("input", po::value<std::vector<std::string>>(), "");
+  po::positional_options_description pos;
+  pos.add("input", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    err = e.what();
+    return false;
+  }
+  auto str = [&](const char* k, std::string& out) {
+    if (vm.count(k)) out = vm[k].as<std::string>();
+  };
+  opt.help = vm.count("help") > 0;
+  opt.version = vm.count("version") > 0;
+  opt.events = vm.count("events") > 0;
+  opt.follow = vm.count("follow") > 0;
+  opt.list_causes = vm.count("list-causes") > 0;
+  str("format", opt.format);
+  str("proxy", opt.proxy);
+  str("color", opt.color);
+  str("since", opt.since);
+  str("until", opt.until);
+  str("explain", opt.explain);
+  if (vm.count("patterns")) opt.patterns = vm["patterns"].as<std::vector<std::string>>();
+  if (vm.count("input")) opt.inputs = vm["input"].as<std::vector<std::string>>();
+  if (vm.count("threads")) opt.threads = vm["threads"].as<unsigned>();
+  if (opt.format != "text" && opt.format != "json") {
+    err = "--format must be text or json, not '" + opt.format + "'";
+    return false;
+  }
+  if (opt.color != "auto" && opt.color != "always" && opt.color != "never") {
+    err = "--color must be auto, always or never";
+    return false;
+  }
+  if (opt.proxy != "auto" && opt.proxy != "nginx" && opt.proxy != "npm" && opt.proxy != "traefik" &&
+      opt.proxy != "caddy") {
+    err = "--proxy must be auto, nginx, npm, traefik or caddy";
+    return false;
+  }
+  return true;
+}
+
+bool parse_when(const std::string& s, int64_t now, int64_t& out) {
+  bool utc;
+  if (parse_iso_time(s, out, utc)) return true;
+  if (s.size() < 2) return false;
+  int64_t n = 0;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9' || n > 100000000) return false;
+    n = n * 10 + (s[i] - '0');
+  }
+  switch (s.back()) {
+    case 's': break;
+    case 'm': n *= 60; break;
+    case 'h': n *= 3600; break;
+    case 'd': n *= 86400; break;
+    default: return false;
+  }
+  out = now - n;
+  return true;
+}
+
+}  // namespace gw502::cli

@@ -1,0 +1,33 @@
+// Command-line options of gw502-logs.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace gw502::cli {
+
+struct Options {
+  std::vector<std::string> inputs;
+  std::vector<std::string> patterns;
+  std::string format = "text";
+  std::string proxy = "auto";
+  std::string color = "auto";
+  std::string since, until;
+  std::string explain;
+  bool events = false;
+  bool follow = false;
+  bool list_causes = false;
+  bool help = false;
+  bool version = false;
+  unsigned threads = 0;
+};
+
+// Parses argv. On a usage error returns false with a one-line reason.
+bool parse_options(int argc, char** argv, Options& opt, std::string& err);
+std::string usage();
+
+// "2024-01-15", "2024-01-15T10:00:00Z", or a duration back from now:
+// "90s", "30m", "2h", "7d". Returns false when it is none of them.
+bool parse_when(const std::string& s, int64_t now, int64_t& out);
+
+}  // namespace gw502::cli

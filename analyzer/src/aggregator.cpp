@@ -1,0 +1,91 @@
+#include "aggregator.hpp"
+
+#include <algorithm>
+
+#include "event.hpp"
+
+namespace gw502 {
+
+uint32_t Aggregator::intern(std::string_view s) {
+  auto it = ids_.find(s);
+  if (it != ids_.end()) return it->second;
+  strings_.emplace_back(s);
+  auto id = static_cast<uint32_t>(strings_.size() - 1);
+  ids_.emplace(std::string_view(strings_.back()), id);
+  return id;
+}
+
+void Aggregator::add(const Hit& h, size_t max_samples) {
+  Key k{intern(h.site), intern(h.host.empty() ? std::string_view("-") : h.host),
+        intern(h.upstream.empty() ? std::string_view("-") : h.upstream), h.cause, h.proxy};
+  auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
+  if (fresh) {
+    groups_.emplace_back();
+    Group& g = groups_.back();
+    g.proxy = h.proxy;
+    g.site = k.site;
+    g.host = k.host;
+    g.upstream = k.upstream;
+    g.cause = h.cause;
+  }
+  Group& g = groups_[it->second];
+  ++g.count;
+  ++total_;
+  if (h.time != kNoTime) {
+    if (h.time < g.first) g.first = h.time;
+    if (h.time > g.last) g.last = h.time;
+    g.utc = h.utc;
+    int64_t minute = h.time / 60;
+    if (g.minutes.empty() || g.minutes.back() != minute) g.minutes.push_back(minute);
+  }
+  auto r = std::find_if(g.rules.begin(), g.rules.end(),
+                        [&](const std::pair<int, uint64_t>& p) { return p.first == h.rule; });
+  if (r == g.rules.end())
+    g.rules.emplace_back(h.rule, 1);
+  else
+    ++r->second;
+  if (g.samples.size() < max_samples) {
+    std::string_view t = h.text.substr(0, kMaxSampleBytes);
+    bool dup = false;
+    for (auto& s : g.samples) dup = dup || s.text == t;
+    if (!dup) g.samples.push_back(Sample{h.source, h.line, std::string(t)});
+  }
+}
+
+void Aggregator::merge(const Aggregator& other, uint32_t source_offset) {
+  for (const Group& og : other.groups_) {
+    Key k{intern(other.str(og.site)), intern(other.str(og.host)), intern(other.str(og.upstream)),
+          og.cause, og.proxy};
+    auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
+    if (fresh) {
+      groups_.emplace_back();
+      Group& g = groups_.back();
+      g.proxy = og.proxy;
+      g.site = k.site;
+      g.host = k.host;
+      g.upstream = k.upstream;
+      g.cause = og.cause;
+    }
+    Group& g = groups_[it->second];
+    g.count += og.count;
+    g.first = std::min(g.first, og.first);
+    g.last = std::max(g.last, og.last);
+    g.utc = g.utc || og.utc;
+    for (auto& [rule, n] : og.rules) {
+      auto r = std::find_if(g.rules.begin(), g.rules.end(),
+                            [&](const std::pair<int, uint64_t>& p) { return p.first == rule; });
+      if (r == g.rules.end())
+        g.rules.emplace_back(rule, n);
+      else
+        r->second += n;
+    }
+    g.minutes.insert(g.minutes.end(), og.minutes.begin(), og.minutes.end());
+    std::sort(g.minutes.begin(), g.minutes.end());
+    g.minutes.erase(std::unique(g.minutes.begin(), g.minutes.end()), g.minutes.end());
+    for (const Sample& s : og.samples)
+      if (g.samples.size() < kSamples) g.samples.push_back(Sample{s.source + source_offset, s.line, s.text});
+  }
+  total_ += other.total_;
+}
+
+}  // namespace gw502

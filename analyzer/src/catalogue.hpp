@@ -1,0 +1,86 @@
+// The pattern catalogue: causes, hints and rules, loaded from JSON (the
+// embedded patterns/*.json, then user files). Loading validates everything,
+// regexes included, so a broken catalogue fails here and never at match time.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gw502 {
+
+// Which proxy's terms a fix is written in. NPM is nginx with a web UI.
+enum class ProxyKind : uint8_t { nginx = 0, npm = 1, traefik = 2, caddy = 3 };
+constexpr size_t kProxyKinds = 4;
+const char* proxy_name(ProxyKind p);
+bool parse_proxy(std::string_view s, ProxyKind& out);
+
+// Which log dialect a rule reads. NPM writes nginx's dialect.
+enum class LogFamily : uint8_t { nginx = 0, traefik = 1, caddy = 2 };
+constexpr size_t kLogFamilies = 3;
+LogFamily family_of(ProxyKind p);
+
+struct Cause {
+  std::string id;
+  std::string family;
+  std::string title;
+  std::string explain;
+  std::vector<std::string> likely;
+  std::array<std::vector<std::string>, kProxyKinds> fix;
+};
+
+struct Hint {
+  std::string id;
+  std::array<std::string, kProxyKinds> text;
+};
+
+struct Rule {
+  std::string id;
+  int cause = -1;           // index into causes(); -1 for ignore rules
+  bool ignore = false;      // known noise: no event
+  uint8_t families = 0;     // bit (1 << LogFamily)
+  bool access = false;      // regex sees the whole access-log line
+  std::string regex;
+  std::vector<std::string> literals;
+  std::vector<int> status;  // access rules: statuses that count (empty: any)
+  std::string origin;       // file it came from
+  std::string cause_id;     // as written, resolved at the end of loading
+};
+
+struct EmbeddedFile {
+  const char* name;
+  const char* text;
+};
+extern const EmbeddedFile kEmbeddedCatalogue[];
+extern const size_t kEmbeddedCatalogueCount;
+
+class Catalogue {
+ public:
+  // The embedded catalogue, then each user file in order (their new rules
+  // take priority over the built-in ones; same ids override). On failure
+  // returns false and err holds one line: "FILE: rule ID: reason".
+  bool load(const std::vector<std::string>& user_files, std::string& err);
+  // Lower-level: one JSON document. `user` files may override built-in ids.
+  bool add_json(const std::string& name, std::string_view json, bool user, std::string& err);
+  // Resolves cause references; call once after the last add_json.
+  bool finish(std::string& err);
+
+  const std::vector<Cause>& causes() const { return causes_; }
+  const std::vector<Rule>& rules() const { return rules_; }
+  const std::vector<Hint>& hints() const { return hints_; }
+  int find_cause(std::string_view id) const;
+  int find_rule(std::string_view id) const;
+  const Hint* find_hint(std::string_view id) const;
+  int unclassified() const { return unclassified_; }
+
+ private:
+  std::vector<Cause> causes_;
+  std::vector<Hint> hints_;
+  std::vector<Rule> rules_;
+  size_t user_rules_ = 0;  // user rules sit at the front, in the order given
+  int unclassified_ = -1;
+};
+
+}  // namespace gw502

@@ -1,0 +1,112 @@
+#include "classifier.hpp"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+
+namespace gw502 {
+
+struct Classifier::Set {
+  explicit Set(const RE2::Options& o) : set(o, RE2::UNANCHORED) {}
+  RE2::Set set;
+  std::vector<int> rule_of;  // set index -> rule index
+  bool empty = true;
+};
+
+namespace {
+
+RE2::Options options() {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  return o;
+}
+
+}  // namespace
+
+Classifier::Classifier(const Catalogue& cat) : cat_(cat) {
+  const auto& rules = cat.rules();
+  const RE2::Options opt = options();
+  for (size_t i = 0; i < kLogFamilies * 2; ++i) sets_.push_back(std::make_unique<Set>(opt));
+  std::string alternation;
+  bool every_rule_has_literal = true;
+  for (size_t r = 0; r < rules.size(); ++r) {
+    const Rule& rule = rules[r];
+    rules_.push_back(std::make_unique<RE2>(rule.regex, opt));
+    for (size_t f = 0; f < kLogFamilies; ++f) {
+      if (!(rule.families & (1u << f))) continue;
+      Set& s = *sets_[f * 2 + (rule.access ? 1 : 0)];
+      std::string e;
+      if (s.set.Add(rule.regex, &e) < 0) {
+        error_ = rule.origin + ": rule " + rule.id + ": bad regex: " + e;
+        return;
+      }
+      s.rule_of.push_back(static_cast<int>(r));
+      s.empty = false;
+    }
+    if (rule.literals.empty()) every_rule_has_literal = false;
+    for (const auto& lit : rule.literals) {
+      if (!alternation.empty()) alternation += '|';
+      alternation += RE2::QuoteMeta(lit);
+    }
+  }
+  for (auto& s : sets_)
+    if (!s->empty && !s->set.Compile()) {
+      error_ = "the catalogue is too large for RE2::Set";
+      return;
+    }
+  if (every_rule_has_literal && !alternation.empty()) {
+    prefilter_ = std::make_unique<RE2>(alternation, opt);
+    if (!prefilter_->ok()) error_ = "prefilter: " + prefilter_->error();
+  }
+  hits_.reserve(rules.size());
+}
+
+Classifier::~Classifier() = default;
+
+size_t Classifier::find_candidate(std::string_view buf, size_t from) {
+  if (from >= buf.size()) return std::string_view::npos;
+  if (!prefilter_) return from;
+  re2::StringPiece m;
+  if (!prefilter_->Match(re2::StringPiece(buf.data(), buf.size()), from, buf.size(),
+                         RE2::UNANCHORED, &m, 1))
+    return std::string_view::npos;
+  return static_cast<size_t>(m.data() - buf.data());
+}
+
+int Classifier::classify(LogFamily family, bool access, std::string_view text, int status) {
+  Set& s = *sets_[static_cast<size_t>(family) * 2 + (access ? 1 : 0)];
+  if (s.empty) return -1;
+  hits_.clear();
+  RE2::Set::ErrorInfo info{};
+  if (!s.set.Match(re2::StringPiece(text.data(), text.size()), &hits_, &info)) return -1;
+  int best = -1;
+  for (int h : hits_) {
+    int r = s.rule_of[static_cast<size_t>(h)];
+    const Rule& rule = cat_.rules()[static_cast<size_t>(r)];
+    if (access && !rule.status.empty() &&
+        std::find(rule.status.begin(), rule.status.end(), status) == rule.status.end())
+      continue;
+    if (best < 0 || r < best) best = r;
+  }
+  return best;
+}
+
+std::string_view Classifier::capture_upstream(int rule, std::string_view text) {
+  const RE2& re = *rules_[static_cast<size_t>(rule)];
+  const auto& names = re.NamedCapturingGroups();
+  auto it = names.find("upstream");
+  if (it == names.end()) return {};
+  re2::StringPiece groups[16];
+  int n = std::min(it->second + 1, 16);
+  if (it->second >= 16 ||
+      !re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                groups, n))
+    return {};
+  const re2::StringPiece& g = groups[it->second];
+  return std::string_view(g.data() ? g.data() : "", g.size());
+}
+
+}  // namespace gw502

@@ -1,0 +1,55 @@
+// The classifier owns the compiled catalogue for one thread: a literal
+// prefilter that finds candidate lines in whole buffers, one RE2::Set per
+// (log family, error/access) that names the matching rules of a candidate,
+// and each rule's own RE2 for field extraction on matched lines only.
+// Not thread-safe: give every worker its own Classifier (RE2 objects shared
+// across threads contend on their DFA cache locks).
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalogue.hpp"
+
+namespace re2 {
+class RE2;
+}
+
+namespace gw502 {
+
+class Classifier {
+ public:
+  // Compiles the catalogue; check ok(). The catalogue must outlive this.
+  explicit Classifier(const Catalogue& cat);
+  ~Classifier();
+  Classifier(const Classifier&) = delete;
+  Classifier& operator=(const Classifier&) = delete;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const Catalogue& catalogue() const { return cat_; }
+
+  // Start of a candidate hit at or after `from` in buf, or npos. False
+  // positives are allowed; a line that some rule matches is never skipped.
+  size_t find_candidate(std::string_view buf, size_t from);
+
+  // The first rule (in priority order) of this family and kind that matches
+  // text, or -1. For error-log rules text is the message; for access rules
+  // the whole line, and `status` must be in the rule's status list.
+  int classify(LogFamily family, bool access, std::string_view text, int status = 0);
+
+  // The named group "upstream" of a rule matched against text, or "".
+  std::string_view capture_upstream(int rule, std::string_view text);
+
+ private:
+  struct Set;
+  const Catalogue& cat_;
+  std::string error_;
+  std::unique_ptr<re2::RE2> prefilter_;  // null: every line is a candidate
+  std::vector<std::unique_ptr<Set>> sets_;  // kLogFamilies * 2
+  std::vector<std::unique_ptr<re2::RE2>> rules_;
+  std::vector<int> hits_;  // reused by every classify()
+};
+
+}  // namespace gw502

@@ -1,0 +1,165 @@
+#include "scanner.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "framer.hpp"
+#include "nginx_decoder.hpp"
+#include "unwrap.hpp"
+
+namespace gw502 {
+namespace {
+
+uint64_t count_newlines(const char* p, size_t n) {
+  return static_cast<uint64_t>(std::count(p, p + n, '\n'));
+}
+
+// Random bytes or an executable: NUL bytes and many control characters in the
+// first block. A log with a NUL run from a crash still has mostly text.
+bool looks_binary(std::string_view head) {
+  head = head.substr(0, 8192);
+  if (head.find('\0') == std::string_view::npos) return false;
+  size_t control = 0;
+  for (unsigned char c : head)
+    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
+  return control * 20 > head.size();
+}
+
+std::string_view basename(std::string_view p) {
+  size_t s = p.rfind('/');
+  return s == std::string_view::npos ? p : p.substr(s + 1);
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+}  // namespace
+
+SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
+  SourceInfo info;
+  info.name = path;
+  std::string_view base = basename(path);
+  bool npm = false;
+  // proxy-host-12_error.log, dead-host-3_access.log.1.gz, redirection-host-2_error.log
+  for (std::string_view kind : {"proxy-host-", "dead-host-", "redirection-host-"}) {
+    if (!starts_with(base, kind)) continue;
+    size_t i = kind.size(), j = i;
+    while (j < base.size() && base[j] >= '0' && base[j] <= '9') ++j;
+    if (j > i && j < base.size() && base[j] == '_') {
+      info.site = std::string(base.substr(0, j));
+      npm = true;
+    }
+  }
+  if (!npm && (starts_with(base, "fallback_") || starts_with(base, "default-host_") ||
+               starts_with(base, "letsencrypt-requests_"))) {
+    info.site = std::string(base.substr(0, base.find('_')));
+    npm = true;
+  }
+  if (!npm && path.find("/data/logs/") != std::string::npos) npm = true;
+  info.proxy = npm ? ProxyKind::npm : ProxyKind::nginx;
+  if (forced) {
+    info.proxy = *forced;
+    if (*forced != ProxyKind::npm) info.site.clear();
+  }
+  return info;
+}
+
+void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info,
+                   uint32_t source_index, ScanStats& stats) {
+  ++stats.candidates;
+  while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r')) raw.remove_suffix(1);
+  std::string_view text = unwrap_line(raw);
+  const LogFamily family = family_of(info.proxy);
+  Event ev;
+  int rule = -1;
+  std::string_view match_text;
+  if (family == LogFamily::nginx && decode_nginx_error(text, ev)) {
+    match_text = ev.message;
+    rule = cls_.classify(family, false, match_text);
+  } else if (family == LogFamily::nginx && decode_nginx_access(text, ev)) {
+    match_text = text;
+    rule = cls_.classify(family, true, match_text, ev.status);
+  }
+  if (rule < 0) return;
+  const Rule& r = cls_.catalogue().rules()[static_cast<size_t>(rule)];
+  if (r.ignore) {
+    ++stats.ignored;
+    return;
+  }
+  if (ev.time != kNoTime && ((opt_.since != kNoTime && ev.time < opt_.since) ||
+                             (opt_.until != kNoTime && ev.time > opt_.until))) {
+    ++stats.filtered;
+    return;
+  }
+  if (ev.upstream.empty()) {
+    std::string_view up = cls_.capture_upstream(rule, match_text);
+    if (!up.empty()) ev.upstream = upstream_address(up, ev.scheme);
+  }
+  std::string_view host = !ev.host.empty() ? ev.host : ev.server;
+  ++stats.events;
+  Hit h{info.proxy, info.site, host, ev.upstream, r.cause, rule,
+        ev.time, ev.time_is_utc, source_index, number, text};
+  agg_.add(h, r.cause == cls_.catalogue().unclassified() ? 5 : Aggregator::kSamples);
+  if (sink_) sink_->on_event(info, number, ev, rule, r.cause, host);
+}
+
+uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const SourceInfo& info,
+                              uint32_t source_index, ScanStats& stats) {
+  uint64_t line_no = first_line;  // number of the line that starts at `counted`
+  size_t counted = 0;
+  size_t pos = 0;
+  while (pos < buf.size()) {
+    size_t hit = cls_.find_candidate(buf, pos);
+    if (hit == std::string_view::npos) break;
+    const char* b = buf.data();
+    const void* prev = hit ? memrchr(b + pos, '\n', hit - pos) : nullptr;
+    size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - b) + 1 : pos;
+    const void* nl = std::memchr(b + hit, '\n', buf.size() - hit);
+    size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - b) + 1 : buf.size();
+    line_no += count_newlines(b + counted, start - counted);
+    counted = start;
+    line(buf.substr(start, end - start), line_no, info, source_index, stats);
+    pos = end;
+  }
+  uint64_t lines = line_no - first_line + count_newlines(buf.data() + counted, buf.size() - counted);
+  if (!buf.empty() && buf.back() != '\n') ++lines;  // a last line without its newline
+  return lines;
+}
+
+bool Scanner::scan(Source& src, const SourceInfo& info, uint32_t source_index, ScanStats& stats,
+                   std::vector<Problem>& problems) {
+  Framer framer(src, opt_.block, opt_.max_line);
+  Chunk chunk;
+  uint64_t next_line = 1;
+  bool first = true;
+  while (framer.next(chunk)) {
+    if (first) {
+      first = false;
+      if (looks_binary(chunk.text)) {
+        problems.push_back({info.name, 0, "binary data, not a text log; skipped"});
+        return false;
+      }
+    }
+    stats.bytes += chunk.text.size();
+    if (chunk.overlong) {
+      problems.push_back({info.name, next_line,
+                          "line longer than " + std::to_string(opt_.max_line >> 10) +
+                              " KiB; only its start was read"});
+      uint64_t n = scan_buffer(chunk.text, next_line, info, source_index, stats);
+      (void)n;
+      next_line += 1;
+      stats.lines += 1;
+      continue;
+    }
+    uint64_t n = scan_buffer(chunk.text, next_line, info, source_index, stats);
+    next_line += n;
+    stats.lines += n;
+  }
+  if (!framer.error().empty()) {
+    problems.push_back({info.name, 0,
+                        framer.error() + " (after line " + std::to_string(next_line - 1) + ")"});
+    return false;
+  }
+  return true;
+}
+
+}  // namespace gw502

@@ -1,0 +1,84 @@
+// The scanner drives one source through framer -> prefilter -> decoder ->
+// classifier -> aggregator. Only candidate lines (a prefilter hit) are
+// decoded and matched; everything else is skipped at buffer speed.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aggregator.hpp"
+#include "catalogue.hpp"
+#include "classifier.hpp"
+#include "event.hpp"
+#include "source.hpp"
+
+namespace gw502 {
+
+struct SourceInfo {
+  std::string name;            // as given on the command line ("-" for stdin)
+  ProxyKind proxy = ProxyKind::nginx;
+  std::string site;            // NPM: "proxy-host-12", "fallback"; else empty
+};
+
+// Guesses proxy and site from a path: NPM's /data/logs/proxy-host-N_error.log
+// and friends are NPM; everything else is nginx unless `forced` is set.
+SourceInfo describe_source(const std::string& path, const ProxyKind* forced);
+
+struct Problem {
+  std::string source;
+  uint64_t line = 0;  // 0: the source as a whole
+  std::string message;
+};
+
+struct ScanStats {
+  uint64_t bytes = 0;
+  uint64_t lines = 0;
+  uint64_t candidates = 0;
+  uint64_t events = 0;
+  uint64_t ignored = 0;   // lines a noise rule claimed
+  uint64_t filtered = 0;  // classified, but outside --since/--until
+};
+
+// Receives each classified line as it is found (for --events).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void on_event(const SourceInfo& src, uint64_t line, const Event& ev, int rule,
+                        int cause, std::string_view host) = 0;
+};
+
+struct ScanOptions {
+  int64_t since = kNoTime;
+  int64_t until = kNoTime;
+  size_t max_line = 1 << 20;
+  size_t block = 1 << 20;
+};
+
+class Scanner {
+ public:
+  Scanner(Classifier& cls, Aggregator& agg, EventSink* sink, const ScanOptions& opt)
+      : cls_(cls), agg_(agg), sink_(sink), opt_(opt) {}
+
+  // Reads the whole source. Problems (over-long lines, binary data, read
+  // errors) are appended; what could be read is counted all the same.
+  // Returns false when the source could not be read to its end.
+  bool scan(Source& src, const SourceInfo& info, uint32_t source_index, ScanStats& stats,
+            std::vector<Problem>& problems);
+
+  // One newline-aligned buffer whose first line is number first_line.
+  // Returns the number of lines in it.
+  uint64_t scan_buffer(std::string_view buf, uint64_t first_line, const SourceInfo& info,
+                       uint32_t source_index, ScanStats& stats);
+
+ private:
+  void line(std::string_view raw, uint64_t number, const SourceInfo& info, uint32_t source_index,
+            ScanStats& stats);
+
+  Classifier& cls_;
+  Aggregator& agg_;
+  EventSink* sink_;
+  ScanOptions opt_;
+};
+
+}  // namespace gw502

@@ -1,0 +1,32 @@
+// Sources yield bytes; they know nothing of lines. A source is opened from a
+// path ("-" is standard input) and recognises gzip and zstd by their magic
+// bytes, not by the file name.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace gw502 {
+
+enum class Compression { none, gzip, zstd };
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Reads up to n bytes into dst. Returns the count, 0 at the end, or -1 on
+  // error with a one-line reason in err (without the file name).
+  virtual long read(char* dst, size_t n, std::string& err) = 0;
+  Compression compression() const { return compression_; }
+
+ protected:
+  Compression compression_ = Compression::none;
+};
+
+// Opens path ("-" for stdin). On failure returns null and sets err to a
+// one-line reason (without the file name): missing, unreadable, directory.
+std::unique_ptr<Source> open_source(const std::string& path, std::string& err);
+
+// Wraps an already-open file descriptor (owned when own_fd is true).
+std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err);
+
+}  // namespace gw502

@@ -1,0 +1,160 @@
+"""Small helpers shared by the lab: loopback ports, templating, processes."""
+
+import errno
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+LOOPBACK = "127.0.0.1"
+
+
+class LabError(Exception):
+    """A scenario could not be set up or run (not an expectation failure)."""
+
+
+def check_loopback(host):
+    """Every address the lab binds or connects to must be in 127.0.0.0/8."""
+    if not host.startswith("127."):
+        raise LabError(f"refusing non-loopback address {host!r}")
+    return host
+
+
+def free_port(host=LOOPBACK, also_free_on=()):
+    """A TCP port that is free on `host` (and on every address in also_free_on)."""
+    check_loopback(host)
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if all(port_is_free(other, port) for other in also_free_on):
+            return port
+    raise LabError(f"no free port on {host}")
+
+
+def port_is_free(host, port):
+    check_loopback(host)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind((host, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def wait_listening(host, port, proc, timeout=8.0, what="proxy"):
+    """Wait until something listens on host:port, without connecting to it.
+
+    Connecting would leave a "client closed connection" line in the proxy's
+    log; instead we try to bind the port ourselves: EADDRINUSE means the proxy
+    holds it (the port was picked fresh, so no TIME_WAIT can cause it).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise LabError(f"{what} exited with status {proc.returncode} before listening")
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return
+            raise
+        finally:
+            s.close()
+        time.sleep(0.02)
+    raise LabError(f"{what} did not listen on {host}:{port} within {timeout}s")
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
+
+
+def render(template, ctx):
+    """Replace {{name}} placeholders (nginx and Caddy configs are full of braces
+    and dollars, so neither str.format nor string.Template fit)."""
+
+    def sub(m):
+        key = m.group(1)
+        if key not in ctx:
+            raise LabError(f"unknown placeholder {{{{{key}}}}} in config template")
+        return str(ctx[key])
+
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def start_process(argv, *, log_path, env=None, cwd=None, user=None, group=None):
+    """Start a server in its own session (so its process group can be killed)."""
+    out = open(log_path, "ab")
+    try:
+        kwargs = {}
+        if user is not None:
+            kwargs["user"] = user
+        if group is not None:
+            kwargs["group"] = group
+            kwargs["extra_groups"] = []
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            start_new_session=True,
+            **kwargs,
+        )
+    finally:
+        out.close()
+
+
+def stop_process(proc, sig=signal.SIGTERM, grace=5.0):
+    """Ask politely, wait, then kill the whole process group."""
+    if proc is None:
+        return
+    pgid = proc.pid  # start_new_session: the leader's pid is the group id
+    if proc.poll() is None:
+        try:
+            os.kill(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    # Workers (nginx) or anything left over in the group.
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass
+    # Wait for group members to disappear (nginx workers are not our children).
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline and group_alive(pgid):
+        time.sleep(0.02)
+
+
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def command_output(argv):
+    try:
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+        return r.stdout.decode("utf-8", "replace").strip()
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"unavailable: {e}"
