@@ -74,6 +74,10 @@ int main(int argc, char** argv) {
     write_out(render_cause_list(cat));
     return 0;
   }
+  if (opt.list_rules) {
+    write_out(render_rule_list(cat));
+    return 0;
+  }
   if (!opt.explain.empty()) {
     int c = cat.find_cause(opt.explain);
     if (c < 0) return usage_error("unknown cause '" + opt.explain + "' (see --list-causes)");

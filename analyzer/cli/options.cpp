@@ -25,6 +25,7 @@ po::options_description visible() {
       ("patterns", po::value<std::vector<std::string>>()->value_name("FILE"),
        "add or override catalogue entries from FILE (repeatable)")
       ("list-causes", "list the cause ids and exit")
+      ("list-rules", "list the rules (id, cause, proxies) in priority order and exit")
       ("explain", po::value<std::string>()->value_name("CAUSE"),
        "explain a cause and its fixes, then exit")
       ("threads,j", po::value<unsigned>()->value_name("N"), "worker threads (default: cores)")
@@ -67,6 +68,7 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   opt.events = vm.count("events") > 0;
   opt.follow = vm.count("follow") > 0;
   opt.list_causes = vm.count("list-causes") > 0;
+  opt.list_rules = vm.count("list-rules") > 0;
   str("format", opt.format);
   str("proxy", opt.proxy);
   str("color", opt.color);

@@ -17,6 +17,7 @@ struct Options {
   bool events = false;
   bool follow = false;
   bool list_causes = false;
+  bool list_rules = false;
   bool help = false;
   bool version = false;
   unsigned threads = 0;

@@ -37,6 +37,8 @@ void append_event_json(std::string& out, const Catalogue& cat, const SourceInfo&
                        std::string_view host);
 
 std::string render_cause_list(const Catalogue& cat);
+// One rule a line: id, cause id ("-" for noise rules), families; tab-separated.
+std::string render_rule_list(const Catalogue& cat);
 std::string render_explain(const Catalogue& cat, int cause);
 
 const char* proxy_title(ProxyKind p);

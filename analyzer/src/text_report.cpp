@@ -211,6 +211,23 @@ std::string render_cause_list(const Catalogue& cat) {
   return out;
 }
 
+std::string render_rule_list(const Catalogue& cat) {
+  static const char* const kFamilies[kLogFamilies] = {"nginx", "traefik", "caddy"};
+  std::string out;
+  for (const Rule& r : cat.rules()) {
+    out += r.id + '\t' + (r.ignore ? std::string("-") : cat.causes()[static_cast<size_t>(r.cause)].id) + '\t';
+    bool first = true;
+    for (size_t f = 0; f < kLogFamilies; ++f)
+      if (r.families & (1u << f)) {
+        if (!first) out += ',';
+        out += kFamilies[f];
+        first = false;
+      }
+    out += '\n';
+  }
+  return out;
+}
+
 std::string render_explain(const Catalogue& cat, int cause) {
   const Cause& c = cat.causes()[static_cast<size_t>(cause)];
   std::string out = c.id + ": " + c.title + "\n\n";

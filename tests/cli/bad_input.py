@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Bad input: every case gives one clear error line naming the file (and the
+line or rule), exit status 2, no crash, no hang, and what could be read is
+still reported."""
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN = sys.argv[1]
+FAILURES = []
+PASSED = 0
+
+REFUSED = ('2024/01/15 10:23:45 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting '
+           'to upstream, client: 10.0.0.1, server: a, request: "GET / HTTP/1.1", upstream: '
+           '"http://172.18.0.5:3000/", host: "a.example"\n')
+
+
+def run(args, stdin=None):
+    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def check(name, cond, detail=""):
+    global PASSED
+    if cond:
+        PASSED += 1
+        print("ok   " + name)
+    else:
+        FAILURES.append(name)
+        print("FAIL " + name + (": " + detail if detail else ""))
+
+
+def expect_error(name, args, must_name, stdin=None, still_reported=None):
+    rc, out, err = run(args, stdin)
+    lines = [l for l in err.splitlines() if l]
+    check(name + ": exit 2", rc == 2, "rc=%d stderr=%r" % (rc, err[:300]))
+    check(name + ": one error line naming " + must_name,
+          len(lines) == 1 and must_name in lines[0] and lines[0].startswith("gw502-logs: "), repr(err[:300]))
+    if still_reported:
+        check(name + ": the readable part is still reported", still_reported in out, out[:300])
+
+
+def main():
+    d = tempfile.mkdtemp(prefix="gw502_bad_")
+    p = lambda n: os.path.join(d, n)
+
+    good = p("good.log")
+    open(good, "w").write(REFUSED)
+
+    expect_error("missing file", [p("missing.log"), good], "missing.log", still_reported="connection_refused")
+    expect_error("directory", [d + "/"], d)
+    os.mkdir(p("noread"))
+    expect_error("directory without trailing slash", [p("noread")], "noread")
+
+    open(p("garbage.bin"), "wb").write(bytes((i * 131 + 7) % 256 for i in range(65536)))
+    expect_error("binary garbage", [p("garbage.bin")], "garbage.bin")
+
+    with open(p("longline.log"), "w") as f:
+        f.write(REFUSED)
+        f.write("x" * (10 << 20) + "\n")
+        f.write(REFUSED)
+    rc, out, err = run(["--events", p("longline.log")])
+    check("10 MiB line: exit 2", rc == 2, "rc=%d" % rc)
+    check("10 MiB line: error names file and line", "longline.log:2:" in err, err[:300])
+    check("10 MiB line: lines around it still classified", out.count('"cause":"connection_refused"') == 2, out[:500])
+
+    with open(p("utf8.log"), "wb") as f:
+        f.write(REFUSED.replace("a.example", "bad\xff\xfe.example").encode("latin-1"))
+    rc, out, err = run(["--format", "json", p("utf8.log")])
+    check("invalid UTF-8: processed (exit 1)", rc == 1, "rc=%d err=%s" % (rc, err[:200]))
+    try:
+        doc = json.loads(out)
+        check("invalid UTF-8: JSON stays valid", doc["groups"][0]["host"] == "bad\ufffd\ufffd.example")
+    except Exception as e:  # noqa: BLE001
+        check("invalid UTF-8: JSON stays valid", False, str(e))
+
+    open(p("empty.log"), "w").close()
+    rc, out, err = run([p("empty.log")])
+    check("empty file: exit 0, no error", rc == 0 and err == "", "rc=%d err=%r" % (rc, err))
+    check("empty file: says no failures", "no upstream failures" in out, out)
+
+    big = REFUSED * 3000
+    gz = gzip.compress(big.encode())
+    open(p("cut.log.gz"), "wb").write(gz[: len(gz) // 2])
+    expect_error("truncated .gz", [p("cut.log.gz")], "cut.log.gz: truncated gzip", still_reported="connection_refused")
+    zpath = p("cut.log.zst")
+    subprocess.run(["zstd", "-q", "-f", "-o", zpath + ".full"], input=big.encode(), check=True)
+    full = open(zpath + ".full", "rb").read()
+    open(zpath, "wb").write(full[: len(full) // 2])
+    expect_error("truncated .zst", [zpath], "cut.log.zst: truncated zstd", still_reported="connection_refused")
+
+    def catalogue(name, text):
+        path = p(name)
+        open(path, "w").write(text)
+        return path
+
+    expect_error("catalogue: bad JSON", ["--patterns", catalogue("c1.json", "{oops"), good], "c1.json: invalid JSON")
+    expect_error("catalogue: bad regex",
+                 ["--patterns", catalogue("c2.json", '{"rules":[{"id":"my.rule","cause":"connection_refused","regex":"a(b","literal":"a"}]}'), good],
+                 "c2.json: rule my.rule: bad regex")
+    expect_error("catalogue: unknown cause",
+                 ["--patterns", catalogue("c3.json", '{"rules":[{"id":"my.rule","cause":"gremlins","regex":"x","literal":"x"}]}'), good],
+                 "c3.json: rule my.rule: unknown cause")
+    expect_error("catalogue: duplicate rule id",
+                 ["--patterns", catalogue("c4.json", '{"rules":[{"id":"d","cause":"dns_failure","regex":"x","literal":"x"},{"id":"d","cause":"dns_failure","regex":"y","literal":"y"}]}'), good],
+                 "c4.json: rule d: duplicate rule id")
+    expect_error("catalogue: missing file", ["--patterns", p("nope.json"), good], "nope.json")
+
+    rc, out, err = run(["--format", "xml", good])
+    check("usage error: exit 2", rc == 2 and "--format" in err, err)
+    rc, out, err = run(["--explain", "no_such_cause"])
+    check("unknown cause for --explain: exit 2", rc == 2 and "no_such_cause" in err, err)
+
+    rc, out, err = run(["-"], stdin=REFUSED.encode())
+    check("stdin works", rc == 1 and "connection_refused" in out, out[:300])
+    rc, out, err = run(["-"], stdin=gzip.compress(REFUSED.encode()))
+    check("gzip on stdin works", rc == 1 and "connection_refused" in out, out[:300])
+
+    print("%d passed, %d failed" % (PASSED, len(FAILURES)))
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+#include "aggregator.hpp"
+#include "diagnosis.hpp"
+#include "event.hpp"
+#include "helpers.hpp"
+
+using namespace gw502;
+
+namespace {
+
+Hit hit(std::string_view upstream, int cause, int64_t t, uint64_t line = 1) {
+  return Hit{ProxyKind::nginx, "", "a.example", upstream, cause, 0, t, false, 0, line, "text"};
+}
+
+}  // namespace
+
+TEST_CASE("hits group by site, upstream and cause", "[aggregator]") {
+  Aggregator agg;
+  agg.add(hit("10.0.0.5:80", 0, 1000));
+  agg.add(hit("10.0.0.5:80", 0, 900));
+  agg.add(hit("10.0.0.5:80", 1, 950));
+  agg.add(hit("", 0, kNoTime));
+  REQUIRE(agg.groups().size() == 3);
+  const Group& g = agg.groups()[0];
+  CHECK(g.count == 2);
+  CHECK(g.first == 900);
+  CHECK(g.last == 1000);
+  CHECK(agg.str(agg.groups()[2].upstream) == "-");
+  CHECK(agg.total() == 4);
+}
+
+TEST_CASE("samples are few and distinct", "[aggregator]") {
+  Aggregator agg;
+  for (int i = 0; i < 10; ++i) agg.add(hit("u", 0, 0, static_cast<uint64_t>(i)));
+  CHECK(agg.groups()[0].samples.size() == 1);
+  Hit h = hit("u", 0, 0);
+  std::string long_text(5000, 'x');
+  h.text = long_text;
+  agg.add(h);
+  CHECK(agg.groups()[0].samples.back().text.size() == Aggregator::kMaxSampleBytes);
+}
+
+TEST_CASE("aggregators merge", "[aggregator]") {
+  Aggregator a, b;
+  a.add(hit("u1", 0, 100));
+  b.add(hit("u1", 0, 50));
+  b.add(hit("u2", 0, 70));
+  a.merge(b, 3);
+  REQUIRE(a.groups().size() == 2);
+  CHECK(a.groups()[0].count == 2);
+  CHECK(a.groups()[0].first == 50);
+  CHECK(a.total() == 3);
+  CHECK(a.groups()[1].samples[0].source == 3);
+}
+
+TEST_CASE("bursts: failures far apart in time are separate bursts", "[aggregator]") {
+  Aggregator agg;
+  for (int64_t m : {0, 1, 2, 3, 30, 31, 120}) agg.add(hit("u", 0, m * 60));
+  CHECK(count_bursts(agg.groups()[0]) == 3);
+}

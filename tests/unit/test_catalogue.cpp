@@ -1,0 +1,80 @@
+#include "helpers.hpp"
+
+using namespace gw502;
+
+namespace {
+
+std::string load_error(const std::string& json, bool user = false) {
+  Catalogue cat;
+  std::string err;
+  bool ok = cat.add_json("broken.json", json, user, err) && cat.finish(err);
+  return ok ? std::string() : err;
+}
+
+}  // namespace
+
+TEST_CASE("the embedded catalogue loads and covers every cause id of the design", "[catalogue]") {
+  Catalogue cat = test::embedded_catalogue();
+  for (const char* id :
+       {"connection_refused", "connect_timeout", "network_unreachable", "dns_failure", "no_resolver",
+        "read_timeout", "plain_to_tls_backend", "tls_to_plain_backend", "tls_verify_failed",
+        "tls_handshake_failed", "upstream_reset", "header_too_big", "invalid_upstream_response",
+        "permission_denied", "unix_socket_missing", "no_live_upstreams", "resource_exhaustion",
+        "client_closed", "proxy_internal_error", "unexplained", "unclassified"}) {
+    INFO(id);
+    int c = cat.find_cause(id);
+    REQUIRE(c >= 0);
+    const Cause& cause = cat.causes()[static_cast<size_t>(c)];
+    CHECK_FALSE(cause.title.empty());
+    CHECK_FALSE(cause.explain.empty());
+  }
+  for (const auto& r : cat.rules()) {
+    INFO(r.id);
+    CHECK_FALSE(r.literals.empty());
+  }
+  CHECK(cat.unclassified() >= 0);
+}
+
+TEST_CASE("a broken catalogue names the file, the rule and the reason", "[catalogue]") {
+  CHECK(load_error("{not json") .find("broken.json: invalid JSON") == 0);
+  CHECK(load_error("[]") == "broken.json: the catalogue must be a JSON object");
+  CHECK(load_error(R"({"rulez": []})") == "broken.json: unknown key \"rulez\"");
+  std::string bad_regex = load_error(
+      R"({"causes":[{"id":"x","title":"t"}],"rules":[{"id":"r1","cause":"x","regex":"(unclosed","literal":"a"}]})");
+  CHECK(bad_regex.find("broken.json: rule r1: bad regex: missing )") == 0);
+  CHECK(load_error(R"({"rules":[{"id":"r1","cause":"nope","regex":"a","literal":"a"}]})") ==
+        "broken.json: rule r1: unknown cause \"nope\"");
+  CHECK(load_error(R"({"causes":[{"id":"x","title":"t"}],"rules":[{"id":"r1","cause":"x","regex":"a"},{"id":"r1","cause":"x","regex":"b"}]})") ==
+        "broken.json: rule r1: duplicate rule id");
+  CHECK(load_error(R"({"rules":[{"id":"r1","cause":"x","regex":"a","literal":""}]})") ==
+        "broken.json: rule r1: empty literal");
+  CHECK(load_error(R"({"causes":[{"id":"Bad-Id","title":"t"}]})").find("cause id must be") != std::string::npos);
+  CHECK(load_error(R"({"rules":[{"id":"r1","cause":"x","regex":"a","proxies":["apache"]}]})") ==
+        "broken.json: rule r1: unknown proxy \"apache\"");
+}
+
+TEST_CASE("user files add rules in front and override by id", "[catalogue]") {
+  Catalogue cat;
+  std::string err;
+  REQUIRE(cat.add_json("mini.json", test::kMiniCatalogue, false, err));
+  REQUIRE(cat.add_json("user.json",
+                       R"({"rules":[{"id":"u.first","cause":"dns_failure","regex":"zzz","literal":"zzz"},
+                                    {"id":"t.refused","cause":"dns_failure","regex":"refused","literal":"refused"}]})",
+                       true, err));
+  REQUIRE(cat.finish(err));
+  CHECK(cat.rules().front().id == "u.first");
+  int r = cat.find_rule("t.refused");
+  REQUIRE(r >= 0);
+  CHECK(cat.rules()[static_cast<size_t>(r)].regex == "refused");
+  CHECK(cat.rules()[static_cast<size_t>(r)].origin == "user.json");
+  // The built-in catalogue refuses a duplicate id across its own files.
+  CHECK_FALSE(cat.add_json("again.json", R"({"rules":[{"id":"t.refused","cause":"dns_failure","regex":"a"}]})", false, err));
+  CHECK(err.find("duplicate rule id (also in user.json)") != std::string::npos);
+}
+
+TEST_CASE("a user catalogue file that cannot be read is an error", "[catalogue]") {
+  Catalogue cat;
+  std::string err;
+  CHECK_FALSE(cat.load({"/nonexistent/extra.json"}, err));
+  CHECK(err == "/nonexistent/extra.json: cannot read the catalogue file");
+}

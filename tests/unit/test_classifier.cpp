@@ -1,0 +1,97 @@
+#include "classifier.hpp"
+#include "helpers.hpp"
+#include "nginx_decoder.hpp"
+
+using namespace gw502;
+
+namespace {
+
+// The cause id the classifier gives a whole nginx error line, "-" for no
+// event (no rule, or a noise rule).
+std::string cause_of(Classifier& cls, const std::string& line) {
+  Event ev;
+  if (!decode_nginx_error(line, ev)) return "not-a-line";
+  int r = cls.classify(LogFamily::nginx, false, ev.message);
+  if (r < 0) return "-";
+  const Rule& rule = cls.catalogue().rules()[static_cast<size_t>(r)];
+  if (rule.ignore) return "-";
+  return cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id;
+}
+
+std::string err_line(const std::string& level, const std::string& msg,
+                     const std::string& ctx = ", client: 10.0.0.1, server: a, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.5:80/\", host: \"a\"") {
+  return "2024/01/15 10:23:45 [" + level + "] 31#31: *7 " + msg + ctx;
+}
+
+}  // namespace
+
+TEST_CASE("priority: the first matching rule wins", "[classifier]") {
+  Catalogue cat = test::mini_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  CHECK(cause_of(cls, test::refused_line()) == "connection_refused");
+  CHECK(cause_of(cls, err_line("error", "send() failed (111: Connection refused) while resolving", ", resolver: 127.0.0.11:53")) ==
+        "dns_failure");
+  CHECK(cause_of(cls, err_line("info", "SSL_do_handshake() failed while SSL handshaking")) == "-");
+  CHECK(cause_of(cls, err_line("error", "something new while connecting to upstream")) == "unclassified");
+  CHECK(cause_of(cls, err_line("notice", "signal process started", "")) == "-");
+}
+
+TEST_CASE("the prefilter finds every line a rule matches", "[classifier]") {
+  Catalogue cat = test::mini_catalogue();
+  Classifier cls(cat);
+  std::string buf = "noise\n" + test::refused_line() + "\nmore noise\nno resolver defined to resolve app\n";
+  std::vector<size_t> hits;
+  for (size_t pos = cls.find_candidate(buf, 0); pos != std::string::npos;) {
+    hits.push_back(pos);
+    size_t nl = buf.find('\n', pos);
+    pos = nl == std::string::npos ? nl : cls.find_candidate(buf, nl + 1);
+  }
+  REQUIRE(hits.size() == 2);
+  CHECK(hits[0] > buf.find('\n'));
+  CHECK(hits[1] > buf.find("more noise"));
+  CHECK(cls.find_candidate("nothing to see\n", 0) == std::string::npos);
+}
+
+TEST_CASE("access rules respect their status list", "[classifier]") {
+  Catalogue cat = test::mini_catalogue();
+  Classifier cls(cat);
+  std::string line = "1.2.3.4 - - [15/Jan/2024:10:23:45 +0000] \"GET / HTTP/1.1\" 502 10 \"-\" \"-\"";
+  CHECK(cls.classify(LogFamily::nginx, true, line, 502) == cat.find_rule("t.access"));
+  CHECK(cls.classify(LogFamily::nginx, true, line, 200) == -1);
+}
+
+TEST_CASE("the upstream comes from the message when the line has no upstream field", "[classifier]") {
+  Catalogue cat = test::mini_catalogue();
+  Classifier cls(cat);
+  std::string msg = "no resolver defined to resolve backend.internal";
+  int r = cls.classify(LogFamily::nginx, false, msg);
+  REQUIRE(r == cat.find_rule("t.noresolver"));
+  CHECK(cls.capture_upstream(r, msg) == "backend.internal");
+  CHECK(cls.capture_upstream(cat.find_rule("t.refused"), msg).empty());
+}
+
+TEST_CASE("the shipped catalogue gets nginx's traps right", "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  CHECK(cause_of(cls, test::refused_line()) == "connection_refused");
+  // A refused DNS query is a DNS problem, not the backend's.
+  CHECK(cause_of(cls, err_line("error", "send() failed (111: Connection refused) while resolving",
+                               ", resolver: 127.0.0.11:53")) == "dns_failure");
+  // nginx will not start: DNS at start-up.
+  CHECK(cause_of(cls, "2024/01/15 10:23:45 [emerg] 1#1: host not found in upstream \"app:3000\" in "
+                      "/etc/nginx/conf.d/default.conf:12") == "dns_failure");
+  // Noise: not upstream failures.
+  CHECK(cause_of(cls, err_line("crit", "SSL_do_handshake() failed (SSL: error:0A00006C:SSL routines::bad key share) while SSL handshaking",
+                               ", client: 1.2.3.4, server: 0.0.0.0:443")) == "-");
+  CHECK(cause_of(cls, err_line("error", "client intended to send too large body: 1048577 bytes")) == "-");
+  CHECK(cause_of(cls, err_line("warn", "an upstream response is buffered to a temporary file /var/cache/nginx/proxy_temp/1/00/0000000001 while reading upstream")) == "-");
+  CHECK(cause_of(cls, err_line("error", "upstream timed out (110: Connection timed out) while reading response header from upstream")) ==
+        "read_timeout");
+  CHECK(cause_of(cls, err_line("error", "upstream timed out (110: Operation timed out) while connecting to upstream")) ==
+        "connect_timeout");
+  CHECK(cause_of(cls, err_line("error", "no live upstreams while connecting to upstream")) == "no_live_upstreams");
+  CHECK(cause_of(cls, err_line("error", "upstream prematurely closed connection while reading response header from upstream")) ==
+        "upstream_reset");
+}

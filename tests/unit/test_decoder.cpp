@@ -1,0 +1,131 @@
+#include "helpers.hpp"
+#include "nginx_decoder.hpp"
+#include "timeparse.hpp"
+
+using namespace gw502;
+
+TEST_CASE("an nginx error line becomes an event", "[decoder]") {
+  Event ev;
+  std::string line = test::refused_line();
+  REQUIRE(decode_nginx_error(line, ev));
+  CHECK(format_iso(ev.time, false) == "2024-01-15T10:23:45");
+  CHECK(ev.level == "error");
+  CHECK(ev.pid == 31);
+  CHECK(ev.cid == 7);
+  CHECK(ev.message == "connect() failed (111: Connection refused) while connecting to upstream");
+  CHECK(ev.errno_num == 111);
+  CHECK(ev.errno_text == "Connection refused");
+  CHECK(ev.action == "connecting to upstream");
+  CHECK(ev.client == "10.0.0.1");
+  CHECK(ev.server == "a.example");
+  CHECK(ev.request == "GET / HTTP/1.1");
+  CHECK(ev.upstream == "172.18.0.5:3000");
+  CHECK(ev.scheme == "http");
+  CHECK(ev.host == "a.example");
+}
+
+TEST_CASE("variants real logs have", "[decoder]") {
+  Event ev;
+  SECTION("no connection id, no context (start-up)") {
+    REQUIRE(decode_nginx_error(
+        "2024/01/15 10:23:45 [emerg] 1#1: host not found in upstream \"app:3000\" in /etc/nginx/conf.d/default.conf:12\n",
+        ev));
+    CHECK(ev.cid == -1);
+    CHECK(ev.level == "emerg");
+    CHECK(ev.message == "host not found in upstream \"app:3000\" in /etc/nginx/conf.d/default.conf:12");
+    CHECK(ev.upstream.empty());
+  }
+  SECTION("unix socket upstreams") {
+    REQUIRE(decode_nginx_error(test::refused_line("http://unix:/run/app.sock:/api"), ev));
+    CHECK(ev.upstream == "unix:/run/app.sock");
+    REQUIRE(decode_nginx_error(test::refused_line("fastcgi://unix:/x.sock:"), ev));
+    CHECK(ev.upstream == "unix:/x.sock");
+    CHECK(ev.scheme == "fastcgi");
+  }
+  SECTION("other schemes and IPv6") {
+    REQUIRE(decode_nginx_error(test::refused_line("uwsgi://127.0.0.1:3031"), ev));
+    CHECK(ev.upstream == "127.0.0.1:3031");
+    REQUIRE(decode_nginx_error(test::refused_line("grpcs://[2001:db8::5]:50051"), ev));
+    CHECK(ev.upstream == "[2001:db8::5]:50051");
+    CHECK(ev.scheme == "grpcs");
+  }
+  SECTION("musl wording") {
+    REQUIRE(decode_nginx_error(
+        "2024/01/15 10:23:45 [error] 7#7: *3 upstream timed out (110: Operation timed out) while reading response header from upstream, client: 1.2.3.4, server: _",
+        ev));
+    CHECK(ev.errno_num == 110);
+    CHECK(ev.errno_text == "Operation timed out");
+    CHECK(ev.action == "reading response header from upstream");
+  }
+  SECTION("a stray quote in the request and the referrer") {
+    REQUIRE(decode_nginx_error(
+        "2024/01/15 10:23:45 [error] 7#7: *3 connect() failed (111: Connection refused) while connecting to upstream, "
+        "client: 1.2.3.4, server: a, request: \"GET /a\"b HTTP/1.1\", upstream: \"http://10.0.0.2:80/a\"b\", host: \"a\", referrer: \"http://x/\"y\"",
+        ev));
+    CHECK(ev.request == "GET /a\"b HTTP/1.1");
+    CHECK(ev.upstream == "10.0.0.2:80");
+    CHECK(ev.host == "a");
+  }
+  SECTION("a line cut at nginx's 2048-byte limit") {
+    std::string line = test::refused_line();
+    line = line.substr(0, line.find("host: \"") + 9);
+    REQUIRE(decode_nginx_error(line, ev));
+    CHECK(ev.upstream == "172.18.0.5:3000");
+    CHECK(ev.host == "a.");
+  }
+}
+
+TEST_CASE("lines that are not nginx error lines are refused", "[decoder]") {
+  Event ev;
+  CHECK_FALSE(decode_nginx_error("", ev));
+  CHECK_FALSE(decode_nginx_error("hello world, this is not a log line at all", ev));
+  CHECK_FALSE(decode_nginx_error("2024/01/15 10:23:45 error 1#1: x", ev));
+  CHECK_FALSE(decode_nginx_error("2024/13/15 10:23:45 [error] 1#1: x", ev));
+}
+
+TEST_CASE("access-log formats", "[decoder]") {
+  Event ev;
+  SECTION("combined") {
+    REQUIRE(decode_nginx_access(
+        "10.0.0.1 - - [15/Jan/2024:10:23:45 +0100] \"GET /x\"y HTTP/1.1\" 502 157 \"-\" \"curl/8\"", ev));
+    CHECK(ev.status == 502);
+    CHECK(ev.client == "10.0.0.1");
+    CHECK(ev.request == "GET /x\"y HTTP/1.1");
+    CHECK(format_iso(ev.time, true) == "2024-01-15T09:23:45Z");
+  }
+  SECTION("NPM proxy") {
+    REQUIRE(decode_nginx_access(
+        "[15/Jan/2024:10:23:45 +0000] - 502 502 - GET https app.example.com \"/api\" [Client 1.2.3.4] "
+        "[Length 552] [Gzip -] [Sent-to backend] \"curl/8\" \"-\"",
+        ev));
+    CHECK(ev.status == 502);
+    CHECK(ev.host == "app.example.com");
+    CHECK(ev.client == "1.2.3.4");
+    CHECK(ev.upstream == "backend");
+    CHECK(ev.request == "/api");
+  }
+  SECTION("NPM standard") {
+    REQUIRE(decode_nginx_access(
+        "[15/Jan/2024:10:23:45 +0000] 504 - GET http b.example \"/\" [Client 1.2.3.4] [Length 0] [Gzip -] \"ua\" \"-\"",
+        ev));
+    CHECK(ev.status == 504);
+    CHECK(ev.host == "b.example");
+  }
+  SECTION("not an access line") {
+    CHECK_FALSE(decode_nginx_access("2024/01/15 10:23:45 [error] 1#1: x", ev));
+    CHECK_FALSE(decode_nginx_access("[garbage", ev));
+  }
+}
+
+TEST_CASE("time parsing", "[decoder]") {
+  int64_t t;
+  bool utc;
+  REQUIRE(parse_nginx_time("1970/01/02 00:00:01", t));
+  CHECK(t == 86401);
+  REQUIRE(parse_iso_time("2024-01-15T10:00:00+02:00", t, utc));
+  CHECK(utc);
+  CHECK(format_iso(t, true) == "2024-01-15T08:00:00Z");
+  REQUIRE(parse_iso_time("2024-02-29", t, utc));
+  CHECK(format_iso(t, false) == "2024-02-29T00:00:00");
+  CHECK_FALSE(parse_iso_time("yesterday", t, utc));
+}

@@ -1,0 +1,83 @@
+#include "classifier.hpp"
+#include "helpers.hpp"
+#include "report.hpp"
+#include "scanner.hpp"
+
+using namespace gw502;
+using gw502::test::StringSource;
+
+namespace {
+
+struct Fixture {
+  Catalogue cat = test::mini_catalogue();
+  Classifier cls{cat};
+  Aggregator agg;
+  RunSummary run;
+  void scan(const std::string& name, const std::string& data) {
+    Scanner s(cls, agg, nullptr, ScanOptions{});
+    StringSource src(data);
+    run.sources.push_back(describe_source(name, nullptr));
+    run.stats.emplace_back();
+    s.scan(src, run.sources.back(), static_cast<uint32_t>(run.sources.size() - 1), run.stats.back(),
+           run.problems);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the text report names site, upstream, cause, evidence and the proxy's fix", "[report]") {
+  Fixture f;
+  f.scan("/data/logs/proxy-host-7_error.log",
+         test::refused_line("http://127.0.0.1:3000/", "app.example.com") + "\n");
+  std::string text = render_text(f.cat, f.agg, f.run, ReportOptions{});
+  CHECK(text.find("1 upstream failure in 1 source") != std::string::npos);
+  CHECK(text.find("NPM proxy host #7 · app.example.com") != std::string::npos);
+  CHECK(text.find("upstream 127.0.0.1:3000") != std::string::npos);
+  CHECK(text.find("connection_refused  x1") != std::string::npos);
+  CHECK(text.find("proxy-host-7_error.log:1:") != std::string::npos);
+  CHECK(text.find("Fix (Nginx Proxy Manager):") != std::string::npos);
+  CHECK(text.find("check Forward Port") != std::string::npos);
+  CHECK(text.find("Note: loopback") != std::string::npos);
+  CHECK(text.find("\x1b[") == std::string::npos);
+  CHECK(render_text(f.cat, f.agg, f.run, ReportOptions{true}).find("\x1b[") != std::string::npos);
+}
+
+TEST_CASE("control characters from the log never reach the terminal", "[report]") {
+  Fixture f;
+  f.scan("e.log", test::refused_line("http://10.0.0.1:80/", "evil\x1b]0;title\x07.example") + "\n");
+  std::string text = render_text(f.cat, f.agg, f.run, ReportOptions{});
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\x07') == std::string::npos);
+}
+
+TEST_CASE("the JSON report is one valid document with escaped text", "[report]") {
+  Fixture f;
+  f.scan("e.log", test::refused_line("http://10.0.0.1:80/", "bad\"host\xff") + "\n");
+  std::string json = render_json(f.cat, f.agg, f.run);
+  CHECK(json.find("\"host\":\"bad\\\"host\\ufffd\"") != std::string::npos);
+  CHECK(json.find("\"cause\":\"connection_refused\"") != std::string::npos);
+  CHECK(json.find("\"first\":\"2024-01-15T10:23:45\"") != std::string::npos);
+  CHECK(json.back() == '\n');
+}
+
+TEST_CASE("an event is one NDJSON line", "[report]") {
+  Catalogue cat = test::mini_catalogue();
+  Event ev;
+  ev.upstream = "10.0.0.1:80";
+  ev.time = 86400;
+  SourceInfo src = describe_source("x.log", nullptr);
+  std::string out;
+  append_event_json(out, cat, src, 12, ev, cat.find_rule("t.refused"), cat.find_cause("connection_refused"), "h");
+  CHECK(out ==
+        "{\"source\":\"x.log\",\"line\":12,\"proxy\":\"nginx\",\"site\":\"\",\"cause\":\"connection_refused\","
+        "\"rule\":\"t.refused\",\"upstream\":\"10.0.0.1:80\",\"host\":\"h\",\"time\":\"1970-01-02T00:00:00\","
+        "\"level\":\"\",\"status\":null,\"message\":\"\"}\n");
+}
+
+TEST_CASE("explain and list-causes", "[report]") {
+  Catalogue cat = test::mini_catalogue();
+  CHECK(render_cause_list(cat).find("connection_refused  refused\n") == 0);
+  std::string ex = render_explain(cat, cat.find_cause("connection_refused"));
+  CHECK(ex.find("Fix for Nginx Proxy Manager:\n  - check Forward Port") != std::string::npos);
+  CHECK(ex.find("Rules: t.refused") != std::string::npos);
+}

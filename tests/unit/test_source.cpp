@@ -1,0 +1,138 @@
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "helpers.hpp"
+
+using namespace gw502;
+
+namespace {
+
+std::string temp_path(const char* name) {
+  return std::string("/tmp/gw502_test_") + std::to_string(::getpid()) + "_" + name;
+}
+
+void write_file(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary) << data;
+}
+
+std::string gzip(const std::string& in) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(in.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string zstd(const std::string& in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3));
+  return out;
+}
+
+// Reads everything; returns false (and err) when the source fails.
+bool read_all(Source& s, std::string& out, std::string& err) {
+  char buf[7];  // odd, small reads exercise the decoders' loops
+  for (;;) {
+    long r = s.read(buf, sizeof buf, err);
+    if (r < 0) return false;
+    if (r == 0) return true;
+    out.append(buf, static_cast<size_t>(r));
+  }
+}
+
+const std::string kText = "line one\nline two\n2024/01/15 10:23:45 [error] 1#1: x\n";
+
+}  // namespace
+
+TEST_CASE("plain, gzip and zstd are told apart by magic bytes, not names", "[source]") {
+  struct Case {
+    const char* name;
+    std::string bytes;
+    Compression kind;
+  } cases[] = {{"plain.gz", kText, Compression::none},
+               {"packed.log", gzip(kText), Compression::gzip},
+               {"packed.txt", zstd(kText), Compression::zstd}};
+  for (auto& c : cases) {
+    std::string path = temp_path(c.name);
+    write_file(path, c.bytes);
+    std::string err, got;
+    auto src = open_source(path, err);
+    REQUIRE(src);
+    CHECK(src->compression() == c.kind);
+    REQUIRE(read_all(*src, got, err));
+    CHECK(got == kText);
+    std::remove(path.c_str());
+  }
+}
+
+TEST_CASE("concatenated gzip members read as one stream", "[source]") {
+  std::string path = temp_path("multi.gz");
+  write_file(path, gzip("a\n") + gzip("b\n"));
+  std::string err, got;
+  auto src = open_source(path, err);
+  REQUIRE(src);
+  REQUIRE(read_all(*src, got, err));
+  CHECK(got == "a\nb\n");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("truncated archives fail with a reason after yielding what they hold", "[source]") {
+  std::string big;
+  for (int i = 0; i < 20000; ++i) big += "2024/01/15 10:23:45 [error] 1#1: line " + std::to_string(i) + "\n";
+  for (auto kind : {Compression::gzip, Compression::zstd}) {
+    std::string packed = kind == Compression::gzip ? gzip(big) : zstd(big);
+    std::string path = temp_path("trunc");
+    write_file(path, packed.substr(0, packed.size() / 2));
+    std::string err, got;
+    auto src = open_source(path, err);
+    REQUIRE(src);
+    CHECK_FALSE(read_all(*src, got, err));
+    CHECK(err.find("truncated") != std::string::npos);
+    CHECK(got.size() > 0);
+    CHECK(big.compare(0, got.size(), got) == 0);
+    std::remove(path.c_str());
+  }
+}
+
+TEST_CASE("corrupt archives fail, they do not loop", "[source]") {
+  std::string packed = gzip(kText);
+  packed[12] ^= 0x55;
+  packed[13] ^= 0x55;
+  std::string path = temp_path("corrupt.gz");
+  write_file(path, packed);
+  std::string err, got;
+  auto src = open_source(path, err);
+  REQUIRE(src);
+  bool ok = read_all(*src, got, err);
+  CHECK((!ok || got != kText));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("missing files and directories are refused with a reason", "[source]") {
+  std::string err;
+  CHECK_FALSE(open_source("/nonexistent/gw502.log", err));
+  CHECK(err == "No such file or directory");
+  CHECK_FALSE(open_source("/tmp", err));
+  CHECK(err == "is a directory");
+}
+
+TEST_CASE("an empty file is an empty source", "[source]") {
+  std::string path = temp_path("empty");
+  write_file(path, "");
+  std::string err, got;
+  auto src = open_source(path, err);
+  REQUIRE(src);
+  REQUIRE(read_all(*src, got, err));
+  CHECK(got.empty());
+  std::remove(path.c_str());
+}

@@ -1,0 +1,27 @@
+#include "helpers.hpp"
+#include "unwrap.hpp"
+
+using gw502::unwrap_line;
+
+TEST_CASE("collector prefixes are removed", "[unwrap]") {
+  const std::string line = "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed";
+  CHECK(unwrap_line("proxy-1  | " + line) == line);
+  CHECK(unwrap_line("npm_app_1     | " + line) == line);
+  CHECK(unwrap_line("2024-01-15T10:23:45.123456789Z " + line) == line);
+  CHECK(unwrap_line("proxy-1  | 2024-01-15T10:23:45.123456789Z " + line) == line);
+  CHECK(unwrap_line("[pod/nginx-7d9f/nginx] " + line) == line);
+  CHECK(unwrap_line("Jan 15 10:23:45 web1 nginx[812]: " + line) == line);
+  CHECK(unwrap_line("2024-01-15T10:23:45+0000 web1 nginx[812]: " + line) == line);
+}
+
+TEST_CASE("the proxies' own formats are left alone", "[unwrap]") {
+  for (std::string s : {
+           "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed",
+           "10.0.0.1 - - [15/Jan/2024:10:23:45 +0000] \"GET / HTTP/1.1\" 502 157 \"-\" \"curl\"",
+           "[15/Jan/2024:10:23:45 +0000] - 502 502 - GET https a.example \"/\" [Client 1.2.3.4]",
+           "{\"level\":\"error\",\"ts\":1705314225.1}",
+           "",
+           "|",
+       })
+    CHECK(unwrap_line(s) == s);
+}
