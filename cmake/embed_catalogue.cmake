@@ -1,5 +1,6 @@
 # Writes OUT: a C++ file holding every catalogue file as a raw string, in
 # file-name order, so the tool runs with no files beside it.
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 set(body "// Generated from patterns/*.json by cmake/embed_catalogue.cmake. Do not edit.\n")
 string(APPEND body "#include \"catalogue.hpp\"\nnamespace gw502 {\nconst EmbeddedFile kEmbeddedCatalogue[] = {\n")

@@ -9,6 +9,8 @@ cd "$here"
 pkgs=(cmake g++ make pkg-config libre2-dev libsimdjson-dev libzstd-dev zlib1g-dev
       libboost-program-options-dev catch2 python3 zstd gzip openssl
       nginx nginx-dev caddy curl)
+# Hyperscan makes the literal prefilter faster; Debian builds it for amd64 only.
+[ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libhyperscan-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

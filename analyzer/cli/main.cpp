@@ -5,12 +5,15 @@
 #include <cstdlib>
 #include <ctime>
 #include <string>
+#include <thread>
+#include <algorithm>
 
 #include "aggregator.hpp"
 #include "catalogue.hpp"
 #include "classifier.hpp"
 #include "glob.hpp"
 #include "options.hpp"
+#include "pipeline.hpp"
 #include "report.hpp"
 #include "scanner.hpp"
 #include "source.hpp"
@@ -28,24 +31,10 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
-// --events: NDJSON lines, flushed in blocks (and at the end).
-class NdjsonSink final : public gw502::EventSink {
+// --events: NDJSON blocks as the pipeline merges them, in input order.
+class StdoutEvents final : public gw502::EventOutput {
  public:
-  explicit NdjsonSink(const gw502::Catalogue& cat) : cat_(cat) { buf_.reserve(1 << 16); }
-  ~NdjsonSink() override { flush(); }
-  void on_event(const gw502::SourceInfo& src, uint64_t line, const gw502::Event& ev, int rule,
-                int cause, std::string_view host) override {
-    gw502::append_event_json(buf_, cat_, src, line, ev, rule, cause, host);
-    if (buf_.size() >= (1 << 16)) flush();
-  }
-  void flush() {
-    write_out(buf_);
-    buf_.clear();
-  }
-
- private:
-  const gw502::Catalogue& cat_;
-  std::string buf_;
+  void write(std::string_view s) override { std::fwrite(s.data(), 1, s.size(), stdout); }
 };
 
 }  // namespace
@@ -102,14 +91,14 @@ int main(int argc, char** argv) {
   for (const auto& a : opt.inputs)
     for (auto& p : cli::expand_input(a)) inputs.push_back(std::move(p));
 
-  Classifier cls(cat);
-  if (!cls.ok()) {
-    std::fprintf(stderr, "%s: %s\n", kProg, cls.error().c_str());
+  unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  Pipeline pipeline(cat, threads, scan_opt);
+  if (!pipeline.ok()) {
+    std::fprintf(stderr, "%s: %s\n", kProg, pipeline.error().c_str());
     return 2;
   }
   Aggregator agg;
-  NdjsonSink sink(cat);
-  Scanner scanner(cls, agg, opt.events ? &sink : nullptr, scan_opt);
+  StdoutEvents events;
   RunSummary run;
   for (const auto& path : inputs) {
     std::string why;
@@ -122,9 +111,9 @@ int main(int argc, char** argv) {
     auto index = static_cast<uint32_t>(run.sources.size());
     run.sources.push_back(info);
     run.stats.emplace_back();
-    scanner.scan(*src, run.sources.back(), index, run.stats.back(), run.problems);
+    pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
+                  opt.events ? &events : nullptr);
   }
-  sink.flush();
 
   for (const auto& p : run.problems) {
     if (p.line)

@@ -52,7 +52,7 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
   }
 }
 
-void Aggregator::merge(const Aggregator& other, uint32_t source_offset) {
+void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
   for (const Group& og : other.groups_) {
     Key k{intern(other.str(og.site)), intern(other.str(og.host)), intern(other.str(og.upstream)),
           og.cause, og.proxy};
@@ -82,8 +82,13 @@ void Aggregator::merge(const Aggregator& other, uint32_t source_offset) {
     g.minutes.insert(g.minutes.end(), og.minutes.begin(), og.minutes.end());
     std::sort(g.minutes.begin(), g.minutes.end());
     g.minutes.erase(std::unique(g.minutes.begin(), g.minutes.end()), g.minutes.end());
-    for (const Sample& s : og.samples)
-      if (g.samples.size() < kSamples) g.samples.push_back(Sample{s.source + source_offset, s.line, s.text});
+    const size_t max_samples = g.cause == og.cause && og.samples.size() > kSamples ? og.samples.size() : kSamples;
+    for (const Sample& s : og.samples) {
+      bool dup = false;
+      for (auto& have : g.samples) dup = dup || have.text == s.text;
+      if (!dup && g.samples.size() < max_samples)
+        g.samples.push_back(Sample{s.source + source_offset, s.line + line_offset, s.text});
+    }
   }
   total_ += other.total_;
 }

@@ -54,8 +54,9 @@ class Aggregator {
   static constexpr size_t kMaxSampleBytes = 512;
 
   void add(const Hit& h, size_t max_samples = kSamples);
-  // Adds other's groups; other's source numbers are shifted by source_offset.
-  void merge(const Aggregator& other, uint32_t source_offset = 0);
+  // Adds other's groups after this one's; other's samples get source_offset
+  // added to their source numbers and line_offset to their line numbers.
+  void merge(const Aggregator& other, uint32_t source_offset = 0, uint64_t line_offset = 0);
 
   const std::vector<Group>& groups() const { return groups_; }
   std::string_view str(uint32_t id) const { return strings_[id]; }

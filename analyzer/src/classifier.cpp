@@ -26,11 +26,11 @@ RE2::Options options() {
 
 }  // namespace
 
-Classifier::Classifier(const Catalogue& cat) : cat_(cat) {
+Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat) {
   const auto& rules = cat.rules();
   const RE2::Options opt = options();
   for (size_t i = 0; i < kLogFamilies * 2; ++i) sets_.push_back(std::make_unique<Set>(opt));
-  std::string alternation;
+  std::vector<std::string> literals;
   bool every_rule_has_literal = true;
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
@@ -46,20 +46,21 @@ Classifier::Classifier(const Catalogue& cat) : cat_(cat) {
       s.rule_of.push_back(static_cast<int>(r));
       s.empty = false;
     }
+    // Noise rules only matter on lines some cause rule matches, and such a
+    // line holds that rule's literal: their own literals need not be sought.
+    if (rule.ignore) continue;
     if (rule.literals.empty()) every_rule_has_literal = false;
-    for (const auto& lit : rule.literals) {
-      if (!alternation.empty()) alternation += '|';
-      alternation += RE2::QuoteMeta(lit);
-    }
+    literals.insert(literals.end(), rule.literals.begin(), rule.literals.end());
   }
   for (auto& s : sets_)
     if (!s->empty && !s->set.Compile()) {
       error_ = "the catalogue is too large for RE2::Set";
       return;
     }
-  if (every_rule_has_literal && !alternation.empty()) {
-    prefilter_ = std::make_unique<RE2>(alternation, opt);
-    if (!prefilter_->ok()) error_ = "prefilter: " + prefilter_->error();
+  if (every_rule_has_literal && !literals.empty()) {
+    std::sort(literals.begin(), literals.end());
+    literals.erase(std::unique(literals.begin(), literals.end()), literals.end());
+    prefilter_ = Prefilter::build(literals, engine, error_);
   }
   hits_.reserve(rules.size());
 }
@@ -69,11 +70,7 @@ Classifier::~Classifier() = default;
 size_t Classifier::find_candidate(std::string_view buf, size_t from) {
   if (from >= buf.size()) return std::string_view::npos;
   if (!prefilter_) return from;
-  re2::StringPiece m;
-  if (!prefilter_->Match(re2::StringPiece(buf.data(), buf.size()), from, buf.size(),
-                         RE2::UNANCHORED, &m, 1))
-    return std::string_view::npos;
-  return static_cast<size_t>(m.data() - buf.data());
+  return prefilter_->find(buf, from);
 }
 
 int Classifier::classify(LogFamily family, bool access, std::string_view text, int status) {

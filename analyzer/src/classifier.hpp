@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catalogue.hpp"
+#include "prefilter.hpp"
 
 namespace re2 {
 class RE2;
@@ -21,7 +22,7 @@ namespace gw502 {
 class Classifier {
  public:
   // Compiles the catalogue; check ok(). The catalogue must outlive this.
-  explicit Classifier(const Catalogue& cat);
+  explicit Classifier(const Catalogue& cat, PrefilterEngine engine = PrefilterEngine::automatic);
   ~Classifier();
   Classifier(const Classifier&) = delete;
   Classifier& operator=(const Classifier&) = delete;
@@ -29,6 +30,8 @@ class Classifier {
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
   const Catalogue& catalogue() const { return cat_; }
+  // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).
+  const char* prefilter_name() const { return prefilter_ ? prefilter_->name() : "none"; }
 
   // Start of a candidate hit at or after `from` in buf, or npos. False
   // positives are allowed; a line that some rule matches is never skipped.
@@ -46,7 +49,7 @@ class Classifier {
   struct Set;
   const Catalogue& cat_;
   std::string error_;
-  std::unique_ptr<re2::RE2> prefilter_;  // null: every line is a candidate
+  std::unique_ptr<Prefilter> prefilter_;  // null: every line is a candidate
   std::vector<std::unique_ptr<Set>> sets_;  // kLogFamilies * 2
   std::vector<std::unique_ptr<re2::RE2>> rules_;
   std::vector<int> hits_;  // reused by every classify()

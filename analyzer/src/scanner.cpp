@@ -32,6 +32,10 @@ std::string_view basename(std::string_view p) {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+std::string overlong_message(size_t max_line) {
+  return "line longer than " + std::to_string(max_line >> 10) + " KiB; only its start was read";
+}
+
 }  // namespace
 
 SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
@@ -102,8 +106,33 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   if (sink_) sink_->on_event(info, number, ev, rule, r.cause, host);
 }
 
+// Finds lines longer than max_line with one memrchr per window: every line
+// that starts in a window of max_line bytes and ends in it is short enough.
+void Scanner::report_overlong(std::string_view buf, uint64_t first_line, const SourceInfo& info,
+                              std::vector<Problem>& problems) const {
+  const size_t max = opt_.max_line;
+  const char* b = buf.data();
+  size_t pos = 0, counted = 0;
+  uint64_t line_no = first_line;
+  while (buf.size() - pos > max) {
+    const void* nl = memrchr(b + pos, '\n', max + 1);
+    if (nl) {
+      pos = static_cast<size_t>(static_cast<const char*>(nl) - b) + 1;
+      continue;
+    }
+    line_no += count_newlines(b + counted, pos - counted);
+    counted = pos;
+    problems.push_back({info.name, line_no, overlong_message(max)});
+    const void* end = std::memchr(b + pos, '\n', buf.size() - pos);
+    if (!end) break;
+    pos = static_cast<size_t>(static_cast<const char*>(end) - b) + 1;
+  }
+}
+
 uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const SourceInfo& info,
-                              uint32_t source_index, ScanStats& stats) {
+                              uint32_t source_index, ScanStats& stats,
+                              std::vector<Problem>& problems) {
+  if (buf.size() > opt_.max_line) report_overlong(buf, first_line, info, problems);
   uint64_t line_no = first_line;  // number of the line that starts at `counted`
   size_t counted = 0;
   size_t pos = 0;
@@ -117,7 +146,7 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
     size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - b) + 1 : buf.size();
     line_no += count_newlines(b + counted, start - counted);
     counted = start;
-    line(buf.substr(start, end - start), line_no, info, source_index, stats);
+    line(buf.substr(start, std::min(end - start, opt_.max_line)), line_no, info, source_index, stats);
     pos = end;
   }
   uint64_t lines = line_no - first_line + count_newlines(buf.data() + counted, buf.size() - counted);
@@ -141,16 +170,13 @@ bool Scanner::scan(Source& src, const SourceInfo& info, uint32_t source_index, S
     }
     stats.bytes += chunk.text.size();
     if (chunk.overlong) {
-      problems.push_back({info.name, next_line,
-                          "line longer than " + std::to_string(opt_.max_line >> 10) +
-                              " KiB; only its start was read"});
-      uint64_t n = scan_buffer(chunk.text, next_line, info, source_index, stats);
-      (void)n;
+      problems.push_back({info.name, next_line, overlong_message(opt_.max_line)});
+      scan_buffer(chunk.text, next_line, info, source_index, stats, problems);
       next_line += 1;
       stats.lines += 1;
       continue;
     }
-    uint64_t n = scan_buffer(chunk.text, next_line, info, source_index, stats);
+    uint64_t n = scan_buffer(chunk.text, next_line, info, source_index, stats, problems);
     next_line += n;
     stats.lines += n;
   }

@@ -67,11 +67,14 @@ class Scanner {
             std::vector<Problem>& problems);
 
   // One newline-aligned buffer whose first line is number first_line.
-  // Returns the number of lines in it.
+  // Returns the number of lines in it. Lines longer than max_line are
+  // reported in problems and only their first max_line bytes are read.
   uint64_t scan_buffer(std::string_view buf, uint64_t first_line, const SourceInfo& info,
-                       uint32_t source_index, ScanStats& stats);
+                       uint32_t source_index, ScanStats& stats, std::vector<Problem>& problems);
 
  private:
+  void report_overlong(std::string_view buf, uint64_t first_line, const SourceInfo& info,
+                       std::vector<Problem>& problems) const;
   void line(std::string_view raw, uint64_t number, const SourceInfo& info, uint32_t source_index,
             ScanStats& stats);
 

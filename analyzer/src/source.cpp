@@ -1,6 +1,7 @@
 #include "source.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -20,7 +21,19 @@ class FdSource final : public Source {
  public:
   FdSource(int fd, bool own) : fd_(fd), own_(own) {}
   ~FdSource() override {
+    if (map_) ::munmap(map_, map_len_);
     if (own_) ::close(fd_);
+  }
+  bool map(std::string_view& out) override {
+    struct stat st;
+    if (!own_ || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
+    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (p == MAP_FAILED) return false;
+    ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+    map_ = p;
+    map_len_ = static_cast<size_t>(st.st_size);
+    out = std::string_view(static_cast<const char*>(p), map_len_);
+    return true;
   }
   void unread(const char* p, size_t n) { peek_.assign(p, p + n); }
   long read(char* dst, size_t n, std::string& err) override {
@@ -44,6 +57,8 @@ class FdSource final : public Source {
   bool own_;
   std::vector<char> peek_;
   size_t peek_pos_ = 0;
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
 };
 
 constexpr size_t kInBlock = 256 * 1024;

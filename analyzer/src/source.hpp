@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace gw502 {
 
@@ -17,6 +18,13 @@ class Source {
   // error with a one-line reason in err (without the file name).
   virtual long read(char* dst, size_t n, std::string& err) = 0;
   Compression compression() const { return compression_; }
+  // Batch mode only: the whole input mapped into memory, when it is a plain
+  // regular file (not compressed, not a pipe). Valid while the source lives.
+  // Never used for files that may be truncated under us (follow mode).
+  virtual bool map(std::string_view& out) {
+    (void)out;
+    return false;
+  }
 
  protected:
   Compression compression_ = Compression::none;

@@ -9,7 +9,7 @@ import sys
 
 
 def main():
-    binary, root = sys.argv[1], sys.argv[2]
+    binary, root = os.path.abspath(sys.argv[1]), sys.argv[2]
     update = "--update" in sys.argv[3:]
     cases = sorted(f[:-5] for f in os.listdir(os.path.join(root, "cases")) if f.endswith(".args"))
     failed = 0

@@ -64,7 +64,7 @@ TEST_CASE("collector prefixes and CRLF endings are handled", "[scanner]") {
   CHECK(run.agg.str(run.agg.groups()[0].upstream) == "172.18.0.5:3000");
 }
 
-TEST_CASE("--since and --until drop failures outside the window", "[scanner]") {
+TEST_CASE("since and until drop failures outside the window", "[scanner]") {
   Run run;
   ScanOptions opt;
   opt.since = 1705314225 + 1;  // one second after 2024-01-15T10:23:45

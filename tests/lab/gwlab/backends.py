@@ -97,6 +97,25 @@ def response(status=200, reason="OK", body=b"ok\n", headers=(), keepalive=True):
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
+def lingering_close(conn, stop, seconds=1.0):
+    """Half-close and drain the peer's input before closing, as real servers do
+    (closing with unread input would send RST and race with the peer's writes)."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+    except OSError:
+        return
+    conn.settimeout(0.1)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            if not conn.recv(65536):
+                return
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+
+
 def set_linger_zero(conn):
     raw = getattr(conn, "_sock", conn)
     try:
@@ -119,6 +138,7 @@ class Behaviour:
                 req = read_request(conn, stop, buf=buf)
             except NotHttp:
                 send_all(conn, BAD_REQUEST)
+                lingering_close(conn, stop)
                 return
             if req is None:
                 return
@@ -171,12 +191,7 @@ class RawAfterRequest(Behaviour):
 
     def answer(self, conn, stop, head):
         send_all(conn, self.data)
-        try:
-            conn.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
-        # Let the proxy read before the close (avoid RST on unread input).
-        sleep_unless(stop, 0.2)
+        lingering_close(conn, stop, 0.5)  # let the proxy read before the close
         return False
 
 

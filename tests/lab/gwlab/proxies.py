@@ -10,11 +10,10 @@ directives (handle_errors) and whole extra site blocks, other binaries.
 import os
 import pwd
 import grp
-import shutil
 from dataclasses import dataclass, field
 
 from .matchers import M
-from .util import LOOPBACK, LabError, command_output, render, start_process, stop_process, wait_listening
+from .util import LOOPBACK, command_output, render, start_process, stop_process, wait_listening
 
 
 @dataclass
@@ -201,6 +200,7 @@ CADDY_NOISE = [
     M(logger=r"^http$", msg=r"^servers shutting down with eternal grace period$"),
     M(logger=r"^http$", msg=r"^servers shutting down; grace period initiated$"),
     M(logger=r"^http$", msg=r"^server running$"),
+    M(logger=r"^http$", msg=r"^starting server loop$"),
     M(logger=r"^http$", msg=r"^(?:stopped previous server|server shutting down)"),
     M(logger=r"^tls\.cache\.maintenance$", msg=r"^(?:started|stopped) background certificate maintenance$"),
     M(logger=r"^tls$", msg=r"^(?:cleaning storage unit|finished cleaning storage units|"
@@ -212,6 +212,7 @@ CADDY_NOISE = [
            r'using provided configuration|'
            r'Caddyfile input is not formatted;[^"]*)"'),
     M(logger=r"^http\.handlers\.reverse_proxy$", msg=r"^(?:selected upstream|upstream roundtrip|handling response)$"),
+    M(logger=r"^http\.reverse_proxy\.transport\.fastcgi$", msg=r"^roundtrip$"),
 ]
 
 

@@ -9,9 +9,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-from .matchers import M, NOISE, label_access, label_lines
+from .matchers import NOISE, label_access, label_lines
 from .proxies import PROXIES, Hooks
-from .util import LOOPBACK, LabError
+from .util import LOOPBACK, LabError, free_port
 
 
 # ---------------------------------------------------------------------------
@@ -217,7 +217,6 @@ def run_one(session, proxy_name, scenario, out_root, hooks=None):
         for b in scenario.backends:
             b.start(ctx)
             started.append(b)
-        from .util import free_port
         ctx["proxy_port"] = free_port()
         if hooks.before_proxy:
             hooks.before_proxy(ctx)

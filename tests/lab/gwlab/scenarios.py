@@ -30,9 +30,12 @@ def ng(level, text, label):
 NG_CTX = r", client: 127\.0\.0\.1, server: lab\.test, request: \"[A-Z]+ \S+ HTTP/1\.1\""
 
 
-def ce(msg, label, level=r"^error$"):
-    """A Caddy http.log.error entry (logger http.log.error.log0 with a site log)."""
-    return M(logger=r"^http\.log\.error(?:\.\w+)?$", level=level, msg=msg, label=label)
+def ce(msg, label):
+    """A Caddy http.log.error entry (logger http.log.error.log0 with a site log).
+
+    Its level is "error" for 5xx without handle_errors, "debug" when a
+    handle_errors route handled the error (the Caddy bridge): not checked."""
+    return M(logger=r"^http\.log\.error(?:\.\w+)?$", msg=msg, label=label)
 
 
 GET3 = [Req("/"), Req("/api/items"), Req("/login")]
@@ -42,6 +45,7 @@ REFUSED_NG = ng("error", r"connect\(\) failed \(111: Connection refused\) while 
                 "connection_refused")
 REFUSED_CADDY = ce(r"^dial tcp 127\.0\.0\.1:\d+: connect: connection refused$", "connection_refused")
 
+TLS_ALERT = b"\x15\x03\x01\x00\x02\x02\x0a"
 REDIS_ERROR = b"-ERR unknown command 'GET', with args beginning with: '/' \r\n"
 
 SCENARIOS = [
@@ -95,23 +99,39 @@ SCENARIOS = [
     ),
     Scenario(
         name="plain_to_tls",
-        doc="The proxy speaks plain HTTP to a TLS-only backend (Python/OpenSSL server: the "
-            "handshake fails on 'GET ', the server closes with the request unread, so the kernel sends RST).",
+        doc="The proxy speaks plain HTTP to a TLS-only backend (a Python/OpenSSL server: the handshake "
+            "fails on 'GET ', the server closes with the request unread, so the kernel sends RST). "
+            "The proxy's line is the same as for a crashing backend.",
         backends=[TCP("app", Respond(), tls=True)],
         requests=GET3,
         nginx=Case(
             "proxy_pass http://{{app_addr}};",
             [ng("error", r"recv\(\) failed \(104: Connection reset by peer\) while reading response header "
-                         r"from upstream" + NG_CTX, "plain_to_tls_backend"),
-             ng("error", r"upstream prematurely closed connection while reading response header from upstream"
-                + NG_CTX, "plain_to_tls_backend")],
-            [502] * 3, expect=["plain_to_tls_backend"]),
+                         r"from upstream" + NG_CTX, "upstream_reset")],
+            [502] * 3),
         caddy=Case(
             "reverse_proxy {{app_addr}}",
             [ce(r"^read tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:\d+: read: connection reset by peer$",
-                "plain_to_tls_backend"),
-             ce(r"^EOF$", "plain_to_tls_backend")],
-            [502] * 3, expect=["plain_to_tls_backend"]),
+                "upstream_reset")],
+            [502] * 3),
+    ),
+    Scenario(
+        name="plain_to_tls_alert",
+        doc="The proxy speaks plain HTTP to a TLS-only backend that answers with a TLS alert record "
+            "(15 03 01 00 02 02 0a: fatal, unexpected_message) and closes.",
+        backends=[TCP("app", RawAfterRequest(TLS_ALERT))],
+        requests=GET2,
+        nginx=Case(
+            "proxy_pass http://{{app_addr}};",
+            # nginx 1.22 passes the alert bytes on as an HTTP/0.9 answer (access status 009).
+            [ng("error", r"upstream sent no valid HTTP/1\.0 header while reading response header from upstream"
+                + NG_CTX, "invalid_upstream_response")],
+            ["bad_response"] * 2),
+        caddy=Case(
+            "reverse_proxy {{app_addr}}",
+            [ce(r'^net/http: HTTP/1\.x transport connection broken: malformed HTTP response "\\x15\\x03',
+                "plain_to_tls_backend")],
+            [502] * 2),
     ),
     Scenario(
         name="tls_untrusted",
@@ -163,8 +183,9 @@ SCENARIOS = [
             [504] * 2),
         caddy=Case(
             "reverse_proxy {{app_addr}} {\n  transport http {\n    dial_timeout 1s\n  }\n}",
+            # 2.6.2 wraps dial errors in DialError, so statusError does not see a timeout: 502
             [ce(r"^dial tcp 127\.0\.0\.1:\d+: i/o timeout$", "connect_timeout")],
-            [504] * 2),
+            [502] * 2),
     ),
     Scenario(
         name="dns_nxdomain",
@@ -178,7 +199,7 @@ SCENARIOS = [
             [502] * 2,
             http="resolver {{dns_addr}} valid=1s;\nresolver_timeout 1s;"),
         caddy=Case(
-            "reverse_proxy backend.lab.test:{{app_port}} {\n  transport http {\n    resolvers {{dns_addr}}\n  }\n}",
+            "reverse_proxy backend.lab.test:{{app_port}} {\n  transport http {\n    resolvers udp/{{dns_addr}}\n  }\n}",
             [ce(r"^dial tcp: lookup backend\.lab\.test(?: on [\d.:]+)?: no such host$", "dns_failure")],
             [502] * 2),
     ),
@@ -194,10 +215,11 @@ SCENARIOS = [
             [502] * 2,
             http="resolver {{dns_addr}} valid=1s;\nresolver_timeout 1s;"),
         caddy=Case(
-            "reverse_proxy backend.lab.test:{{app_port}} {\n  transport http {\n    resolvers {{dns_addr}}\n"
+            "reverse_proxy backend.lab.test:{{app_port}} {\n  transport http {\n    resolvers udp/{{dns_addr}}\n"
             "    dial_timeout 1s\n  }\n}",
+            # 502, not 504: 2.6.2 wraps dial errors (lookup included) in DialError
             [ce(r"^dial tcp: lookup backend\.lab\.test(?: on [\d.:]+)?: i/o timeout$", "dns_failure")],
-            [504] * 2),
+            [502] * 2),
     ),
     Scenario(
         name="no_resolver",
@@ -283,7 +305,7 @@ SCENARIOS = [
             [502] * 2),
         caddy=Case(
             "reverse_proxy {{app_addr}} {\n  transport http {\n    max_response_header 4k\n  }\n}",
-            [ce(r"^net/http: server response headers exceeded \d+ bytes; aborted$", "header_too_big")],
+            [ce(r"net/http: server response headers exceeded \d+ bytes; aborted$", "header_too_big")],
             [502] * 2),
     ),
     Scenario(
@@ -300,15 +322,15 @@ SCENARIOS = [
             ["bad_response"] * 2),
         caddy=Case(
             "reverse_proxy {{app_addr}}",
-            [ce(r"^net/http: HTTP/1\.x transport connection broken: malformed HTTP response ",
+            [ce(r"^net/http: HTTP/1\.x transport connection broken: malformed HTTP (?:response|status code|version) ",
                 "invalid_upstream_response")],
             [502] * 2),
     ),
     Scenario(
         name="invalid_header",
-        doc="The backend answers HTTP with a malformed header line (a NUL byte in a header name).",
+        doc="The backend answers HTTP with a malformed header line (a NUL byte in the name, no colon).",
         backends=[TCP("app", RawAfterRequest(
-            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Bad\x00Header: x\r\nContent-Length: 3\r\n\r\nok\n"))],
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Bad\x00Header\r\nContent-Length: 3\r\n\r\nok\n"))],
         requests=GET2,
         nginx=Case(
             "proxy_pass http://{{app_addr}};",
@@ -317,7 +339,7 @@ SCENARIOS = [
             [502] * 2),
         caddy=Case(
             "reverse_proxy {{app_addr}}",
-            [ce(r"^net/http: HTTP/1\.x transport connection broken: malformed MIME header line: ",
+            [ce(r"^net/http: HTTP/1\.x transport connection broken: malformed MIME header(?: line)?: ",
                 "invalid_upstream_response")],
             [502] * 2),
     ),
@@ -333,7 +355,7 @@ SCENARIOS = [
             [502] * 2),
         caddy=Case(
             "reverse_proxy {{app_addr}} {\n  transport fastcgi\n}",
-            [ce(r".", "invalid_upstream_response")],
+            [ce(r"^fcgi: invalid header version$", "invalid_upstream_response")],
             [502] * 2),
     ),
     Scenario(
@@ -370,9 +392,10 @@ SCENARIOS = [
                         r"upstream" + NG_CTX, "client_closed")],
             ["client_closed"] * 2),
         caddy=Case(
+            # 2.6.2 treats context.Canceled as success: no http.log.error entry, access status 0;
+            # the only trace is reverse_proxy's DEBUG "upstream roundtrip" with error "context canceled".
             "reverse_proxy {{app_addr}}",
-            [ce(r"^context canceled$", "client_closed", level=r".")],
-            ["client_closed"] * 2),
+            [], ["client_closed"] * 2),
     ),
 ]
 

@@ -2,6 +2,7 @@
 
 import errno
 import os
+import random
 import re
 import signal
 import socket
@@ -22,17 +23,36 @@ def check_loopback(host):
     return host
 
 
+_handed_out = set()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host=LOOPBACK, also_free_on=()):
-    """A TCP port that is free on `host` (and on every address in also_free_on)."""
+    """A TCP port that is free on `host` (and on every address in also_free_on).
+
+    Ports are drawn below the kernel's ephemeral range, so the proxies' own
+    outgoing connections (and other programs') cannot take a port between the
+    moment we pick it and the moment a server binds it; a port is never
+    handed out twice in one lab process.
+    """
     check_loopback(host)
-    for _ in range(50):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        finally:
-            s.close()
-        if all(port_is_free(other, port) for other in also_free_on):
+    lo, _ = _ephemeral_range()
+    top = lo - 1 if lo > 12000 else 65535
+    bottom = 10000 if lo > 12000 else lo
+    for _ in range(200):
+        port = random.randint(bottom, top)
+        if port in _handed_out:
+            continue
+        if port_is_free(host, port) and all(port_is_free(other, port) for other in also_free_on):
+            _handed_out.add(port)
             return port
     raise LabError(f"no free port on {host}")
 
@@ -114,32 +134,34 @@ def start_process(argv, *, log_path, env=None, cwd=None, user=None, group=None):
 
 
 def stop_process(proc, sig=signal.SIGTERM, grace=5.0):
-    """Ask politely, wait, then kill the whole process group."""
+    """Ask politely, wait, then kill the whole process group (even if interrupted)."""
     if proc is None:
         return
     pgid = proc.pid  # start_new_session: the leader's pid is the group id
-    if proc.poll() is None:
+    try:
+        if proc.poll() is None:
+            try:
+                os.kill(proc.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        # Workers (nginx) or anything left over in the group.
         try:
-            os.kill(proc.pid, sig)
-        except ProcessLookupError:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
             pass
         try:
-            proc.wait(timeout=grace)
+            proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             pass
-    # Workers (nginx) or anything left over in the group.
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
-        proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        pass
-    # Wait for group members to disappear (nginx workers are not our children).
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and group_alive(pgid):
-        time.sleep(0.02)
+        # Wait for group members to disappear (nginx workers are not our children).
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and group_alive(pgid):
+            time.sleep(0.02)
 
 
 def group_alive(pgid):

@@ -1,0 +1,262 @@
+#include "pipeline.hpp"
+
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "framer.hpp"
+#include "json_writer.hpp"
+#include "report.hpp"
+
+namespace gw502 {
+namespace {
+
+struct Job {
+  size_t index = 0;
+  std::string_view text;  // into the map, or into `owned`
+  std::string owned;      // copied chunk (streams), with Framer::kPadding spare bytes
+};
+
+struct Result {
+  Aggregator agg;
+  ScanStats stats;
+  std::vector<Problem> problems;  // line numbers relative to the chunk (first line = 1)
+  std::string events;             // rendered NDJSON with relative line numbers
+  struct Mark {
+    size_t begin, number_at, end;
+    uint64_t line;
+  };
+  std::vector<Mark> marks;  // where each event's line number sits in `events`
+  uint64_t lines = 0;
+};
+
+// Renders events into a chunk's result, remembering where the line numbers go.
+class ChunkEvents final : public EventSink {
+ public:
+  ChunkEvents(const Catalogue& cat, Result& r) : cat_(cat), r_(r) {}
+  void on_event(const SourceInfo& src, uint64_t line, const Event& ev, int rule, int cause,
+                std::string_view host) override {
+    size_t begin = r_.events.size();
+    append_event_json(r_.events, cat_, src, 0, ev, rule, cause, host);
+    // `{"source":<name>,"line":0,...`: find the 0 after the first "line":.
+    size_t at = r_.events.find("\"line\":0,", begin);
+    r_.marks.push_back({begin, at + 7, r_.events.size(), line});
+  }
+
+ private:
+  const Catalogue& cat_;
+  Result& r_;
+};
+
+bool looks_binary_head(std::string_view head) {
+  head = head.substr(0, 8192);
+  if (head.find('\0') == std::string_view::npos) return false;
+  size_t control = 0;
+  for (unsigned char c : head)
+    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
+  return control * 20 > head.size();
+}
+
+}  // namespace
+
+struct Pipeline::Impl {
+  const Catalogue& cat;
+  ScanOptions opt;
+  size_t chunk_bytes;
+  std::vector<std::unique_ptr<Classifier>> classifiers;
+};
+
+Pipeline::Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& opt, size_t chunk_bytes)
+    : impl_(new Impl{cat, opt, chunk_bytes, {}}) {
+  if (threads == 0) threads = 1;
+  for (unsigned i = 0; i < threads; ++i) {
+    impl_->classifiers.push_back(std::make_unique<Classifier>(cat));
+    if (!impl_->classifiers.back()->ok()) {
+      error_ = impl_->classifiers.back()->error();
+      return;
+    }
+  }
+}
+
+Pipeline::~Pipeline() = default;
+
+bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, Aggregator& agg,
+                    ScanStats& stats, std::vector<Problem>& problems, EventOutput* out) {
+  Impl& im = *impl_;
+  const size_t workers = im.classifiers.size();
+  const size_t window = workers * 3;  // chunks in flight: bounds memory
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Job> queue;
+  std::map<size_t, std::unique_ptr<Result>> done;
+  bool producer_done = false;
+  size_t produced = 0;
+  bool ok = true;
+  std::string read_error;
+  bool binary = false;
+
+  auto push = [&](Job&& job) {
+    std::unique_lock<std::mutex> lk(mu);
+    // Wait while too many chunks are in flight (queued or finished, unmerged).
+    cv.wait(lk, [&] { return queue.size() + done.size() < window; });
+    queue.push_back(std::move(job));
+    ++produced;
+    cv.notify_all();
+  };
+
+  std::string_view mapped;
+  const bool use_map = src.map(mapped);
+
+  std::thread producer([&] {
+    if (use_map) {
+      if (looks_binary_head(mapped)) {
+        binary = true;
+      } else {
+        size_t pos = 0, index = 0;
+        while (pos < mapped.size()) {
+          size_t end = std::min(pos + im.chunk_bytes, mapped.size());
+          if (end < mapped.size()) {
+            const void* nl = std::memchr(mapped.data() + end, '\n', mapped.size() - end);
+            end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - mapped.data()) + 1
+                     : mapped.size();
+          }
+          Job job;
+          job.index = index++;
+          if (end == mapped.size()) {
+            // The last chunk is copied: decoders may read a few bytes past a
+            // line's end, and a map ends at the file's last byte.
+            job.owned.reserve(end - pos + Framer::kPadding);
+            job.owned.assign(mapped.data() + pos, end - pos);
+            job.text = job.owned;
+          } else {
+            job.text = mapped.substr(pos, end - pos);
+          }
+          push(std::move(job));
+          pos = end;
+        }
+      }
+    } else {
+      Framer framer(src, 1 << 20, im.opt.max_line);
+      Chunk c;
+      size_t index = 0;
+      bool first = true;
+      while (framer.next(c)) {
+        if (first && looks_binary_head(c.text)) {
+          binary = true;
+          break;
+        }
+        first = false;
+        Job job;
+        job.index = index++;
+        job.owned.reserve(c.text.size() + Framer::kPadding);
+        job.owned.assign(c.text.data(), c.text.size());
+        job.text = job.owned;
+        if (c.overlong) job.owned.push_back('\n');  // the cut line, as one line
+        job.text = job.owned;
+        push(std::move(job));
+        if (c.overlong) {
+          // Mark it so the merge can report it: an empty job right after.
+          Job mark;
+          mark.index = index++;
+          mark.owned = std::string("\0overlong", 9);
+          mark.text = mark.owned;
+          push(std::move(mark));
+        }
+      }
+      read_error = framer.error();
+    }
+    std::lock_guard<std::mutex> lk(mu);
+    producer_done = true;
+    cv.notify_all();
+  });
+
+  std::vector<std::thread> pool;
+  for (size_t w = 0; w < workers; ++w) {
+    pool.emplace_back([&, w] {
+      Classifier& cls = *im.classifiers[w];
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock<std::mutex> lk(mu);
+          cv.wait(lk, [&] { return !queue.empty() || producer_done; });
+          if (queue.empty()) return;
+          job = std::move(queue.front());
+          queue.pop_front();
+          if (!job.owned.empty() && job.text.data() != job.owned.data()) job.text = job.owned;
+        }
+        auto r = std::make_unique<Result>();
+        if (job.text.size() == 9 && std::memcmp(job.text.data(), "\0overlong", 9) == 0) {
+          r->lines = 0;
+          r->problems.push_back({info.name, 0, "line longer than " +
+                                                   std::to_string(im.opt.max_line >> 10) +
+                                                   " KiB; only its start was read"});
+        } else {
+          ChunkEvents sink(im.cat, *r);
+          Scanner scanner(cls, r->agg, out ? &sink : nullptr, im.opt);
+          r->lines = scanner.scan_buffer(job.text, 1, info, source_index, r->stats, r->problems);
+          r->stats.lines = r->lines;
+          r->stats.bytes = job.text.size();
+        }
+        std::lock_guard<std::mutex> lk(mu);
+        done.emplace(job.index, std::move(r));
+        cv.notify_all();
+      }
+    });
+  }
+
+  // Merge in chunk order.
+  uint64_t base = 0;  // lines before the chunk being merged
+  std::string numbered;
+  for (size_t next = 0;; ++next) {
+    std::unique_ptr<Result> r;
+    {
+      std::unique_lock<std::mutex> lk(mu);
+      cv.wait(lk, [&] { return done.count(next) || (producer_done && next >= produced); });
+      auto it = done.find(next);
+      if (it == done.end()) break;
+      r = std::move(it->second);
+      done.erase(it);
+      cv.notify_all();
+    }
+    agg.merge(r->agg, 0, base);
+    stats.bytes += r->stats.bytes;
+    stats.lines += r->stats.lines;
+    stats.candidates += r->stats.candidates;
+    stats.events += r->stats.events;
+    stats.ignored += r->stats.ignored;
+    stats.filtered += r->stats.filtered;
+    for (auto& p : r->problems) {
+      // An overlong marker names the line before it (the cut line).
+      p.line = p.line ? p.line + base : base;
+      problems.push_back(std::move(p));
+    }
+    if (out && !r->marks.empty()) {
+      numbered.clear();
+      for (auto& m : r->marks) {
+        numbered.append(r->events, m.begin, m.number_at - m.begin);
+        numbered += std::to_string(m.line + base);
+        numbered.append(r->events, m.number_at + 1, m.end - m.number_at - 1);
+      }
+      out->write(numbered);
+    }
+    base += r->lines;
+  }
+  producer.join();
+  for (auto& t : pool) t.join();
+
+  if (binary) {
+    problems.push_back({info.name, 0, "binary data, not a text log; skipped"});
+    ok = false;
+  }
+  if (!read_error.empty()) {
+    problems.push_back({info.name, 0, read_error + " (after line " + std::to_string(base) + ")"});
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace gw502

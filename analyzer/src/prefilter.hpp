@@ -1,0 +1,29 @@
+// The literal prefilter: finds, in a whole buffer, the next place where any
+// rule's literal occurs. False positives are allowed (the rules decide);
+// false negatives never. Hyperscan (Teddy/FDR, SIMD) when the build has it,
+// RE2 over an alternation of the literals otherwise. One per thread.
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gw502 {
+
+enum class PrefilterEngine { automatic, hyperscan, re2 };
+
+class Prefilter {
+ public:
+  // Builds a prefilter for the literals (non-empty). On failure returns null
+  // with a reason in err. `automatic` picks Hyperscan when available.
+  static std::unique_ptr<Prefilter> build(const std::vector<std::string>& literals,
+                                          PrefilterEngine engine, std::string& err);
+  static bool hyperscan_available();
+
+  virtual ~Prefilter() = default;
+  // Offset of a literal hit at or after `from`, or npos.
+  virtual size_t find(std::string_view buf, size_t from) = 0;
+  virtual const char* name() const = 0;
+};
+
+}  // namespace gw502
