@@ -1,5 +1,8 @@
 #include "pipeline.hpp"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -31,7 +34,18 @@ struct Result {
   };
   std::vector<Mark> marks;  // where each event's line number sits in `events`
   uint64_t lines = 0;
+  std::string_view mapped;  // the chunk, when it is a slice of the memory map
 };
+
+// Drops a merged chunk's pages from the process: a map of a large file
+// would otherwise count toward RSS in full. The page cache keeps them.
+void release(std::string_view range) {
+  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  auto begin = reinterpret_cast<uintptr_t>(range.data());
+  uintptr_t first = (begin + page - 1) & ~(page - 1);
+  uintptr_t last = (begin + range.size()) & ~(page - 1);
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
 
 // Renders events into a chunk's result, remembering where the line numbers go.
 class ChunkEvents final : public EventSink {
@@ -189,6 +203,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
           if (!job.owned.empty() && job.text.data() != job.owned.data()) job.text = job.owned;
         }
         auto r = std::make_unique<Result>();
+        if (job.owned.empty()) r->mapped = job.text;
         if (job.text.size() == 9 && std::memcmp(job.text.data(), "\0overlong", 9) == 0) {
           r->lines = 0;
           r->problems.push_back({info.name, 0, "line longer than " +
@@ -244,6 +259,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
       out->write(numbered);
     }
     base += r->lines;
+    if (!r->mapped.empty()) release(r->mapped);
   }
   producer.join();
   for (auto& t : pool) t.join();
