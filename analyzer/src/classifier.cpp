@@ -4,6 +4,8 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
 
 namespace gw502 {
 
@@ -63,6 +65,22 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
     prefilter_ = Prefilter::build(literals, engine, error_);
   }
   hits_.reserve(rules.size());
+  cache_.resize(kSlots);
+}
+
+const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
+  if (prefilter_) {
+    prefilter_->candidates(buf, candidates_);
+  } else {
+    candidates_.clear();
+    for (size_t pos = 0; pos < buf.size();) {
+      candidates_.push_back(pos);
+      const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
+      if (!nl) break;
+      pos = static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+    }
+  }
+  return candidates_;
 }
 
 Classifier::~Classifier() = default;
@@ -74,6 +92,25 @@ size_t Classifier::find_candidate(std::string_view buf, size_t from) {
 }
 
 int Classifier::classify(LogFamily family, bool access, std::string_view text, int status) {
+  if (!access && text.size() <= sizeof(Slot::text)) {
+    const size_t h = std::hash<std::string_view>()(text);
+    Slot& slot = cache_[h % kSlots];
+    const auto fam = static_cast<uint8_t>(family);
+    if (slot.hash == h && slot.family == fam && slot.len == text.size() &&
+        std::memcmp(slot.text, text.data(), text.size()) == 0)
+      return slot.rule;
+    int rule = match(family, access, text, status);
+    slot.hash = h;
+    slot.family = fam;
+    slot.len = static_cast<uint16_t>(text.size());
+    slot.rule = rule;
+    std::memcpy(slot.text, text.data(), text.size());
+    return rule;
+  }
+  return match(family, access, text, status);
+}
+
+int Classifier::match(LogFamily family, bool access, std::string_view text, int status) {
   Set& s = *sets_[static_cast<size_t>(family) * 2 + (access ? 1 : 0)];
   if (s.empty) return -1;
   hits_.clear();

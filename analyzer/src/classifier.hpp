@@ -5,6 +5,7 @@
 // Not thread-safe: give every worker its own Classifier (RE2 objects shared
 // across threads contend on their DFA cache locks).
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ class Classifier {
   // Start of a candidate hit at or after `from` in buf, or npos. False
   // positives are allowed; a line that some rule matches is never skipped.
   size_t find_candidate(std::string_view buf, size_t from);
+  // Every candidate line of buf: one offset inside each, ascending. The
+  // vector is the classifier's own, reused: valid until the next call.
+  const std::vector<size_t>& candidates(std::string_view buf);
 
   // The first rule (in priority order) of this family and kind that matches
   // text, or -1. For error-log rules text is the message; for access rules
@@ -47,12 +51,27 @@ class Classifier {
 
  private:
   struct Set;
+  int match(LogFamily family, bool access, std::string_view text, int status);
   const Catalogue& cat_;
   std::string error_;
   std::unique_ptr<Prefilter> prefilter_;  // null: every line is a candidate
   std::vector<std::unique_ptr<Set>> sets_;  // kLogFamilies * 2
   std::vector<std::unique_ptr<re2::RE2>> rules_;
   std::vector<int> hits_;  // reused by every classify()
+  std::vector<size_t> candidates_;
+
+  // Log messages repeat: the same text gets the same rule. A small
+  // direct-mapped cache of recent error-log messages skips RE2::Set for
+  // them; fixed slots, no allocation after construction.
+  struct Slot {
+    size_t hash = 0;
+    uint16_t len = 0;
+    uint8_t family = 0xff;
+    int rule = -1;
+    char text[118];
+  };
+  static constexpr size_t kSlots = 1024;
+  std::vector<Slot> cache_;
 };
 
 }  // namespace gw502

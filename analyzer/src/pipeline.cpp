@@ -37,6 +37,15 @@ struct Result {
   std::string_view mapped;  // the chunk, when it is a slice of the memory map
 };
 
+// Maps a chunk's pages in one call instead of one fault per page
+// (MADV_POPULATE_READ, Linux 5.14; older kernels say EINVAL: harmless).
+void prefault(std::string_view range) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  auto begin = reinterpret_cast<uintptr_t>(range.data()) & ~(page - 1);
+  auto end = reinterpret_cast<uintptr_t>(range.data()) + range.size();
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, 22 /* MADV_POPULATE_READ */);
+}
+
 // Drops a merged chunk's pages from the process: a map of a large file
 // would otherwise count toward RSS in full. The page cache keeps them.
 void release(std::string_view range) {
@@ -203,7 +212,10 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
           if (!job.owned.empty() && job.text.data() != job.owned.data()) job.text = job.owned;
         }
         auto r = std::make_unique<Result>();
-        if (job.owned.empty()) r->mapped = job.text;
+        if (job.owned.empty()) {
+          r->mapped = job.text;
+          prefault(job.text);
+        }
         if (job.text.size() == 9 && std::memcmp(job.text.data(), "\0overlong", 9) == 0) {
           r->lines = 0;
           r->problems.push_back({info.name, 0, "line longer than " +

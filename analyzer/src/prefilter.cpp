@@ -2,6 +2,9 @@
 
 #include <re2/re2.h>
 
+#include <algorithm>
+#include <cstring>
+
 #ifdef GW502_HAVE_HYPERSCAN
 #include <hs/hs.h>
 #endif
@@ -54,7 +57,7 @@ class HyperscanPrefilter final : public Prefilter {
     for (size_t i = 0; i < literals.size(); ++i) {
       exprs.push_back(literals[i].data());
       lens.push_back(literals[i].size());
-      flags.push_back(HS_FLAG_SINGLEMATCH);
+      flags.push_back(0);
       ids.push_back(static_cast<unsigned>(i));
     }
     hs_compile_error_t* ce = nullptr;
@@ -71,28 +74,74 @@ class HyperscanPrefilter final : public Prefilter {
     }
     return true;
   }
+
   size_t find(std::string_view buf, size_t from) override {
     if (from >= buf.size()) return std::string_view::npos;
     unsigned long long end = 0;
-    auto on_match = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* ctx) -> int {
+    auto first = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* ctx) -> int {
       *static_cast<unsigned long long*>(ctx) = to;
       return 1;  // the first hit is enough: stop
     };
-    size_t len = buf.size() - from;
-    // hs_scan takes an unsigned int length; chunks are far below 4 GiB.
-    hs_error_t rc = hs_scan(db_, buf.data() + from, static_cast<unsigned>(len), 0, scratch_, on_match, &end);
-    if (rc != HS_SCAN_TERMINATED) return std::string_view::npos;
-    return from + static_cast<size_t>(end) - 1;  // the literal's last byte
+    size_t len = std::min<size_t>(buf.size() - from, kMaxScan);
+    hs_error_t rc = hs_scan(db_, buf.data() + from, static_cast<unsigned>(len), 0, scratch_, first, &end);
+    if (rc == HS_SCAN_TERMINATED) return from + static_cast<size_t>(end) - 1;  // the literal's last byte
+    if (from + len < buf.size()) return find(buf, from + len - kOverlap);
+    return std::string_view::npos;
+  }
+
+  void candidates(std::string_view buf, std::vector<size_t>& hits) override {
+    hits.clear();
+    // One pass over the buffer. Hits arrive in order of their end; a hit in
+    // a line already taken is skipped.
+    struct Ctx {
+      const char* base;
+      size_t size;
+      size_t offset;  // of the piece being scanned
+      size_t next;    // start of the line after the last one taken
+      std::vector<size_t>* hits;
+    } ctx{buf.data(), buf.size(), 0, 0, &hits};
+    auto each = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
+      auto& c = *static_cast<Ctx*>(p);
+      size_t at = c.offset + static_cast<size_t>(to) - 1;
+      if (at < c.next) return 0;
+      c.hits->push_back(at);
+      const void* nl = std::memchr(c.base + at, '\n', c.size - at);
+      c.next = nl ? static_cast<size_t>(static_cast<const char*>(nl) - c.base) + 1 : c.size;
+      return 0;
+    };
+    // hs_scan takes an unsigned length: pieces cut after a newline, so no
+    // literal (they hold no newline) straddles two pieces.
+    while (ctx.offset < buf.size()) {
+      size_t len = std::min<size_t>(buf.size() - ctx.offset, kMaxScan);
+      if (ctx.offset + len < buf.size()) {
+        const void* nl = memrchr(buf.data() + ctx.offset, '\n', len);
+        if (nl) len = static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1 - ctx.offset;
+      }
+      hs_scan(db_, buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
+      ctx.offset += len;
+    }
   }
   const char* name() const override { return "hyperscan"; }
 
  private:
+  static constexpr size_t kMaxScan = size_t{1} << 30;
+  static constexpr size_t kOverlap = 4096;  // longer than any literal
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;
 };
 #endif
 
 }  // namespace
+
+void Prefilter::candidates(std::string_view buf, std::vector<size_t>& hits) {
+  hits.clear();
+  for (size_t pos = find(buf, 0); pos != std::string_view::npos;) {
+    hits.push_back(pos);
+    const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
+    if (!nl) break;
+    pos = find(buf, static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1);
+  }
+}
 
 bool Prefilter::hyperscan_available() {
 #ifdef GW502_HAVE_HYPERSCAN

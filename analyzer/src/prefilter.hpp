@@ -23,6 +23,9 @@ class Prefilter {
   virtual ~Prefilter() = default;
   // Offset of a literal hit at or after `from`, or npos.
   virtual size_t find(std::string_view buf, size_t from) = 0;
+  // Every line of buf with a hit: one offset inside each such line, in
+  // ascending order, appended to `hits` (cleared first). Lines end at '\n'.
+  virtual void candidates(std::string_view buf, std::vector<size_t>& hits);
   virtual const char* name() const = 0;
 };
 

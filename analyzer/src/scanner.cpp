@@ -135,19 +135,15 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
   if (buf.size() > opt_.max_line) report_overlong(buf, first_line, info, problems);
   uint64_t line_no = first_line;  // number of the line that starts at `counted`
   size_t counted = 0;
-  size_t pos = 0;
-  while (pos < buf.size()) {
-    size_t hit = cls_.find_candidate(buf, pos);
-    if (hit == std::string_view::npos) break;
-    const char* b = buf.data();
-    const void* prev = hit ? memrchr(b + pos, '\n', hit - pos) : nullptr;
-    size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - b) + 1 : pos;
+  const char* b = buf.data();
+  for (size_t hit : cls_.candidates(buf)) {
+    const void* prev = hit ? memrchr(b + counted, '\n', hit - counted) : nullptr;
+    size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - b) + 1 : counted;
     const void* nl = std::memchr(b + hit, '\n', buf.size() - hit);
     size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - b) + 1 : buf.size();
     line_no += count_newlines(b + counted, start - counted);
     counted = start;
     line(buf.substr(start, std::min(end - start, opt_.max_line)), line_no, info, source_index, stats);
-    pos = end;
   }
   uint64_t lines = line_no - first_line + count_newlines(buf.data() + counted, buf.size() - counted);
   if (!buf.empty() && buf.back() != '\n') ++lines;  // a last line without its newline
