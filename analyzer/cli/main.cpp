@@ -11,6 +11,7 @@
 #include "aggregator.hpp"
 #include "catalogue.hpp"
 #include "classifier.hpp"
+#include "export.hpp"
 #include "glob.hpp"
 #include "options.hpp"
 #include "pipeline.hpp"
@@ -61,6 +62,12 @@ int main(int argc, char** argv) {
   }
   if (opt.list_causes) {
     write_out(render_cause_list(cat));
+    return 0;
+  }
+  if (!opt.export_patterns.empty()) {
+    ProxyKind p;
+    if (!parse_proxy(opt.export_patterns, p)) return usage_error("--export-patterns: unknown proxy");
+    write_out(export_patterns(cat, family_of(p)));
     return 0;
   }
   if (opt.list_rules) {

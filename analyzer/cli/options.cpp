@@ -26,6 +26,8 @@ po::options_description visible() {
        "add or override catalogue entries from FILE (repeatable)")
       ("list-causes", "list the cause ids and exit")
       ("list-rules", "list the rules (id, cause, proxies) in priority order and exit")
+      ("export-patterns", po::value<std::string>()->value_name("PROXY"),
+       "print the cause rules for PROXY as one grep -E / rg regex a line, and exit")
       ("explain", po::value<std::string>()->value_name("CAUSE"),
        "explain a cause and its fixes, then exit")
       ("threads,j", po::value<unsigned>()->value_name("N"), "worker threads (default: cores)")
@@ -75,6 +77,7 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   str("since", opt.since);
   str("until", opt.until);
   str("explain", opt.explain);
+  str("export-patterns", opt.export_patterns);
   if (vm.count("patterns")) opt.patterns = vm["patterns"].as<std::vector<std::string>>();
   if (vm.count("input")) opt.inputs = vm["input"].as<std::vector<std::string>>();
   if (vm.count("threads")) opt.threads = vm["threads"].as<unsigned>();

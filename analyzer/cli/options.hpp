@@ -14,6 +14,7 @@ struct Options {
   std::string color = "auto";
   std::string since, until;
   std::string explain;
+  std::string export_patterns;  // a proxy name
   bool events = false;
   bool follow = false;
   bool list_causes = false;

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of gw502-logs against cat, wc, rg, grep, zstd and
+gzip, in one run, warm cache, LC_ALL=C, with hyperfine --output=pipe.
+Results are ratios (this machine is shared and noisy); they go to
+bench/RESULTS.md with machine, date and commit. Never a test.
+
+  bench/run.py [--size 1G] [--work /tmp/gw502-bench] [--runs 5] [--quick]
+
+It first checks that gw502-logs counts the same upstream-failure lines as
+rg and grep on the same file, and refuses to report times otherwise."""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(ROOT, "build", "bin", "gw502-logs")
+TOOLS = {"hyperfine": "hyperfine", "rg": "ripgrep", "zstd": "zstd", "gzip": "gzip"}
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, check=True, capture_output=True, text=True, **kw).stdout
+
+
+def ensure_tools():
+    missing = [pkg for tool, pkg in TOOLS.items() if not shutil.which(tool)]
+    if missing:
+        sudo = "" if os.geteuid() == 0 else "sudo "
+        subprocess.run(sudo + "apt-get update -qq && " + sudo + "apt-get install -y -qq " + " ".join(missing), shell=True, check=True)
+
+
+def make_inputs(work, size):
+    os.makedirs(work, exist_ok=True)
+    log = os.path.join(work, "nginx_error.log")
+    if not os.path.exists(log) or os.path.getsize(log) < 0.99 * size:
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_logs.py"), "nginx", str(size), log], check=True)
+    if not os.path.exists(log + ".zst"):
+        sh("zstd -q -3 -f -o %s.zst %s" % (log, log))
+    if not os.path.exists(log + ".gz"):
+        sh("gzip -6 -c %s > %s.gz" % (log, log))
+    k = os.path.join(work, "K")
+    with open(k, "w") as f:
+        f.write(sh("%s --export-patterns nginx" % BIN))
+    return log, k
+
+
+def counts(log, k):
+    rg = int(sh("rg -c -f %s %s" % (k, log)).strip() or 0)
+    grep = int(sh("LC_ALL=C grep -cEf %s %s" % (k, log)).strip() or 0)
+    p = subprocess.run([BIN, "--format", "json", log], capture_output=True, text=True)
+    ours = json.loads(p.stdout)["summary"]["failures"]
+    return rg, grep, ours
+
+
+def peak_rss_kib(cmd):
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "sh", "-c", cmd + " > /dev/null"], capture_output=True, text=True)
+    return int(p.stderr.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", default="1G")
+    ap.add_argument("--work", default="/tmp/gw502-bench")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    args = ap.parse_args()
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    size = int(float(args.size[:-1]) * mult[args.size[-1]]) if args.size[-1] in mult else int(args.size)
+    ensure_tools()
+    os.environ["LC_ALL"] = "C"
+    log, k = make_inputs(args.work, size)
+    rg, grep, ours = counts(log, k)
+    print("upstream-failure lines: rg %d, grep %d, gw502-logs %d" % (rg, grep, ours))
+    if not rg == grep == ours:
+        print("counts differ: refusing to report times", file=sys.stderr)
+        return 1
+
+    cmds = [
+        ("cat", "cat %s" % log),
+        ("wc -l", "wc -l %s" % log),
+        ("rg -c -f K", "rg -c -f %s %s" % (k, log)),
+        ("grep -cEf K", "grep -cEf %s %s" % (k, log)),
+        ("gw502-logs -j1", "%s -j1 %s" % (BIN, log)),
+        ("gw502-logs -j2", "%s -j2 %s" % (BIN, log)),
+        ("gw502-logs -j2 --events", "%s -j2 --events %s" % (BIN, log)),
+        ("zstd -dc | wc -l", "zstd -dc %s.zst | wc -l" % log),
+        ("gw502-logs -j2 .zst", "%s -j2 %s.zst" % (BIN, log)),
+        ("gzip -dc | wc -l", "gzip -dc %s.gz | wc -l" % log),
+        ("gw502-logs -j2 .gz", "%s -j2 %s.gz" % (BIN, log)),
+        ("gw502-logs start-up (empty input)", "%s /dev/null" % BIN),
+    ]
+    jf = os.path.join(args.work, "hyperfine.json")
+    hf = ["hyperfine", "--output=pipe", "--warmup", "1", "--runs", str(args.runs), "-i", "--export-json", jf]
+    for name, cmd in cmds:
+        hf += ["-n", name, cmd]
+    subprocess.run(hf, check=True)
+    res = {r["command"]: r for r in json.load(open(jf))["results"]}
+    med = {n: res[n]["median"] for n, _ in cmds}
+    rss = {n: peak_rss_kib(c) for n, c in cmds}
+
+    commit = sh("git -C %s rev-parse --short HEAD" % ROOT).strip()
+    cpu = sh("grep -m1 'model name' /proc/cpuinfo").split(":")[-1].strip()
+    mb = os.path.getsize(log) / 1e6
+    rows = []
+    for n, _ in cmds:
+        rows.append("| %s | %.3f | %.2f× | %s | %d |" % (
+            n.replace("|", "\\|"), med[n], med[n] / med["cat"], ("%.0f" % (mb / med[n])) if "start-up" not in n else "-", rss[n] // 1024))
+    ratios = [
+        ("rg -c -f K / gw502-logs -j2", med["rg -c -f K"] / med["gw502-logs -j2"], "≥ 2 (aim 4)"),
+        ("rg -c -f K / gw502-logs -j1", med["rg -c -f K"] / med["gw502-logs -j1"], ""),
+        ("grep -cEf K / gw502-logs -j2", med["grep -cEf K"] / med["gw502-logs -j2"], ""),
+        ("gw502-logs -j2 / cat", med["gw502-logs -j2"] / med["cat"], "≤ 5 (aim 3)"),
+        ("gw502-logs .zst / zstd -dc | wc -l", med["gw502-logs -j2 .zst"] / med["zstd -dc | wc -l"], "≤ 1.2"),
+        ("gw502-logs .gz / gzip -dc | wc -l", med["gw502-logs -j2 .gz"] / med["gzip -dc | wc -l"], "≤ 1.15"),
+    ]
+    text = ["# Benchmark results", "",
+            "Made by `bench/run.py --size %s --runs %d` on %s, commit %s." % (args.size, args.runs, datetime.date.today().isoformat(), commit),
+            "Machine: %s, %d cores, %s. Page cache warm, LC_ALL=C, hyperfine --output=pipe; medians." % (cpu, os.cpu_count(), platform.platform()),
+            "Input: %s (%.0f MB, %d upstream-failure lines; rg, grep and gw502-logs agree), .zst (-3) and .gz (-6) copies." % (os.path.basename(log), mb, ours),
+            "gw502-logs prefilter: %s." % ("hyperscan" if "libhs.so" in sh("ldd %s" % BIN) else "re2"),
+            "", "| command | median s | × cat | MB/s | peak RSS MiB |", "|---|---|---|---|---|"] + rows + [
+            "", "| ratio | value | target |", "|---|---|---|"] + ["| %s | %.2f | %s |" % (r[0].replace("|", "\\|"), r[1], r[2]) for r in ratios] + [""]
+    open(args.out, "w").write("\n".join(text))
+    print("\n".join(text))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
