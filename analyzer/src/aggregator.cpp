@@ -15,20 +15,24 @@ uint32_t Aggregator::intern(std::string_view s) {
   return id;
 }
 
-void Aggregator::add(const Hit& h, size_t max_samples) {
-  Key k{intern(h.site), intern(h.host.empty() ? std::string_view("-") : h.host),
-        intern(h.upstream.empty() ? std::string_view("-") : h.upstream), h.cause, h.proxy};
+Group& Aggregator::group_for(const Key& k) {
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
     groups_.emplace_back();
     Group& g = groups_.back();
-    g.proxy = h.proxy;
+    g.proxy = k.proxy;
     g.site = k.site;
     g.host = k.host;
     g.upstream = k.upstream;
-    g.cause = h.cause;
+    g.cause = k.cause;
   }
-  Group& g = groups_[it->second];
+  return groups_[it->second];
+}
+
+void Aggregator::add(const Hit& h, size_t max_samples) {
+  Group& g = group_for(Key{intern(h.site), intern(h.host.empty() ? std::string_view("-") : h.host),
+                           intern(h.upstream.empty() ? std::string_view("-") : h.upstream),
+                           h.cause, h.proxy});
   ++g.count;
   ++total_;
   if (h.time != kNoTime) {
@@ -54,19 +58,8 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
 
 void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
   for (const Group& og : other.groups_) {
-    Key k{intern(other.str(og.site)), intern(other.str(og.host)), intern(other.str(og.upstream)),
-          og.cause, og.proxy};
-    auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
-    if (fresh) {
-      groups_.emplace_back();
-      Group& g = groups_.back();
-      g.proxy = og.proxy;
-      g.site = k.site;
-      g.host = k.host;
-      g.upstream = k.upstream;
-      g.cause = og.cause;
-    }
-    Group& g = groups_[it->second];
+    Group& g = group_for(Key{intern(other.str(og.site)), intern(other.str(og.host)),
+                             intern(other.str(og.upstream)), og.cause, og.proxy});
     g.count += og.count;
     g.first = std::min(g.first, og.first);
     g.last = std::max(g.last, og.last);

@@ -64,6 +64,8 @@ class Aggregator {
 
  private:
   uint32_t intern(std::string_view s);
+  struct Key;
+  Group& group_for(const Key& k);
   struct Key {
     uint32_t site, host, upstream;
     int cause;

@@ -74,15 +74,6 @@ class ChunkEvents final : public EventSink {
   Result& r_;
 };
 
-bool looks_binary_head(std::string_view head) {
-  head = head.substr(0, 8192);
-  if (head.find('\0') == std::string_view::npos) return false;
-  size_t control = 0;
-  for (unsigned char c : head)
-    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
-  return control * 20 > head.size();
-}
-
 }  // namespace
 
 struct Pipeline::Impl {
@@ -136,7 +127,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
 
   std::thread producer([&] {
     if (use_map) {
-      if (looks_binary_head(mapped)) {
+      if (looks_binary(mapped)) {
         binary = true;
       } else {
         size_t pos = 0, index = 0;
@@ -168,7 +159,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
       size_t index = 0;
       bool first = true;
       while (framer.next(c)) {
-        if (first && looks_binary_head(c.text)) {
+        if (first && looks_binary(c.text)) {
           binary = true;
           break;
         }

@@ -14,17 +14,6 @@ uint64_t count_newlines(const char* p, size_t n) {
   return static_cast<uint64_t>(std::count(p, p + n, '\n'));
 }
 
-// Random bytes or an executable: NUL bytes and many control characters in the
-// first block. A log with a NUL run from a crash still has mostly text.
-bool looks_binary(std::string_view head) {
-  head = head.substr(0, 8192);
-  if (head.find('\0') == std::string_view::npos) return false;
-  size_t control = 0;
-  for (unsigned char c : head)
-    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
-  return control * 20 > head.size();
-}
-
 std::string_view basename(std::string_view p) {
   size_t s = p.rfind('/');
   return s == std::string_view::npos ? p : p.substr(s + 1);
@@ -37,6 +26,17 @@ std::string overlong_message(size_t max_line) {
 }
 
 }  // namespace
+
+// Random bytes or an executable: NUL bytes and many control characters in the
+// first block. A log with a NUL run from a crash still has mostly text.
+bool looks_binary(std::string_view head) {
+  head = head.substr(0, 8192);
+  if (head.find('\0') == std::string_view::npos) return false;
+  size_t control = 0;
+  for (unsigned char c : head)
+    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
+  return control * 20 > head.size();
+}
 
 SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
   SourceInfo info;

@@ -25,6 +25,11 @@ struct SourceInfo {
 // and friends are NPM; everything else is nginx unless `forced` is set.
 SourceInfo describe_source(const std::string& path, const ProxyKind* forced);
 
+// Random bytes or an executable rather than a log: NUL bytes and many
+// control characters in the first 8 KiB (a log with a NUL run after a crash
+// is still mostly text).
+bool looks_binary(std::string_view head);
+
 struct Problem {
   std::string source;
   uint64_t line = 0;  // 0: the source as a whole
