@@ -1,0 +1,116 @@
+#include <unistd.h>
+
+#include <fstream>
+
+#include "helpers.hpp"
+#include "pipeline.hpp"
+#include "report.hpp"
+
+using namespace gw502;
+
+namespace {
+
+struct Collect final : EventOutput {
+  std::string text;
+  void write(std::string_view s) override { text.append(s.data(), s.size()); }
+};
+
+struct Outcome {
+  std::string events, report;
+  uint64_t lines = 0;
+  std::vector<Problem> problems;
+};
+
+Outcome run(const std::string& path, unsigned threads, size_t chunk, bool as_stream) {
+  static Catalogue cat = test::embedded_catalogue();
+  Pipeline p(cat, threads, ScanOptions{}, chunk);
+  REQUIRE(p.ok());
+  std::string err;
+  std::unique_ptr<Source> src;
+  if (as_stream) {
+    // Through a pipe: no memory map, the framer path.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid_t child = ::fork();
+    if (child == 0) {
+      std::ifstream in(path, std::ios::binary);
+      std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      ::close(fds[0]);
+      size_t off = 0;
+      while (off < data.size()) {
+        ssize_t w = ::write(fds[1], data.data() + off, data.size() - off);
+        if (w <= 0) break;
+        off += static_cast<size_t>(w);
+      }
+      ::_exit(0);
+    }
+    ::close(fds[1]);
+    src = source_from_fd(fds[0], true, err);
+  } else {
+    src = open_source(path, err);
+  }
+  REQUIRE(src);
+  Aggregator agg;
+  RunSummary run;
+  run.sources.push_back(describe_source(path, nullptr));
+  run.stats.emplace_back();
+  Collect out;
+  p.scan(*src, run.sources[0], 0, agg, run.stats[0], run.problems, &out);
+  Outcome o;
+  o.events = out.text;
+  o.report = render_json(cat, agg, run);
+  o.lines = run.stats[0].lines;
+  o.problems = run.problems;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("results do not depend on threads, chunk size or map vs stream", "[pipeline]") {
+  std::string path = "/tmp/gw502_pipeline_" + std::to_string(::getpid()) + ".log";
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < 5000; ++i) {
+      if (i % 5 == 0)
+        f << test::refused_line(i % 10 ? "http://10.0.0.1:80/" : "http://127.0.0.1:3000/") << "\n";
+      else if (i % 7 == 0)
+        f << "2024/01/15 10:23:45 [error] 1#1: *9 upstream timed out (110: Connection timed out) while reading "
+             "response header from upstream, client: 1.2.3.4, server: s, request: \"GET / HTTP/1.1\", upstream: "
+             "\"http://10.0.0.2:8080/\", host: \"b\"\n";
+      else
+        f << "2024/01/15 10:23:45 [notice] 1#1: ordinary line " << i << "\n";
+    }
+    f << test::refused_line();  // the last line has no newline
+  }
+  Outcome base = run(path, 1, 1 << 20, false);
+  CHECK(base.lines == 5001);
+  CHECK(base.problems.empty());
+  CHECK(std::count(base.events.begin(), base.events.end(), '\n') == 1000 + 572 + 1);  // i%5, i%7 but not i%35, the last line
+  CHECK(base.events.find("\"line\":5001,") != std::string::npos);
+  for (unsigned threads : {1u, 2u, 3u})
+    for (size_t chunk : {size_t{4096}, size_t{65536}})
+      for (bool stream : {false, true}) {
+        INFO("threads " << threads << " chunk " << chunk << " stream " << stream);
+        Outcome o = run(path, threads, chunk, stream);
+        CHECK(o.events == base.events);
+        CHECK(o.report == base.report);
+        CHECK(o.lines == base.lines);
+      }
+  std::remove(path.c_str());
+}
+
+TEST_CASE("the RE2 prefilter finds the same candidates as the default one", "[pipeline]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier fast(cat), portable(cat, PrefilterEngine::re2);
+  REQUIRE(fast.ok());
+  REQUIRE(portable.ok());
+  CHECK(std::string(portable.prefilter_name()) == "re2");
+  std::string buf;
+  for (int i = 0; i < 300; ++i)
+    buf += (i % 3 ? "2024/01/15 10:23:45 [notice] 1#1: nothing " + std::to_string(i) + "\n" : test::refused_line() + "\n");
+  std::vector<size_t> a = fast.candidates(buf);
+  std::vector<size_t> b = portable.candidates(buf);
+  REQUIRE(a.size() == 100);
+  REQUIRE(b.size() == a.size());
+  for (size_t i = 0; i < a.size(); ++i) CHECK(buf.rfind('\n', a[i]) == buf.rfind('\n', b[i]));
+}
