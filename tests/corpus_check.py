@@ -10,9 +10,9 @@ import os
 import subprocess
 import sys
 
-# Proxies whose logs gw502-logs reads today, with the --proxy value to pass;
-# other corpora are listed as not checked.
-SUPPORTED = {"nginx": "auto"}
+# Proxies whose logs gw502-logs reads today, with the --proxy value to pass
+# ("auto": format detection); other corpora are listed as not checked.
+SUPPORTED = {"nginx": "auto", "caddy": "auto", "traefik": "auto"}
 
 
 def check_file(binary, path, labels_path, proxy, failures, rules_hit):
@@ -61,8 +61,11 @@ def main():
         if proxy not in SUPPORTED:
             print("not checked (format not supported yet): %s (%d files)" % (proxy, len(logs)))
             continue
+        n = 0
         for path, labels in logs:
-            checked += check_file(binary, path, labels, proxy, failures, rules_hit)
+            n += check_file(binary, path, labels, proxy, failures, rules_hit)
+        print("%s: %d labelled lines in %d files" % (proxy, n, len(logs)))
+        checked += n
     # Every cause rule of a checked proxy must be proven by a corpus line.
     p = subprocess.run([binary, "--list-rules"], capture_output=True, timeout=60)
     for row in p.stdout.decode().splitlines():

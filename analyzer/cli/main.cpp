@@ -12,6 +12,7 @@
 #include "catalogue.hpp"
 #include "classifier.hpp"
 #include "export.hpp"
+#include "follow_cli.hpp"
 #include "glob.hpp"
 #include "options.hpp"
 #include "pipeline.hpp"
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
     std::printf("gw502-logs 0.1.0\n");
     return 0;
   }
-  if (opt.follow) return usage_error("--follow is not available yet in this version");
+  if (opt.follow) return cli::run_follow(opt);
 
   Catalogue cat;
   if (!cat.load(opt.patterns, err)) {

@@ -32,7 +32,15 @@ po::options_description visible() {
        "explain a cause and its fixes, then exit")
       ("threads,j", po::value<unsigned>()->value_name("N"), "worker threads (default: cores)")
       ("color", po::value<std::string>()->value_name("WHEN"), "auto (default), always or never")
-      ("follow,f", "follow files as they grow (not available yet)");
+      ("follow,f", "follow files as they grow, through rotation, like tail -F (files and quoted "
+                   "globs start at their end; new files are read whole)")
+      ("from-start", "with --follow: read what the files already hold first")
+      ("interval", po::value<std::string>()->value_name("SECS"),
+       "with --follow, when stdout is not a terminal and without --events: print a summary "
+       "every SECS (30, 30s, 5m; default 60; 0: only at the end)")
+      ("metrics", po::value<std::string>()->value_name("[ADDR:]PORT"),
+       "with --follow: serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR defaults to "
+       "127.0.0.1)");
   return d;
 }
 
@@ -81,6 +89,22 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   if (vm.count("patterns")) opt.patterns = vm["patterns"].as<std::vector<std::string>>();
   if (vm.count("input")) opt.inputs = vm["input"].as<std::vector<std::string>>();
   if (vm.count("threads")) opt.threads = vm["threads"].as<unsigned>();
+  opt.from_start = vm.count("from-start") > 0;
+  str("metrics", opt.metrics);
+  if (vm.count("interval")) {
+    const std::string s = vm["interval"].as<std::string>();
+    int64_t now = 1LL << 40, t = 0;
+    const bool bare = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    if (!(bare ? parse_when(s + "s", now, t) : parse_when(s, now, t)) || now - t > 86400 * 7) {
+      err = "--interval: cannot read '" + s + "' as a number of seconds (30, 30s, 5m)";
+      return false;
+    }
+    opt.interval = static_cast<int>(now - t);
+  }
+  if (!opt.follow && (opt.from_start || opt.interval >= 0 || !opt.metrics.empty())) {
+    err = "--from-start, --interval and --metrics go with --follow";
+    return false;
+  }
   if (opt.format != "text" && opt.format != "json") {
     err = "--format must be text or json, not '" + opt.format + "'";
     return false;

@@ -17,6 +17,9 @@ struct Options {
   std::string export_patterns;  // a proxy name
   bool events = false;
   bool follow = false;
+  bool from_start = false;  // --follow: read what files hold first
+  int interval = -1;        // --follow: seconds between summaries (-1: default, 0: none)
+  std::string metrics;      // --follow: [ADDRESS:]PORT for Prometheus
   bool list_causes = false;
   bool list_rules = false;
   bool help = false;

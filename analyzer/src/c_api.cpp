@@ -5,6 +5,7 @@
 
 #include "catalogue.hpp"
 #include "classifier.hpp"
+#include "go_error.hpp"
 #include "gw502/gw502.h"
 #include "nginx_decoder.hpp"
 
@@ -72,6 +73,12 @@ extern "C" int gw502_classify(gw502_classifier* c, gw502_dialect dialect, const 
       std::string_view cap = c->classifier->capture_upstream(rule, match);
       std::string_view scheme;
       if (!cap.empty()) up = gw502::upstream_address(cap, scheme);
+    }
+    if (up.empty() && dialect != GW502_NGINX) {
+      // A Go error names its upstream itself ("dial tcp 10.0.0.5:80: ...";
+      // a unix socket comes back as its path).
+      bool unix = false;
+      up = gw502::go_error_upstream(match, unix);
     }
     out->cause = c->catalogue.causes()[static_cast<size_t>(r.cause)].id.c_str();
     out->rule = r.id.c_str();

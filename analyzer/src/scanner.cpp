@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include <sys/stat.h>
+
+#include "format_detect.hpp"
 #include "framer.hpp"
 #include "nginx_decoder.hpp"
 #include "unwrap.hpp"
@@ -62,9 +65,46 @@ SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
   info.proxy = npm ? ProxyKind::npm : ProxyKind::nginx;
   if (forced) {
     info.proxy = *forced;
+    info.forced = true;
     if (*forced != ProxyKind::npm) info.site.clear();
+    return info;
+  }
+  // A regular file (plain or compressed) can be peeked at: its first lines
+  // say which proxy wrote it. Pipes and stdin are not read twice; their lines
+  // are still read in whatever format they are in.
+  struct stat st;
+  if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    std::string err;
+    if (auto src = open_source(path, err)) {
+      char head[16384];
+      size_t n = 0;
+      long r;
+      while (n < sizeof head && (r = src->read(head + n, sizeof head - n, err)) > 0) n += static_cast<size_t>(r);
+      refine_source(info, std::string_view(head, n));
+    }
   }
   return info;
+}
+
+void refine_source(SourceInfo& info, std::string_view head) {
+  if (info.forced) return;
+  ProxyKind p = detect_source_proxy(head, info.proxy);
+  if (p != info.proxy && family_of(p) != family_of(info.proxy)) {
+    info.proxy = p;
+    info.site.clear();
+  }
+}
+
+const SourceInfo& Scanner::source_as(const SourceInfo& info, ProxyKind proxy) {
+  if (proxy == info.proxy) return info;
+  const size_t k = static_cast<size_t>(proxy);
+  if (as_of_[k] != &info || as_[k].name != info.name) {
+    as_[k] = info;
+    as_[k].proxy = proxy;
+    as_[k].site.clear();
+    as_of_[k] = &info;
+  }
+  return as_[k];
 }
 
 void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info,
@@ -72,19 +112,19 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   ++stats.candidates;
   while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r')) raw.remove_suffix(1);
   std::string_view text = unwrap_line(raw);
-  const LogFamily family = family_of(info.proxy);
+  const unsigned families = info.forced ? family_bit(family_of(info.proxy)) : kAllFamilies;
   Event ev;
-  int rule = -1;
-  std::string_view match_text;
-  if (family == LogFamily::nginx && decode_nginx_error(text, ev)) {
-    match_text = ev.message;
-    rule = cls_.classify(family, false, match_text);
-  } else if (family == LogFamily::nginx && decode_nginx_access(text, ev)) {
-    match_text = text;
-    rule = cls_.classify(family, true, match_text, ev.status);
+  const Decoded d = decoder_.decode(raw, text, families, ev);
+  if (d.kind == LineKind::malformed) {
+    ++stats.malformed;
+    return;
   }
+  if (d.kind != LineKind::error && d.kind != LineKind::access) return;
+  const bool access = d.kind == LineKind::access;
+  int rule = cls_.classify(d.family, access, d.match, ev.status);
   if (rule < 0) return;
-  const Rule& r = cls_.catalogue().rules()[static_cast<size_t>(rule)];
+  const Catalogue& cat = cls_.catalogue();
+  const Rule& r = cat.rules()[static_cast<size_t>(rule)];
   if (r.ignore) {
     ++stats.ignored;
     return;
@@ -95,15 +135,26 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
     return;
   }
   if (ev.upstream.empty()) {
-    std::string_view up = cls_.capture_upstream(rule, match_text);
+    std::string_view up = cls_.capture_upstream(rule, d.match);
     if (!up.empty()) ev.upstream = upstream_address(up, ev.scheme);
   }
+  int cause = r.cause;
+  if (!d.cause.empty()) {  // the Caddy bridge's X-Gw502-Cause: the cause the proxy saw
+    int c = cat.find_cause(d.cause);
+    if (c >= 0) cause = c;
+  }
+  // A line of another proxy than the source was taken for reports as that proxy.
+  const ProxyKind proxy = d.family == family_of(info.proxy) ? info.proxy
+                          : d.family == LogFamily::caddy    ? ProxyKind::caddy
+                          : d.family == LogFamily::traefik  ? ProxyKind::traefik
+                                                            : ProxyKind::nginx;
+  const SourceInfo& src = source_as(info, proxy);
   std::string_view host = !ev.host.empty() ? ev.host : ev.server;
   ++stats.events;
-  Hit h{info.proxy, info.site, host, ev.upstream, r.cause, rule,
+  Hit h{proxy, src.site, host, ev.upstream, cause, rule,
         ev.time, ev.time_is_utc, source_index, number, text};
-  agg_.add(h, r.cause == cls_.catalogue().unclassified() ? 5 : Aggregator::kSamples);
-  if (sink_) sink_->on_event(info, number, ev, rule, r.cause, host);
+  agg_.add(h, cause == cat.unclassified() ? 5 : Aggregator::kSamples);
+  if (sink_) sink_->on_event(src, number, ev, rule, cause, host);
 }
 
 // Finds lines longer than max_line with one memrchr per window: every line

@@ -11,6 +11,7 @@
 #include "catalogue.hpp"
 #include "classifier.hpp"
 #include "event.hpp"
+#include "line_decoder.hpp"
 #include "source.hpp"
 
 namespace gw502 {
@@ -19,11 +20,16 @@ struct SourceInfo {
   std::string name;            // as given on the command line ("-" for stdin)
   ProxyKind proxy = ProxyKind::nginx;
   std::string site;            // NPM: "proxy-host-12", "fallback"; else empty
+  bool forced = false;         // --proxy: only that proxy's formats are read
 };
 
 // Guesses proxy and site from a path: NPM's /data/logs/proxy-host-N_error.log
 // and friends are NPM; everything else is nginx unless `forced` is set.
+// Unless forced, every line is read in whatever supported format it is in
+// (nginx, Caddy, Traefik); the events of Caddy and Traefik lines carry their
+// proxy. refine_source() sets the source's proxy from its first bytes.
 SourceInfo describe_source(const std::string& path, const ProxyKind* forced);
+void refine_source(SourceInfo& info, std::string_view head);
 
 // Random bytes or an executable rather than a log: NUL bytes and many
 // control characters in the first 8 KiB (a log with a NUL run after a crash
@@ -43,6 +49,7 @@ struct ScanStats {
   uint64_t events = 0;
   uint64_t ignored = 0;   // lines a noise rule claimed
   uint64_t filtered = 0;  // classified, but outside --since/--until
+  uint64_t malformed = 0; // candidate lines that looked like JSON and were not
 };
 
 // Receives each classified line as it is found (for --events).
@@ -83,10 +90,16 @@ class Scanner {
   void line(std::string_view raw, uint64_t number, const SourceInfo& info, uint32_t source_index,
             ScanStats& stats);
 
+  // The source as events of `proxy` report it (a Caddy line in a file taken for nginx).
+  const SourceInfo& source_as(const SourceInfo& info, ProxyKind proxy);
+
   Classifier& cls_;
   Aggregator& agg_;
   EventSink* sink_;
   ScanOptions opt_;
+  LineDecoder decoder_;
+  SourceInfo as_[kProxyKinds];
+  const SourceInfo* as_of_[kProxyKinds] = {};
 };
 
 }  // namespace gw502

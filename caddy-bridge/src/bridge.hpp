@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "metrics.hpp"
+#include "bridge_metrics.hpp"
 
 struct gw502_classifier;
 
@@ -72,8 +72,9 @@ class Bridge {
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;
 
-  // Answers one request and counts it.
-  Reply handle(const RequestInfo& rq);
+  // Answers one request and counts it. metrics_only: a --metrics-listen
+  // address, which serves /metrics and /healthz and nothing else.
+  Reply handle(const RequestInfo& rq, bool metrics_only = false);
   // The answer to a request the server could not parse (and counts it).
   Reply reject(Reject why);
 

@@ -1,4 +1,4 @@
-#include "metrics.hpp"
+#include "bridge_metrics.hpp"
 
 #include <cstdio>
 

@@ -1,0 +1,42 @@
+// One JSON log entry, parsed with simdjson's DOM parser. The parser and its
+// padded input buffer are reused: after the first lines nothing is allocated
+// (a longer line than any before grows the buffers once). The line is copied
+// into the padded buffer, so its source needs no padding of its own: a view
+// may end anywhere, also at the end of a memory map.
+// Every view returned points into the parser and stays valid until the next
+// parse().
+#pragma once
+#include <memory>
+#include <string_view>
+
+namespace gw502 {
+
+class JsonLine {
+ public:
+  JsonLine();
+  ~JsonLine();
+  JsonLine(const JsonLine&) = delete;
+  JsonLine& operator=(const JsonLine&) = delete;
+
+  // False when text is not valid JSON or not an object.
+  bool parse(std::string_view text);
+
+  bool has(std::string_view key) const;
+  // A string member, or "" when it is absent or not a string.
+  std::string_view str(std::string_view key) const;
+  // obj.key as a string (obj an object member).
+  std::string_view str(std::string_view obj, std::string_view key) const;
+  // obj.key[0] as a string (Caddy's header maps: "resp_headers":{"X":["v"]}).
+  std::string_view first_str(std::string_view obj, std::string_view key) const;
+  // A number member (integer or float). False when absent or not a number.
+  bool num(std::string_view key, double& out) const;
+  bool num(std::string_view obj, std::string_view key, double& out) const;
+  // True when the member is an object (Traefik v2 logs ServiceURL as one).
+  bool is_object(std::string_view key) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw502

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Load run for the Caddy bridge (loopback only, bounded in time).
+
+Real Debian caddy in front of a closed port (every request fails with
+"connection refused"), measured with wrk three ways:
+
+  caddy      Caddy alone: its empty 502 (no handle_errors)
+  bridge     Caddy + gw502.caddy + gw502-caddy-bridge on a unix socket:
+             every answer must be 502 with X-Gw502-Cause: connection_refused
+  direct     wrk straight at the bridge (TCP), Caddy's headers replayed
+
+wrk's Lua hook (check.lua) checks the status and header of every answer.
+The bridge's RSS is sampled during the runs. Exits 1 if any answer was
+wrong, if fewer than --min-requests went through the bridge, if /metrics
+disagrees with what wrk counted, or if the RSS grew between the two bridge
+runs by more than 2 MiB.
+
+  python3 bench/caddy_bridge/run.py [--bridge build/bin/gw502-caddy-bridge]
+        [--duration 15] [--connections 16] [--threads 2]
+
+Needs wrk and caddy (apt-get install wrk caddy)."""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+LUA = os.path.join(HERE, "check.lua")
+SNIPPET = os.path.join(ROOT, "caddy-bridge", "gw502.caddy")
+
+procs = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start(argv, log, env=None):
+    p = subprocess.Popen(argv, stdout=open(log, "ab"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         env=env, start_new_session=True)
+    procs.append(p)
+    return p
+
+
+def stop_all():
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def wait_port(port, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def wait_file(path, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not os.path.exists(path):
+        time.sleep(0.02)
+    if not os.path.exists(path):
+        raise RuntimeError(f"{path} did not appear")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return -1
+
+
+def unix_get(path, target):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(f"GET {target} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data.decode()
+
+
+def wrk(args, url, status, cause, headers=()):
+    argv = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
+            "--latency", "-s", LUA]
+    for h in headers:
+        argv += ["-H", h]
+    argv += [url, "--", str(status), cause]
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=args.duration + 60)
+    out = r.stdout
+    res = {"raw": out}
+    m = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    res["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    res["rps"] = float(m.group(1)) if m else 0.0
+    m = re.search(r"GW502 good=(\d+) bad=(\d+) first_bad=(\S*)", out)
+    res["good"], res["bad"], res["first_bad"] = (int(m.group(1)), int(m.group(2)), m.group(3)) if m else (0, -1, "?")
+    for pct in ("50", "99"):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if m:
+            v = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+            res[f"p{pct}_ms"] = v
+    m = re.search(r"Socket errors: (.*)", out)
+    res["socket_errors"] = m.group(1).strip() if m else ""
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non2xx"] = int(m.group(1)) if m else 0
+    return res
+
+
+class Sampler(threading.Thread):
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.samples, self.stop = pid, [], threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.samples.append(rss_kib(self.pid))
+            self.stop.wait(0.5)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bridge", default=os.path.join(ROOT, "build", "bin", "gw502-caddy-bridge"))
+    ap.add_argument("--duration", type=int, default=15)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--min-requests", type=int, default=20000)
+    args = ap.parse_args()
+    for tool in ("wrk", "caddy"):
+        if shutil.which(tool) is None:
+            sys.exit(f"run.py: {tool} is not installed (apt-get install {tool})")
+    work = tempfile.mkdtemp(prefix="gw502-bench-bridge-")
+    problems = []
+    try:
+        sock = os.path.join(work, "bridge.sock")
+        bridge = start([args.bridge, "--listen", "unix:" + sock], os.path.join(work, "bridge.log"))
+        wait_file(sock)
+        direct_port = free_port()
+        direct = start([args.bridge, "--listen", f"127.0.0.1:{direct_port}"], os.path.join(work, "direct.log"))
+        dead, p_bridge, p_plain = free_port(), free_port(), free_port()
+        shutil.copyfile(SNIPPET, os.path.join(work, "gw502.caddy"))
+        caddyfile = os.path.join(work, "Caddyfile")
+        with open(caddyfile, "w") as f:
+            f.write(f"""{{
+\tadmin off
+\tauto_https off
+\tstorage file_system {work}/data
+\tlog {{
+\t\toutput discard
+\t}}
+}}
+http://127.0.0.1:{p_bridge} {{
+\tbind 127.0.0.1
+\timport {work}/gw502.caddy
+\treverse_proxy 127.0.0.1:{dead}
+}}
+http://127.0.0.1:{p_plain} {{
+\tbind 127.0.0.1
+\treverse_proxy 127.0.0.1:{dead}
+}}
+""")
+        home = os.path.join(work, "home")
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
+               "XDG_CONFIG_HOME": home + "/config", "XDG_DATA_HOME": home + "/data",
+               "GW502_BRIDGE": "unix/" + sock}
+        start(["caddy", "run", "--config", caddyfile, "--adapter", "caddyfile"], os.path.join(work, "caddy.log"), env)
+        wait_port(p_bridge)
+        wait_port(p_plain)
+        wait_port(direct_port)
+        caddy_ver = subprocess.run(["caddy", "version"], stdout=subprocess.PIPE, text=True).stdout.strip()
+        wrk_ver = subprocess.run(["wrk", "-v"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True).stdout.splitlines()[0]
+        print(f"caddy {caddy_ver}; {wrk_ver}; {os.cpu_count()} cores; wrk -t{args.threads} -c{args.connections} "
+              f"-d{args.duration}s", flush=True)
+
+        rss_start = rss_kib(bridge.pid)
+        # Warm-up (not counted in the figures, counted in /metrics).
+        warm = wrk(argparse.Namespace(**{**vars(args), "duration": 2}), f"http://127.0.0.1:{p_bridge}/w", 502,
+                   "connection_refused")
+        rss_warm = rss_kib(bridge.pid)
+        runs = {}
+        runs["caddy"] = wrk(args, f"http://127.0.0.1:{p_plain}/api/items", 502, "-")
+        samplers = []
+        for name in ("bridge", "bridge (again)"):
+            s = Sampler(bridge.pid)
+            s.start()
+            runs[name] = wrk(args, f"http://127.0.0.1:{p_bridge}/api/items", 502, "connection_refused")
+            s.stop.set()
+            s.join()
+            samplers.append(s)
+            runs[name]["rss_after"] = rss_kib(bridge.pid)
+            runs[name]["rss_max"] = max(s.samples)
+        runs["direct"] = wrk(args, f"http://127.0.0.1:{direct_port}/gw502/error", 502, "connection_refused",
+                             headers=["X-Gw502-Err-Message: dial tcp 127.0.0.1:9: connect: connection refused",
+                                      "X-Gw502-Err-Status: 502", "X-Gw502-Host: bench.example"])
+        runs["direct"]["rss_after"] = rss_kib(direct.pid)
+
+        metrics = unix_get(sock, "/metrics")
+        m = re.search(r'gw502_errors_total\{cause="connection_refused",host="127\.0\.0\.1"\} (\d+)', metrics)
+        counted = int(m.group(1)) if m else 0
+        through = warm["requests"] + runs["bridge"]["requests"] + runs["bridge (again)"]["requests"]
+
+        print()
+        print("| run | requests | wrong answers | requests/s | p50 ms | p99 ms | bridge RSS KiB (max / after) |")
+        print("|---|---:|---:|---:|---:|---:|---|")
+        for name, r in runs.items():
+            rss = f"{r.get('rss_max', '-')} / {r.get('rss_after', '-')}" if "rss_after" in r else "-"
+            print(f"| {name} | {r['requests']} | {r['bad']} | {r['rps']:.0f} | {r.get('p50_ms', 0):.2f} | "
+                  f"{r.get('p99_ms', 0):.2f} | {rss} |")
+        print()
+        print(f"bridge RSS: {rss_start} KiB at start, {rss_warm} KiB after warm-up, "
+              f"{runs['bridge']['rss_after']} KiB after run 1, {runs['bridge (again)']['rss_after']} KiB after run 2")
+        print(f"/metrics counted {counted} failures; wrk completed {through} through the bridge "
+              f"(in-flight requests cut at wrk's stop may be counted by the bridge only)")
+        for name, r in runs.items():
+            if r["socket_errors"]:
+                print(f"{name}: wrk socket errors: {r['socket_errors']}")
+            if r["bad"] != 0:
+                problems.append(f"{name}: {r['bad']} wrong answers (first: {r['first_bad']})")
+            if r["good"] != r["requests"]:
+                problems.append(f"{name}: wrk checked {r['good'] + r['bad']} answers of {r['requests']}")
+        if runs["bridge"]["requests"] < args.min_requests:
+            problems.append(f"only {runs['bridge']['requests']} requests through the bridge (< {args.min_requests})")
+        if not (through <= counted <= through + 3 * args.connections):
+            problems.append(f"/metrics counted {counted}, wrk {through}")
+        growth = runs["bridge (again)"]["rss_after"] - runs["bridge"]["rss_after"]
+        if growth > 2048:
+            problems.append(f"bridge RSS grew {growth} KiB between the two bridge runs")
+        if bridge.poll() is not None or direct.poll() is not None:
+            problems.append("a bridge died")
+    finally:
+        stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+    for p in problems:
+        print("PROBLEM: " + p)
+    print("ok" if not problems else "FAILED")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
