@@ -80,6 +80,9 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += ',';
     key(out, "ignored");
     json_number(out, static_cast<int64_t>(st.ignored));
+    out += ',';
+    key(out, "malformed");
+    json_number(out, static_cast<int64_t>(st.malformed));
     out += '}';
   }
   out += "],";

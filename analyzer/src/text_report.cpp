@@ -125,8 +125,11 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
                         const ReportOptions& opt) {
   Style st{opt.color};
   std::string out;
-  uint64_t lines = 0;
-  for (auto& s : run.stats) lines += s.lines;
+  uint64_t lines = 0, malformed = 0;
+  for (auto& s : run.stats) {
+    lines += s.lines;
+    malformed += s.malformed;
+  }
   const uint64_t total = agg.total();
   out += st.bold();
   if (total == 0) {
@@ -136,7 +139,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
   }
   out += st.off();
   out += " in " + thousands(run.sources.size()) + (run.sources.size() == 1 ? " source" : " sources") +
-         " (" + thousands(lines) + " lines read)\n";
+         " (" + thousands(lines) + " lines read" +
+         (malformed ? ", " + thousands(malformed) +
+                          (malformed == 1 ? " malformed JSON line skipped" : " malformed JSON lines skipped")
+                    : "") + ")\n";
 
   std::string current_site, current_up;
   for (const Group* g : ordered_groups(agg)) {

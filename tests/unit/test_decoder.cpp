@@ -26,6 +26,7 @@ TEST_CASE("an nginx error line becomes an event", "[decoder]") {
 
 TEST_CASE("variants real logs have", "[decoder]") {
   Event ev;
+  std::string line;  // the event's views point into it
   SECTION("no connection id, no context (start-up)") {
     REQUIRE(decode_nginx_error(
         "2024/01/15 10:23:45 [emerg] 1#1: host not found in upstream \"app:3000\" in /etc/nginx/conf.d/default.conf:12\n",
@@ -36,16 +37,20 @@ TEST_CASE("variants real logs have", "[decoder]") {
     CHECK(ev.upstream.empty());
   }
   SECTION("unix socket upstreams") {
-    REQUIRE(decode_nginx_error(test::refused_line("http://unix:/run/app.sock:/api"), ev));
+    line = test::refused_line("http://unix:/run/app.sock:/api");
+    REQUIRE(decode_nginx_error(line, ev));
     CHECK(ev.upstream == "unix:/run/app.sock");
-    REQUIRE(decode_nginx_error(test::refused_line("fastcgi://unix:/x.sock:"), ev));
+    line = test::refused_line("fastcgi://unix:/x.sock:");
+    REQUIRE(decode_nginx_error(line, ev));
     CHECK(ev.upstream == "unix:/x.sock");
     CHECK(ev.scheme == "fastcgi");
   }
   SECTION("other schemes and IPv6") {
-    REQUIRE(decode_nginx_error(test::refused_line("uwsgi://127.0.0.1:3031"), ev));
+    line = test::refused_line("uwsgi://127.0.0.1:3031");
+    REQUIRE(decode_nginx_error(line, ev));
     CHECK(ev.upstream == "127.0.0.1:3031");
-    REQUIRE(decode_nginx_error(test::refused_line("grpcs://[2001:db8::5]:50051"), ev));
+    line = test::refused_line("grpcs://[2001:db8::5]:50051");
+    REQUIRE(decode_nginx_error(line, ev));
     CHECK(ev.upstream == "[2001:db8::5]:50051");
     CHECK(ev.scheme == "grpcs");
   }
@@ -67,7 +72,7 @@ TEST_CASE("variants real logs have", "[decoder]") {
     CHECK(ev.host == "a");
   }
   SECTION("a line cut at nginx's 2048-byte limit") {
-    std::string line = test::refused_line();
+    line = test::refused_line();
     line = line.substr(0, line.find("host: \"") + 9);
     REQUIRE(decode_nginx_error(line, ev));
     CHECK(ev.upstream == "172.18.0.5:3000");
