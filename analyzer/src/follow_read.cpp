@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "follow_impl.hpp"
+#include "newlines.hpp"
 
 namespace gw502 {
 
@@ -34,7 +35,7 @@ void Follower::Impl::position_at_end(File& f, uint64_t size) {
     ssize_t n = ::pread(f.fd, buf.data(), std::min<uint64_t>(opt.block, size - pos),
                         static_cast<off_t>(pos));
     if (n <= 0) break;
-    lines += static_cast<uint64_t>(std::count(buf.data(), buf.data() + n, '\n'));
+    lines += count_newlines(buf.data(), static_cast<size_t>(n));
     if (const void* p = memrchr(buf.data(), '\n', static_cast<size_t>(n)))
       last_nl = pos + static_cast<uint64_t>(static_cast<const char*>(p) - buf.data());
     pos += static_cast<uint64_t>(n);

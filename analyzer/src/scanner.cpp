@@ -7,15 +7,13 @@
 
 #include "format_detect.hpp"
 #include "framer.hpp"
+#include "newlines.hpp"
 #include "nginx_decoder.hpp"
 #include "unwrap.hpp"
 
 namespace gw502 {
 namespace {
 
-uint64_t count_newlines(const char* p, size_t n) {
-  return static_cast<uint64_t>(std::count(p, p + n, '\n'));
-}
 
 std::string_view basename(std::string_view p) {
   size_t s = p.rfind('/');
