@@ -52,6 +52,8 @@ typedef struct {
     const char                  *cause;       /* last cause seen, or NULL */
     const char                  *rule;
     ngx_uint_t                   states;      /* upstream states at capture */
+    ngx_uint_t                   err_states;  /* ... when an error_page began */
+    unsigned                     err_page:1;  /* err_states is set */
 } ngx_http_gw502_ctx_t;
 
 
@@ -188,6 +190,17 @@ ngx_http_gw502_log_writer(ngx_log_t *log, ngx_uint_t level, u_char *buf,
         return;
     }
 
+    /*
+     * Serving an error_page without "=": the status is already decided
+     * (r->err_status); a failure of the error page's own upstream is not
+     * why, so it must not replace the cause (nor give an upstream's own,
+     * intercepted 502 one).
+     */
+
+    if (r->err_status) {
+        return;
+    }
+
     if (gw502_classify(ctx->classifier, GW502_NGINX, (const char *) buf, len,
                        &res)
         != 1)
@@ -221,6 +234,21 @@ ngx_http_gw502_handler(ngx_http_request_t *r)
 
     if (r != r->main) {
         return NGX_DECLINED;
+    }
+
+    /*
+     * An error_page without "=" fixed the status (r->err_status) after the
+     * attempts made so far: remember how many, for ngx_http_gw502_final().
+     */
+
+    if (r->err_status) {
+        ctx = ngx_http_gw502_get_ctx(r);
+
+        if (ctx != NULL && !ctx->err_page) {
+            ctx->err_page = 1;
+            ctx->err_states = r->upstream_states ? r->upstream_states->nelts
+                                                 : 0;
+        }
     }
 
     glcf = ngx_http_get_module_loc_conf(r, ngx_http_gw502_module);
@@ -323,17 +351,20 @@ ngx_http_gw502_header_filter(ngx_http_request_t *r)
 
 /*
  * The cause, if the main request's response is a 502/504 that nginx
- * generated for the failure whose line we kept. Not when a later attempt
- * (proxy_next_upstream, error_page to another upstream) got a response
- * header with that same status: that is the upstream's own 502/504. Not
- * when a later attempt failed without a line we could classify: the kept
- * cause would be stale.
+ * generated for the failure whose line we kept. The attempt that decided
+ * the status is the last one, or, when an error_page without "=" was
+ * served, the last one before it. If that attempt came after the kept line
+ * (proxy_next_upstream, error_page = @fallback), then: it got a response
+ * header with this very status, so this is the upstream's own 502/504; or it
+ * failed without a line we could classify, so the kept cause is stale; only
+ * if it got another status (error_page 502 /page served by an upstream) is
+ * the kept cause still the one.
  */
 
 static ngx_http_gw502_ctx_t *
 ngx_http_gw502_final(ngx_http_request_t *r)
 {
-    ngx_uint_t                  status;
+    ngx_uint_t                  status, n;
     ngx_http_gw502_ctx_t       *ctx;
     ngx_http_upstream_state_t  *state;
 
@@ -349,11 +380,15 @@ ngx_http_gw502_final(ngx_http_request_t *r)
         return NULL;
     }
 
-    if (r->upstream_states != NULL
-        && r->upstream_states->nelts > ctx->states)
-    {
+    n = r->upstream_states ? r->upstream_states->nelts : 0;
+
+    if (ctx->err_page && ctx->err_states < n) {
+        n = ctx->err_states;
+    }
+
+    if (n > ctx->states) {
         state = r->upstream_states->elts;
-        state = &state[r->upstream_states->nelts - 1];
+        state = &state[n - 1];
 
         if (state->header_time == (ngx_msec_t) -1 || state->status == status) {
             return NULL;
@@ -483,7 +518,9 @@ ngx_http_gw502_variable(ngx_http_request_t *r, ngx_http_variable_value_t *v,
     const char            *s;
     ngx_http_gw502_ctx_t  *ctx;
 
-    ctx = ngx_http_gw502_final(r->main);
+    /* a subrequest (log_subrequest on, SSI) has no cause of its own */
+
+    ctx = (r == r->main) ? ngx_http_gw502_final(r) : NULL;
 
     if (ctx == NULL) {
         v->not_found = 1;

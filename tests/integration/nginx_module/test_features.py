@@ -61,6 +61,11 @@ CASES = [
     ("/ep-named-own502", 502, None),
     ("/ep-named-return502", 502, REFUSED),
     ("/ep-intercept", 502, None),
+    ("/ep-intercept-errpage-dead", 502, None),
+    ("/ep-uri-errpage-reset", 502, REFUSED),
+    ("/ep-uri-errpage-own502", 502, REFUSED),
+    ("/nu-intercept-ep", 502, None),
+    ("/nu-intercept-ep-proxied", 502, None),
     ("/ep-timeout", 504, READ_TIMEOUT),
     # proxy_next_upstream: the last failure's cause
     ("/nu-refused-slow", 504, READ_TIMEOUT),
@@ -115,6 +120,17 @@ def locations(c, on):
         location @r502 {{ return 502; }}
         location /ep-intercept {{ proxy_pass http://127.0.0.1:{c['h']}/own502; proxy_intercept_errors on;
                                   error_page 502 /50x.html; }}
+        location /ep-intercept-errpage-dead {{ proxy_pass http://127.0.0.1:{c['h']}/own502;
+                                               proxy_intercept_errors on; error_page 502 /_errpage_dead; }}
+        location = /_errpage_dead {{ internal; proxy_pass http://127.0.0.1:{c['dead']}; }}
+        location /ep-uri-errpage-reset {{ proxy_pass http://127.0.0.1:{c['dead']}; error_page 502 /_errpage_reset; }}
+        location = /_errpage_reset {{ internal; proxy_pass http://127.0.0.1:{c['reset']}; }}
+        location /ep-uri-errpage-own502 {{ proxy_pass http://127.0.0.1:{c['dead']}; error_page 502 /_errpage_own502; }}
+        location = /_errpage_own502 {{ internal; proxy_pass http://127.0.0.1:{c['h']}/own502; }}
+        location /nu-intercept-ep {{ proxy_pass http://refused_h/own502; proxy_intercept_errors on;
+                                    error_page 502 /50x.html; }}
+        location /nu-intercept-ep-proxied {{ proxy_pass http://refused_h/own502; proxy_intercept_errors on;
+                                            error_page 502 /_errpage; }}
         location /ep-timeout {{ proxy_pass http://127.0.0.1:{c['slow']}; proxy_read_timeout 300ms;
                                 error_page 504 /50x.html; }}
 

@@ -158,9 +158,32 @@ def main():
           [(502, "site_backend_down", "site.refused"), (502, "connection_refused", "nginx.connection_refused")],
           "access log $gw502_cause $gw502_rule")
 
+    debian_package(args, ck, wd)
     npm_guard(args, ck, wd, catalogue_port=port)
 
     ck.finish("nginx_module_load", started)
+
+
+def debian_package(args, ck, wd):
+    """nginx-module/debian/build-deb.sh: the .so, the load file, the ABI dependency."""
+    if not os.path.exists("/usr/share/nginx/src/debian/libnginx-mod.abisubstvars") or shutil.which("dpkg-deb") is None:
+        ck.ok(False, "build-deb.sh needs nginx-dev and dpkg-deb")
+        return
+    out = wd.sub("deb")
+    r = subprocess.run([os.path.join(nmlib.ROOT, "nginx-module", "debian", "build-deb.sh"), args.module, out],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+    text = r.stdout.decode()
+    if not ck.ok(r.returncode == 0, f"build-deb.sh failed: {text}"):
+        return
+    deb = text.strip().splitlines()[-1]
+    _, fields = tool(["dpkg-deb", "-f", deb])
+    _, files = tool(["dpkg-deb", "-c", deb])
+    ck.ok(re.search(r"^Depends: nginx-abi-\d[\w.-]*", fields, re.M) is not None, f"no nginx-abi dependency:\n{fields}")
+    ck.ok("libstdc++" not in fields, f"depends on libstdc++:\n{fields}")
+    for f in ("./usr/lib/nginx/modules/ngx_http_gw502_module.so",
+              "./usr/share/nginx/modules-available/mod-http-gw502.conf"):
+        ck.ok(f in files, f"{f} not in the package:\n{files}")
+    print(f"{os.path.basename(deb)}: " + " ".join(l for l in fields.splitlines() if l.startswith("Depends")))
 
 
 def npm_guard(args, ck, wd, catalogue_port):

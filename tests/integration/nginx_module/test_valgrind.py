@@ -106,7 +106,7 @@ def main():
     wrapper = ["valgrind", "--tool=memcheck", "--error-exitcode=99", "--leak-check=full",
                "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite", "--num-callers=40", "--keep-debuginfo=yes",
                "--suppressions=" + os.path.join(nmlib.ROOT, "nginx-module", "valgrind.supp"),
-               f"--log-file={vlog}"]
+               f"--log-file={vlog}"] + os.environ.get("GW502_VALGRIND_OPTS", "").split()
     ng = Nginx(args.nginx, d, config(c), [p1, p2], wrapper=wrapper)
     n = 0
     try:
