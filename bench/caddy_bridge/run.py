@@ -15,12 +15,20 @@ wrong, if fewer than --min-requests went through the bridge, if /metrics
 disagrees with what wrk counted, or if the RSS grew between the two bridge
 runs by more than 2 MiB.
 
-  python3 bench/caddy_bridge/run.py [--bridge build/bin/gw502-caddy-bridge]
-        [--duration 15] [--connections 16] [--threads 2]
+When the run passes, its figures (date, commit, machine, command, table,
+ratios) replace the text between `<!-- caddy-bridge:begin -->` and
+`<!-- caddy-bridge:end -->` in bench/RESULTS.md; nothing else in that file
+is touched. A failed run writes nothing there.
+
+  flock /tmp/gw502-cpu.lock python3 bench/caddy_bridge/run.py
+        [--bridge build/bin/gw502-caddy-bridge] [--duration 15]
+        [--connections 16] [--threads 2] [--results bench/RESULTS.md | --no-results]
 
 Needs wrk and caddy (apt-get install wrk caddy)."""
 import argparse
+import datetime
 import os
+import platform
 import re
 import shutil
 import signal
@@ -150,6 +158,62 @@ class Sampler(threading.Thread):
             self.stop.wait(0.5)
 
 
+BEGIN, END = "<!-- caddy-bridge:begin -->", "<!-- caddy-bridge:end -->"
+
+
+def replace_section(path, text):
+    """Put text between BEGIN and END in path; everything else stays byte for byte."""
+    with open(path, encoding="utf-8") as f:
+        doc = f.read()
+    if doc.count(BEGIN) != 1 or doc.count(END) != 1 or doc.index(BEGIN) > doc.index(END):
+        raise RuntimeError(f"{path}: expected one {BEGIN} ... {END} pair")
+    head, rest = doc.split(BEGIN, 1)
+    _old, tail = rest.split(END, 1)
+    new = head + BEGIN + "\n" + text.strip("\n") + "\n" + END + tail
+    tmp = path + ".tmp-caddy-bridge"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(new)
+    os.replace(tmp, path)
+
+
+def machine():
+    model = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    distro = ""
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    distro = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(f.readline().split()[1])
+            mem = f", {kib / 1048576:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{model}, {os.cpu_count()} cores{mem}, {distro}, Linux {platform.release()}"
+
+
+def commit():
+    def git(*a):
+        r = subprocess.run(["git", "-C", ROOT] + list(a), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True)
+        return r.stdout.strip() if r.returncode == 0 else ""
+    c = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "caddy-bridge", "bench/caddy_bridge", "analyzer", "patterns")
+    return c + (" (with uncommitted changes)" if dirty else "")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bridge", default=os.path.join(ROOT, "build", "bin", "gw502-caddy-bridge"))
@@ -157,7 +221,15 @@ def main():
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--min-requests", type=int, default=20000)
+    ap.add_argument("--results", default=os.path.join(ROOT, "bench", "RESULTS.md"),
+                    help="the file whose caddy-bridge section gets the figures")
+    ap.add_argument("--no-results", action="store_true", help="print only; write nothing")
     args = ap.parse_args()
+    if args.duration < 1 or args.duration > 120:
+        sys.exit("run.py: --duration must be 1..120 seconds (the run is bounded)")
+    command = " ".join(["python3", os.path.relpath(os.path.abspath(sys.argv[0]), ROOT)] + sys.argv[1:])
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = os.getloadavg()
     for tool in ("wrk", "caddy"):
         if shutil.which(tool) is None:
             sys.exit(f"run.py: {tool} is not installed (apt-get install {tool})")
@@ -232,24 +304,45 @@ http://127.0.0.1:{p_plain} {{
         counted = int(m.group(1)) if m else 0
         through = warm["requests"] + runs["bridge"]["requests"] + runs["bridge (again)"]["requests"]
 
-        print()
-        print("| run | requests | wrong answers | requests/s | p50 ms | p99 ms | bridge RSS KiB (max / after) |")
-        print("|---|---:|---:|---:|---:|---:|---|")
+        labels = {"caddy": "Caddy alone: its empty 502 (no snippet)",
+                  "bridge": "Caddy + gw502.caddy + bridge (unix socket), run 1",
+                  "bridge (again)": "Caddy + gw502.caddy + bridge, run 2",
+                  "direct": "wrk straight at the bridge (TCP), Caddy's headers replayed"}
+        table = ["| run | requests | wrong answers | socket errors | requests/s | vs Caddy alone | p50 ms | p99 ms "
+                 "| bridge RSS KiB (max / after) |",
+                 "|---|---:|---:|---|---:|---:|---:|---:|---|"]
+        base = runs["caddy"]["rps"] or float("nan")
         for name, r in runs.items():
             rss = f"{r.get('rss_max', '-')} / {r.get('rss_after', '-')}" if "rss_after" in r else "-"
-            print(f"| {name} | {r['requests']} | {r['bad']} | {r['rps']:.0f} | {r.get('p50_ms', 0):.2f} | "
-                  f"{r.get('p99_ms', 0):.2f} | {rss} |")
+            table.append(f"| {labels[name]} | {r['requests']} | {r['bad']} | {r['socket_errors'] or '0'} | "
+                         f"{r['rps']:.0f} | {r['rps'] / base:.2f} | {r.get('p50_ms', 0):.2f} | "
+                         f"{r.get('p99_ms', 0):.2f} | {rss} |")
+        through_runs = runs["bridge"]["requests"] + runs["bridge (again)"]["requests"]
+        bridge_rps = (runs["bridge"]["rps"] + runs["bridge (again)"]["rps"]) / 2
+        notes = [
+            f"- Requests through Caddy and the bridge: {through_runs} in the two measured runs "
+            f"(+{warm['requests']} in a 2 s warm-up), every answer checked by check.lua: status 502 and "
+            f"`X-Gw502-Cause: connection_refused`; {sum(r['bad'] for r in runs.values())} wrong.",
+            f"- Requests/s with the bridge relative to Caddy's plain error: "
+            f"{bridge_rps / base:.2f} (mean of the two runs: {bridge_rps:.0f} against {runs['caddy']['rps']:.0f}). "
+            f"The bridge alone, without Caddy: {runs['direct']['rps'] / base:.2f} x Caddy's plain error rate.",
+            f"- Bridge RSS: {rss_start} KiB at start, {rss_warm} KiB after the warm-up, "
+            f"{runs['bridge']['rss_after']} KiB after run 1, {runs['bridge (again)']['rss_after']} KiB after run 2 "
+            f"(max sampled every 0.5 s: {max(runs['bridge']['rss_max'], runs['bridge (again)']['rss_max'])} KiB).",
+            f"- /metrics: `gw502_errors_total{{cause=\"connection_refused\",host=\"127.0.0.1\"}}` = {counted}; "
+            f"wrk completed {through} (warm-up and both runs; requests still in flight when wrk stops reach "
+            f"the bridge but are not counted by wrk).",
+        ]
         print()
-        print(f"bridge RSS: {rss_start} KiB at start, {rss_warm} KiB after warm-up, "
-              f"{runs['bridge']['rss_after']} KiB after run 1, {runs['bridge (again)']['rss_after']} KiB after run 2")
-        print(f"/metrics counted {counted} failures; wrk completed {through} through the bridge "
-              f"(in-flight requests cut at wrk's stop may be counted by the bridge only)")
+        print("\n".join(table))
+        print()
+        print("\n".join(notes))
         for name, r in runs.items():
             if r["socket_errors"]:
-                print(f"{name}: wrk socket errors: {r['socket_errors']}")
+                problems.append(f"{name}: wrk socket errors: {r['socket_errors']}")
             if r["bad"] != 0:
                 problems.append(f"{name}: {r['bad']} wrong answers (first: {r['first_bad']})")
-            if r["good"] != r["requests"]:
+            if r["good"] != r["requests"] or r["requests"] == 0:
                 problems.append(f"{name}: wrk checked {r['good'] + r['bad']} answers of {r['requests']}")
         if runs["bridge"]["requests"] < args.min_requests:
             problems.append(f"only {runs['bridge']['requests']} requests through the bridge (< {args.min_requests})")
@@ -260,6 +353,28 @@ http://127.0.0.1:{p_plain} {{
             problems.append(f"bridge RSS grew {growth} KiB between the two bridge runs")
         if bridge.poll() is not None or direct.poll() is not None:
             problems.append("a bridge died")
+        if not problems and not args.no_results:
+            load_after = os.getloadavg()
+            text = "\n".join([
+                f"Run {started.strftime('%Y-%m-%d %H:%M UTC')}, commit `{commit()}`, by "
+                f"`bench/caddy_bridge/run.py`.",
+                "",
+                f"- Machine: {machine()}; shared with other jobs (load average "
+                f"{load_before[0]:.2f} before, {load_after[0]:.2f} after).",
+                f"- Software: caddy {caddy_ver} (Debian), {wrk_ver.split(' [')[0]}, gw502-caddy-bridge with its "
+                f"default options; Caddy's log discarded; backend: a closed loopback port "
+                f"(every request fails with \"connection refused\").",
+                f"- Command: `flock /tmp/gw502-cpu.lock {command}` "
+                f"(each run: `wrk -t{args.threads} -c{args.connections} -d{args.duration}s -s check.lua`, "
+                f"all on loopback, Caddy, bridge and wrk on the same {os.cpu_count()} cores).",
+                "",
+                *table,
+                "",
+                *notes,
+                "- One run on a shared, noisy machine: the ratios matter, not the absolute rates.",
+            ])
+            replace_section(args.results, text)
+            print(f"wrote the caddy-bridge section of {os.path.relpath(args.results, ROOT)}")
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)

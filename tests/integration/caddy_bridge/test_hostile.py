@@ -3,6 +3,7 @@
 and a unix socket; no Caddy needed):
 
 - missing, empty, repeated and malformed X-Gw502-* headers; CR, NUL, bare LF,
+  LF-only lines, an encoded CRLF in the URL,
   obs-fold, a 1 MiB header, 10 000 headers, a 1 MiB URL, non-HTTP bytes,
   bad Content-Length/Transfer-Encoding, random bytes: every answer is a
   well-formed HTTP response whose header names are the bridge's own and that
@@ -12,8 +13,10 @@ and a unix socket; no Caddy needed):
 - pipelined requests are answered in order;
 - host labels are bounded (--max-hosts) and cannot inject into /metrics;
 - memory stays flat over a few thousand such requests;
+- many connections against RLIMIT_NOFILE 40: accept() backs off without
+  spinning, and the bridge serves again afterwards;
 - start-up refusals: a non-socket file at the socket path, a non-loopback
-  address, bad options; the socket mode; SIGTERM exits 0.
+  address, a port in use, bad options; the socket mode; SIGTERM exits 0.
 
   test_hostile.py BRIDGE_BINARY"""
 import os
@@ -131,6 +134,9 @@ def main():
         ("tab in value", err_req(f"X-Gw502-Err-Message: a\t{MARK}\tb\r\n"), 502),
         ("obs-fold", err_req(f"X-Gw502-Err-Message: a\r\n {MARK}: folded\r\n"), 502),
         ("bare CR", err_req(f"X-Gw502-Err-Message: a\r{MARK}: 1\r\n"), 400),
+        ("bare LF", err_req(f"X-Gw502-Err-Message: a\n{MARK}: 1\r\n"), 400),
+        ("LF-only lines", f"GET /gw502/error HTTP/1.1\nHost: h\nX-Gw502-Err-Message: {MARK}\n\n".encode(), 400),
+        ("encoded CRLF in URL", err_req(refused, path=f"/gw502/error%0d%0aSet-Cookie:%20{MARK}"), 502),
         ("NUL", err_req(f"X-Gw502-Err-Message: a\x00{MARK}\r\n"), 400),
         ("space in name", err_req(f"X-Gw502 Err: {MARK}\r\n"), 400),
         ("colon-less line", err_req(f"{MARK}\r\n"), 400),
@@ -274,6 +280,55 @@ def main():
     print(f"bridge RSS: {before} KiB before, {after} KiB after 3000 requests (30 with 200 KB headers)")
     ck.check(after - before < 4096, f"RSS grew from {before} to {after} KiB")
 
+    # -- many connections against a small file-descriptor limit ---------------------------------
+    # RLIMIT_NOFILE 40 and the default --max-connections 512: accept() fails
+    # with EMFILE. The bridge must back off (not spin), stay up, and serve
+    # again once the clients are gone.
+    import resource
+
+    def low_nofile():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+
+    fport = bl.free_loopback_port()
+    fd_bridge = bl.Bridge(binary, f"127.0.0.1:{fport}", "--timeout", "30", log_dir=work)
+    real_popen = subprocess.Popen
+    subprocess.Popen = lambda *a, **k: real_popen(*a, preexec_fn=low_nofile, **k)
+    try:
+        fd_bridge.start()
+    finally:
+        subprocess.Popen = real_popen
+
+    def cpu_ticks(pid):
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+
+    crowd = []
+    for _ in range(200):
+        try:
+            crowd.append(fd_bridge.raw_socket(timeout=5))
+        except OSError:
+            break
+    ck.check(len(crowd) >= 100, f"only {len(crowd)} connections could be opened")
+    t0, c0 = time.monotonic(), cpu_ticks(fd_bridge.proc.pid)
+    time.sleep(2.0)
+    used = (cpu_ticks(fd_bridge.proc.pid) - c0) / os.sysconf("SC_CLK_TCK")
+    print(f"{len(crowd)} connections against RLIMIT_NOFILE 40: the bridge used {used:.2f}s CPU in "
+          f"{time.monotonic() - t0:.1f}s")
+    ck.check(used < 0.5, f"the bridge spun at EMFILE: {used:.2f}s CPU in 2 s")
+    ck.check(fd_bridge.alive(), "the bridge died at EMFILE")
+    for s_ in crowd:
+        s_.close()
+    ok_after = False
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not ok_after:
+        try:
+            ok_after = fd_bridge.get("/healthz")[0] == 200
+        except OSError:
+            time.sleep(0.2)
+    ck.check(ok_after, "the bridge did not serve again after the crowd left")
+    ck.check(fd_bridge.stop() == 0, "bridge after EMFILE: SIGTERM exit status")
+
     # -- start-up refusals and the unix socket --------------------------------------------------
     def run(*args):
         return subprocess.run([binary] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -286,6 +341,9 @@ def main():
              f"non-socket path: {r.returncode} {r.stdout!r}")
     r = run("--listen", "0.0.0.0:1")
     ck.check(r.returncode == 1 and "not loopback" in r.stdout, f"0.0.0.0: {r.returncode} {r.stdout!r}")
+    busy = bl.Bridge(binary, f"127.0.0.1:{port}")  # the main bridge holds this port
+    r = run("--listen", busy.listen)
+    ck.check(r.returncode == 1 and "in use" in r.stdout, f"port in use: {r.returncode} {r.stdout!r}")
     r = run("--listen", "unix:relative.sock")
     ck.check(r.returncode == 1, f"relative socket path: {r.returncode}")
     for bad in (["--socket-mode", "999"], ["--timeout", "0"], ["--max-hosts", "-1"], ["--nope"]):

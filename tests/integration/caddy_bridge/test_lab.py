@@ -63,6 +63,8 @@ def main():
             body = headers.get("__body__", b"")
             ck.check(f"<h1>{st} ".encode() in body, f"{tag}: the bridge's page is missing: {body[:80]!r}")
             ck.check(b"127.0.0.1" not in body and b"dial" not in body, f"{tag}: the page leaks the error text")
+            ck.check(not (want and want.encode() in body) and b"gw502" not in body,
+                     f"{tag}: the default page names the cause")
         for req, st, _secs, headers in res.client:
             if st == 200:
                 names = [k.lower() for k, _ in headers.get("__header_list__", [])]

@@ -11,10 +11,13 @@ Through real Caddy with gw502.caddy imported and the bridge running:
   status or host label;
 then, with a recording stand-in for the bridge: the request Caddy sends is a
 GET of /gw502/error with no body, the error text, status and host, and none
-of the visitor's credentials. Finally /metrics counted only the real failures.
+of the visitor's credentials. /metrics counted only the real failures.
+The visitor's page names nothing internal by default; with --detail it adds
+the catalogue's title and Caddy fix steps (escaped), never the error text.
 
   test_passthrough.py BRIDGE_BINARY"""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -88,6 +91,11 @@ def main():
                 ck.check(headers.get("X-Gw502-Cause") == "connection_refused",
                          f"{tag}: cause {headers.get('X-Gw502-Cause')!r} (the visitor's headers must not count)")
                 ck.check(b"<h1>502 Bad Gateway</h1>" in body, f"{tag}: page {body[:60]!r}")
+                # The bridge's own headers stay inside: only Caddy's Server, no rule id.
+                servers = [v for k, v in headers.get("__header_list__", []) if k.lower() == "server"]
+                ck.check(servers == ["Caddy"], f"{tag}: Server headers {servers}")
+                ck.check("x-gw502-rule" not in names, f"{tag}: X-Gw502-Rule reached the visitor")
+                ck.check([n for n in names if n.startswith("x-gw502")] == ["x-gw502-cause"], f"{tag}: {names}")
                 continue
             ck.check(not any(n.startswith("x-gw502") for n in names), f"{tag}: got gw502 headers {names}")
             if res.scenario in bodies:
@@ -129,6 +137,42 @@ def main():
     for req, st, _secs, headers in res.client:
         names = [k.lower() for k, _ in headers.get("__header_list__", [])]
         ck.check(headers.get("X-Gw502-Cause") == "recorded" and st == 502, f"recorder answer {st} {names}")
+
+    # The visitor's page through Caddy: nothing internal by default (the
+    # spoofed_headers answers above, checked here), and with --detail the
+    # catalogue's title and Caddy fix steps, HTML-escaped, never the error text.
+    import html
+    import json
+    with open(os.path.join(bl.ROOT, "patterns", "causes.json")) as f:
+        refused = next(c for c in json.load(f)["causes"] if c["id"] == "connection_refused")
+    title, fixes = html.escape(refused["title"], quote=False), list(refused["fix"]["caddy"])
+    for res in results:
+        if res.scenario != "spoofed_headers":
+            continue
+        for req, st, _secs, headers in res.client:
+            body = headers.get("__body__", b"").decode("utf-8", "replace")
+            for leak in ("connection_refused", refused["title"], "127.0.0.1", "dial", "refused", "gw502",
+                         "spoofed", "SECRET", "/spoof"):
+                ck.check(leak not in body, f"default page {req.method}: {leak!r} leaks: {body!r}")
+    detail = bl.Bridge(binary, "unix:" + os.path.join(work, "detail.sock"), "--detail", log_dir=work).start()
+    det_hooks = bl.bridge_hooks(snippet, bl.caddy_address(detail.listen))
+    sc = Scenario("detail_page", "--detail: title and fix on the page", [DeadPort("app")], GET_POST,
+                  caddy=Case("reverse_proxy {{app_addr}}", [REFUSED], [502, 502]))
+    (res,) = bl.run_scenarios([sc], os.path.join(work, "out"), det_hooks)
+    ck.check(res.status == "pass", f"detail_page: lab checks: {res.problems}")
+    for req, st, _secs, headers in res.client:
+        body = headers.get("__body__", b"").decode("utf-8", "replace")
+        tag = f"--detail {req.method} -> {st}"
+        ck.check(st == 502 and headers.get("X-Gw502-Cause") == "connection_refused", f"{tag}: {headers.get('X-Gw502-Cause')}")
+        ck.check("<code>connection_refused</code>" in body, f"{tag}: no cause id on the page: {body!r}")
+        ck.check(title in body, f"{tag}: no title {title!r} on the page")
+        items = [html.unescape(x) for x in re.findall(r"<li>(.*?)</li>", body, re.S)]
+        ck.check(len(fixes) > 0 and items == fixes, f"{tag}: the Caddy fix steps {items}, want {fixes}")
+        ck.check(all("<" not in x and ">" not in x for x in re.findall(r"<li>(.*?)</li>", body, re.S)),
+                 f"{tag}: unescaped markup in the fix steps")
+        ck.check("127.0.0.1" not in body and "dial tcp" not in body, f"{tag}: the error text leaks: {body!r}")
+    ck.check(detail.stop() == 0, "the --detail bridge's exit status")
+
     ck.check(bridge.alive(), "the bridge died")
     bridge.stop()
     return ck.finish()
