@@ -210,8 +210,13 @@ def commit():
                            text=True)
         return r.stdout.strip() if r.returncode == 0 else ""
     c = git("rev-parse", "--short=12", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", "caddy-bridge", "bench/caddy_bridge", "analyzer", "patterns")
-    return c + (" (with uncommitted changes)" if dirty else "")
+    r = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "caddy-bridge", "bench/caddy_bridge",
+                        "analyzer", "patterns", "CMakeLists.txt"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, text=True)
+    dirty = sorted({os.path.dirname(line[3:].strip('"')) or line[3:] for line in r.stdout.splitlines()
+                    if len(line) > 3})
+    return f"`{c}`" + (f" (uncommitted changes in the work tree: {', '.join(d + '/' for d in dirty)})"
+                       if dirty else "")
 
 
 def main():
@@ -356,8 +361,7 @@ http://127.0.0.1:{p_plain} {{
         if not problems and not args.no_results:
             load_after = os.getloadavg()
             text = "\n".join([
-                f"Run {started.strftime('%Y-%m-%d %H:%M UTC')}, commit `{commit()}`, by "
-                f"`bench/caddy_bridge/run.py`.",
+                f"Run {started.strftime('%Y-%m-%d %H:%M UTC')} at commit {commit()}.",
                 "",
                 f"- Machine: {machine()}; shared with other jobs (load average "
                 f"{load_before[0]:.2f} before, {load_after[0]:.2f} after).",
