@@ -318,7 +318,12 @@ http://127.0.0.1:{p_plain} {{
                  "|---|---:|---:|---|---:|---:|---:|---:|---|"]
         base = runs["caddy"]["rps"] or float("nan")
         for name, r in runs.items():
-            rss = f"{r.get('rss_max', '-')} / {r.get('rss_after', '-')}" if "rss_after" in r else "-"
+            if "rss_max" in r:
+                rss = f"{r['rss_max']} / {r['rss_after']}"
+            elif "rss_after" in r:
+                rss = f"- / {r['rss_after']} (a second bridge, on TCP)"
+            else:
+                rss = "-"
             table.append(f"| {labels[name]} | {r['requests']} | {r['bad']} | {r['socket_errors'] or '0'} | "
                          f"{r['rps']:.0f} | {r['rps'] / base:.2f} | {r.get('p50_ms', 0):.2f} | "
                          f"{r.get('p99_ms', 0):.2f} | {rss} |")
