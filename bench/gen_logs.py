@@ -6,7 +6,8 @@
 
 nginx: an error log with ~15 % upstream failures of many kinds among
 ordinary notice/warn/info noise and client-side TLS errors. The others: the
-same mix in each proxy's JSON or text form."""
+same mix in each proxy's JSON or text form. The number of upstream-failure
+lines written goes to OUT.failures, for the harness to check counts against."""
 import random
 import sys
 
@@ -108,22 +109,30 @@ def traefik3_line(rng, i):
 
 
 def main():
+    if len(sys.argv) < 3 or sys.argv[1] not in ("nginx", "caddy", "traefik2", "traefik3"):
+        sys.exit(__doc__)
     kind = sys.argv[1]
     size = size_arg(sys.argv[2]) if len(sys.argv) > 2 else 1 << 30
     out = sys.argv[3] if len(sys.argv) > 3 else "/dev/stdout"
     gen = {"nginx": nginx_line, "caddy": caddy_line, "traefik2": traefik2_line, "traefik3": traefik3_line}[kind]
     rng = random.Random(502)
-    written, i, buf = 0, 0, []
+    written, i, buf, failures = 0, 0, [], 0
+    markers = {"nginx": ', upstream: "', "caddy": "http.log.error", "traefik2": "caused by", "traefik3": '"error":'}
+    marker = markers[kind]
     with open(out, "w") as f:
         while written < size:
             line = gen(rng, i)
             i += 1
             buf.append(line)
             written += len(line)
+            failures += marker in line
             if len(buf) >= 20000:
                 f.write("".join(buf))
                 buf = []
         f.write("".join(buf))
+    if out != "/dev/stdout":
+        with open(out + ".failures", "w") as f:
+            f.write("%d\n" % failures)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,14 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
     if (h.time < g.first) g.first = h.time;
     if (h.time > g.last) g.last = h.time;
     g.utc = h.utc;
-    int64_t minute = h.time / 60;
-    if (g.minutes.empty() || g.minutes.back() != minute) g.minutes.push_back(minute);
+    // Kept sorted and distinct; lines mostly come in time order.
+    const int64_t minute = h.time / 60;
+    if (g.minutes.empty() || g.minutes.back() < minute) {
+      g.minutes.push_back(minute);
+    } else if (g.minutes.back() != minute) {
+      auto at = std::lower_bound(g.minutes.begin(), g.minutes.end(), minute);
+      if (*at != minute) g.minutes.insert(at, minute);
+    }
   }
   auto r = std::find_if(g.rules.begin(), g.rules.end(),
                         [&](const std::pair<int, uint64_t>& p) { return p.first == h.rule; });
@@ -55,6 +61,25 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
     if (!dup) g.samples.push_back(Sample{h.source, h.line, std::string(t)});
   }
 }
+
+namespace {
+
+// Adds the distinct sorted minutes `more` to `have` (the same). In chunk
+// order `more` starts after `have` ends: an append. A clock that went back
+// takes the general path.
+void merge_minutes(std::vector<int64_t>& have, const std::vector<int64_t>& more) {
+  if (more.empty()) return;
+  if (have.empty() || more.front() > have.back()) {
+    have.insert(have.end(), more.begin(), more.end());
+    return;
+  }
+  const auto mid = static_cast<std::ptrdiff_t>(have.size());
+  have.insert(have.end(), more.begin(), more.end());
+  std::inplace_merge(have.begin(), have.begin() + mid, have.end());
+  have.erase(std::unique(have.begin(), have.end()), have.end());
+}
+
+}  // namespace
 
 void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
   for (const Group& og : other.groups_) {
@@ -72,9 +97,7 @@ void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t
       else
         r->second += n;
     }
-    g.minutes.insert(g.minutes.end(), og.minutes.begin(), og.minutes.end());
-    std::sort(g.minutes.begin(), g.minutes.end());
-    g.minutes.erase(std::unique(g.minutes.begin(), g.minutes.end()), g.minutes.end());
+    merge_minutes(g.minutes, og.minutes);
     const size_t max_samples = g.cause == og.cause && og.samples.size() > kSamples ? og.samples.size() : kSamples;
     for (const Sample& s : og.samples) {
       bool dup = false;

@@ -30,7 +30,7 @@ struct Group {
   int64_t last = INT64_MIN;
   bool utc = false;
   std::vector<std::pair<int, uint64_t>> rules;  // rule index -> hits
-  std::vector<int64_t> minutes;                 // distinct minutes with hits (for bursts)
+  std::vector<int64_t> minutes;                 // distinct minutes with hits, sorted (for bursts)
   std::vector<Sample> samples;                  // first few lines, for the report
 };
 

@@ -57,3 +57,16 @@ TEST_CASE("bursts: failures far apart in time are separate bursts", "[aggregator
   for (int64_t m : {0, 1, 2, 3, 30, 31, 120}) agg.add(hit("u", 0, m * 60));
   CHECK(count_bursts(agg.groups()[0]) == 3);
 }
+
+TEST_CASE("minutes with hits stay sorted and distinct through adds and merges", "[aggregator]") {
+  Aggregator a, b, c;
+  for (int64_t t : {600, 660, 630, 120, 660, 6000}) a.add(hit("u", 0, t));  // the clock goes back once
+  CHECK(a.groups()[0].minutes == std::vector<int64_t>{2, 10, 11, 100});
+  for (int64_t t : {6000, 6060, 7200}) b.add(hit("u", 0, t));
+  a.merge(b);  // the shared minute counts once
+  CHECK(a.groups()[0].minutes == std::vector<int64_t>{2, 10, 11, 100, 101, 120});
+  for (int64_t t : {0, 660, 9000}) c.add(hit("u", 0, t));
+  a.merge(c);  // out of order
+  CHECK(a.groups()[0].minutes == std::vector<int64_t>{0, 2, 10, 11, 100, 101, 120, 150});
+  CHECK(count_bursts(a.groups()[0]) == 4);
+}
