@@ -8,7 +8,7 @@ cd "$here"
 # Packages the build, the tests and the real-proxy lab need (all Debian's).
 pkgs=(cmake g++ make pkg-config libre2-dev libsimdjson-dev libzstd-dev zlib1g-dev
       libboost-program-options-dev catch2 python3 zstd gzip openssl
-      nginx nginx-dev caddy curl valgrind)
+      nginx nginx-dev caddy curl valgrind strace)
 # Hyperscan makes the literal prefilter faster; Debian builds it for amd64 only.
 [ "$(dpkg --print-architecture)" = amd64 ] && pkgs+=(libhyperscan-dev)
 missing=()

@@ -18,6 +18,16 @@ bool access_logger(std::string_view l) {
 
 // A failed proxied request: Caddy's reverse_proxy answers 502 (503 when no
 // upstream is available, 504 on timeouts, 499 when the client left).
+// FNV-1a over the parts that tell one request from another, NUL-separated.
+uint64_t request_hash(std::initializer_list<std::string_view> parts) {
+  uint64_t h = 1469598103934665603ull;
+  for (std::string_view p : parts) {
+    for (unsigned char c : p) h = (h ^ c) * 1099511628211ull;
+    h = h * 1099511628211ull;
+  }
+  return h ? h : 1;
+}
+
 bool proxy_status(int status, std::string_view trace) {
   if (status == 499 || status == 502 || status == 503 || status == 504) return true;
   return status >= 500 && starts_with(trace, "reverseproxy.");
@@ -64,6 +74,11 @@ Decoded CaddyDecoder::entry(std::string_view text, std::string_view logger, std:
   ev.host = json_.str("request", "host");
   ev.client = json_.str("request", "remote_ip");
   ev.request = json_.str("request", "uri");
+  // Caddy logs a failed request twice when its error and access entries share
+  // a stream: the scanner pairs them by this.
+  if (!ev.client.empty())
+    d.request = request_hash({ev.client, json_.str("request", "remote_port"),
+                              json_.str("request", "method"), ev.host, ev.request});
   if (d.kind == LineKind::error) {
     d.match = error;
     ev.message = error;

@@ -42,6 +42,7 @@ struct Decoded {
   LogFamily family = LogFamily::nginx;
   std::string_view match;
   std::string_view cause;  // a cause id the line names itself (X-Gw502-Cause), or ""
+  uint64_t request = 0;    // Caddy: a hash of the request (client, port, method, host, URI), 0 if none
 };
 
 constexpr unsigned kAllFamilies = (1u << kLogFamilies) - 1;

@@ -83,6 +83,9 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += ',';
     key(out, "malformed");
     json_number(out, static_cast<int64_t>(st.malformed));
+    out += ',';
+    key(out, "paired");  // Caddy access entries of requests whose error entry counted
+    json_number(out, static_cast<int64_t>(st.paired));
     out += '}';
   }
   out += "],";

@@ -248,6 +248,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     stats.ignored += r->stats.ignored;
     stats.filtered += r->stats.filtered;
     stats.malformed += r->stats.malformed;
+    stats.paired += r->stats.paired;
     for (auto& p : r->problems) {
       // An overlong marker names the line before it (the cut line).
       p.line = p.line ? p.line + base : base;

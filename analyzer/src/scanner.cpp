@@ -119,6 +119,11 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   }
   if (d.kind != LineKind::error && d.kind != LineKind::access) return;
   const bool access = d.kind == LineKind::access;
+  if (access && d.request &&
+      std::find(std::begin(recent_), std::end(recent_), d.request) != std::end(recent_)) {
+    ++stats.paired;  // its error entry was counted, with the cause
+    return;
+  }
   int rule = cls_.classify(d.family, access, d.match, ev.status);
   if (rule < 0) return;
   const Catalogue& cat = cls_.catalogue();
@@ -149,6 +154,10 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   const SourceInfo& src = source_as(info, proxy);
   std::string_view host = !ev.host.empty() ? ev.host : ev.server;
   ++stats.events;
+  if (!access && d.request) {
+    recent_[recent_next_] = d.request;
+    recent_next_ = (recent_next_ + 1) % kRecentRequests;
+  }
   Hit h{proxy, src.site, host, ev.upstream, cause, rule,
         ev.time, ev.time_is_utc, source_index, number, text};
   agg_.add(h, cause == cat.unclassified() ? 5 : Aggregator::kSamples);

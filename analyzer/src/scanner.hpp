@@ -50,6 +50,7 @@ struct ScanStats {
   uint64_t ignored = 0;   // lines a noise rule claimed
   uint64_t filtered = 0;  // classified, but outside --since/--until
   uint64_t malformed = 0; // candidate lines that looked like JSON and were not
+  uint64_t paired = 0;    // Caddy access entries of a request whose error entry counted
 };
 
 // Receives each classified line as it is found (for --events).
@@ -100,6 +101,11 @@ class Scanner {
   LineDecoder decoder_;
   SourceInfo as_[kProxyKinds];
   const SourceInfo* as_of_[kProxyKinds] = {};
+  // Requests of the last Caddy error entries counted: the access entry of the
+  // same request, which Caddy writes after it, is not counted again.
+  static constexpr size_t kRecentRequests = 64;
+  uint64_t recent_[kRecentRequests] = {};
+  size_t recent_next_ = 0;
 };
 
 }  // namespace gw502

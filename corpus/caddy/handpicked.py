@@ -251,32 +251,41 @@ def by(table, text):
     assert len(hits) == 1, (text, hits)
     return hits[0]
 
-def label(logger, msg, f):
+def request_key(f):
+    r = f.get("request", {})
+    return (r.get("remote_ip"), r.get("remote_port"), r.get("method"), r.get("host"), r.get("uri"))
+
+def label(logger, msg, f, seen):
+    # seen: the requests whose error entry came earlier in the same stream;
+    # their access entry is the same failure and counts no second time.
     if logger.startswith("http.log.error"):
         if msg == "error handling handler error":
             msg = f["first_error"]["msg"]
+        seen.add(request_key(f))
         return by(ERR, msg)
     if logger == "http.handlers.reverse_proxy" and msg == "aborting with incomplete response":
         return by(ABORT, f["error"])
     if logger.startswith("http.log.access") and f.get("status") in (502, 504):
+        if request_key(f) in seen:
+            return "-"
         return f.get("resp_headers", {}).get("X-Gw502-Cause", ["unexplained"])[0]
     return "-"
 
 def json_file(src, dst, note):
-    lines, labels = ["# " + note], ["-"]
+    lines, labels, seen = ["# " + note], ["-"], set()
     for l in open(src, encoding="utf-8"):
         l = l.rstrip("\n"); o = json.loads(l)
-        lines.append(l); labels.append(label(o.get("logger", ""), o.get("msg", ""), o))
+        lines.append(l); labels.append(label(o.get("logger", ""), o.get("msg", ""), o, seen))
     write(dst, lines, labels)
 
 def console_file(src, dst, note):
-    lines, labels = ["# " + note], ["-"]
+    lines, labels, seen = ["# " + note], ["-"], set()
     for l in open(src, encoding="utf-8"):
         l = l.rstrip("\n"); p = l.split("\t")
         f = json.loads(p[-1]) if p[-1].startswith("{") else {}
         if p[-1].startswith("{"): p = p[:-1]
         logger, msg = (p[2], p[3]) if len(p) >= 4 else ("", p[-1])
-        lines.append(l); labels.append(label(logger, msg, f))
+        lines.append(l); labels.append(label(logger, msg, f, seen))
     write(dst, lines, labels)
 
 def write(dst, lines, labels):

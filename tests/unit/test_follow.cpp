@@ -265,7 +265,7 @@ TEST_CASE("a directory that appears later is watched on the next tick", "[follow
   CHECK(run.ev.once(1, 3));
 }
 
-TEST_CASE("an over-long line is reported and skipped; the next lines are read", "[follow]") {
+TEST_CASE("an over-long line is reported and skipped, the next lines are read", "[follow]") {
   TempDir d;
   const std::string log = d / "error.log";
   Run run(false, 4096);

@@ -107,3 +107,31 @@ TEST_CASE("NPM files are recognised by name", "[scanner]") {
   ProxyKind forced = ProxyKind::npm;
   CHECK(describe_source("x.log", &forced).proxy == ProxyKind::npm);
 }
+
+TEST_CASE("a Caddy access entry after its request's error entry counts once", "[scanner]") {
+  auto req = [](int port) {
+    return R"j("request":{"remote_ip":"10.0.0.9","remote_port":")j" + std::to_string(port) +
+           R"j(","method":"GET","host":"app.example","uri":"/x"})j";
+  };
+  std::string data =
+      R"j({"level":"error","ts":1764000000.1,"logger":"http.log.error","msg":"dial tcp 172.18.0.5:3000: connect: connection refused",)j" +
+      req(1000) + R"j(,"status":502,"err_trace":"reverseproxy.statusError (reverseproxy.go:1299)"})j" + "\n" +
+      R"j({"level":"error","ts":1764000000.2,"logger":"http.log.access","msg":"handled request",)j" + req(1000) +
+      R"j(,"status":502})j" + "\n" +
+      R"j({"level":"error","ts":1764000000.3,"logger":"http.log.access","msg":"handled request",)j" + req(1001) +
+      R"j(,"status":502})j" + "\n";
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls{cat};
+  Aggregator agg;
+  Recorder rec;
+  ScanStats stats;
+  std::vector<Problem> problems;
+  Scanner s(cls, agg, &rec, ScanOptions{});
+  StringSource src(data);
+  SourceInfo info = describe_source("caddy.log", nullptr);
+  REQUIRE(s.scan(src, info, 0, stats, problems));
+  REQUIRE(rec.seen.size() == 2);
+  CHECK(rec.seen[0] == std::make_pair(uint64_t{1}, cat.find_cause("connection_refused")));
+  CHECK(rec.seen[1] == std::make_pair(uint64_t{3}, cat.find_cause("unexplained")));
+  CHECK(stats.paired == 1);
+}
