@@ -238,7 +238,10 @@ int run_follow(const Options& opt) {
     return 2;
   }
   MetricsServer server;
-  if (!opt.metrics.empty() && !server.listen(opt.metrics, err)) return usage_error(err);
+  if (!opt.metrics.empty() && !server.listen(opt.metrics, err)) {
+    std::fprintf(stderr, "%s: %s\n", kProg, err.c_str());
+    return 2;
+  }
 
   const bool live = !opt.events && isatty(1);
   const int64_t interval_ms = live || opt.events ? 0 : (opt.interval >= 0 ? opt.interval : 60) * int64_t{1000};

@@ -1,7 +1,10 @@
 // gw502-logs: the command-line layer. The only place that prints or exits.
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <exception>
 #include <cstdlib>
 #include <ctime>
 #include <string>
@@ -28,9 +31,32 @@ void write_out(const std::string& s) {
   if (!s.empty()) std::fwrite(s.data(), 1, s.size(), stdout);
 }
 
+// Messages may quote paths, option values and regexes: control characters
+// (a newline, an escape sequence) would break the one-line form or the terminal.
+std::string clean(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s;
+}
+
 int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "%s: %s\nTry '%s --help'.\n", kProg, msg.c_str(), kProg);
+  std::fprintf(stderr, "%s: %s\nTry '%s --help'.\n", kProg, clean(msg).c_str(), kProg);
   return 2;
+}
+
+// Plain files are memory-mapped; one truncated while it is read (copytruncate
+// by logrotate) raises SIGBUS on the missing pages. Say so in one line.
+const char* volatile g_reading = nullptr;
+
+void on_sigbus(int) {
+  const char* name = g_reading ? g_reading : "input";
+  const char* a = "gw502-logs: ";
+  const char* b = ": the file shrank while it was read (truncated by log rotation?); run again\n";
+  ssize_t r = ::write(2, a, std::strlen(a));
+  r = ::write(2, name, std::strlen(name));
+  r = ::write(2, b, std::strlen(b));
+  (void)r;
+  ::_exit(2);
 }
 
 // --events: NDJSON blocks as the pipeline merges them, in input order.
@@ -41,7 +67,7 @@ class StdoutEvents final : public gw502::EventOutput {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   using namespace gw502;
   cli::Options opt;
   std::string err;
@@ -58,7 +84,7 @@ int main(int argc, char** argv) {
 
   Catalogue cat;
   if (!cat.load(opt.patterns, err)) {
-    std::fprintf(stderr, "%s: %s\n", kProg, err.c_str());
+    std::fprintf(stderr, "%s: %s\n", kProg, clean(err).c_str());
     return 2;
   }
   if (opt.list_causes) {
@@ -102,7 +128,7 @@ int main(int argc, char** argv) {
   unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
   Pipeline pipeline(cat, threads, scan_opt);
   if (!pipeline.ok()) {
-    std::fprintf(stderr, "%s: %s\n", kProg, pipeline.error().c_str());
+    std::fprintf(stderr, "%s: %s\n", kProg, clean(pipeline.error()).c_str());
     return 2;
   }
   Aggregator agg;
@@ -119,16 +145,17 @@ int main(int argc, char** argv) {
     auto index = static_cast<uint32_t>(run.sources.size());
     run.sources.push_back(info);
     run.stats.emplace_back();
+    g_reading = path.c_str();
     pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
                   opt.events ? &events : nullptr);
   }
 
   for (const auto& p : run.problems) {
     if (p.line)
-      std::fprintf(stderr, "%s: %s:%llu: %s\n", kProg, p.source.c_str(),
-                   static_cast<unsigned long long>(p.line), p.message.c_str());
+      std::fprintf(stderr, "%s: %s:%llu: %s\n", kProg, clean(p.source).c_str(),
+                   static_cast<unsigned long long>(p.line), clean(p.message).c_str());
     else
-      std::fprintf(stderr, "%s: %s: %s\n", kProg, p.source.c_str(), p.message.c_str());
+      std::fprintf(stderr, "%s: %s: %s\n", kProg, clean(p.source).c_str(), clean(p.message).c_str());
   }
   if (!opt.events) {
     if (opt.format == "json") {
@@ -145,4 +172,16 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   if (!run.problems.empty()) return 2;
   return upstream_failures(agg, cat) > 0 ? 1 : 0;
+}
+
+int main(int argc, char** argv) {
+  struct sigaction sa {};
+  sa.sa_handler = on_sigbus;
+  ::sigaction(SIGBUS, &sa, nullptr);
+  try {
+    return run_cli(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", kProg, clean(e.what()).c_str());
+    return 2;
+  }
 }

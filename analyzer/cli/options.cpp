@@ -1,6 +1,8 @@
 #include "options.hpp"
 
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstdlib>
 #include <sstream>
 
 #include "timeparse.hpp"
@@ -30,7 +32,7 @@ po::options_description visible() {
        "print the cause rules for PROXY as one grep -E / rg regex a line, and exit")
       ("explain", po::value<std::string>()->value_name("CAUSE"),
        "explain a cause and its fixes, then exit")
-      ("threads,j", po::value<unsigned>()->value_name("N"), "worker threads (default: cores)")
+      ("threads,j", po::value<std::string>()->value_name("N"), "worker threads, 1-256 (default: cores)")
       ("color", po::value<std::string>()->value_name("WHEN"), "auto (default), always or never")
       ("follow,f", "follow files as they grow, through rotation, like tail -F (files and quoted "
                    "globs start at their end; new files are read whole)")
@@ -88,7 +90,17 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   str("export-patterns", opt.export_patterns);
   if (vm.count("patterns")) opt.patterns = vm["patterns"].as<std::vector<std::string>>();
   if (vm.count("input")) opt.inputs = vm["input"].as<std::vector<std::string>>();
-  if (vm.count("threads")) opt.threads = vm["threads"].as<unsigned>();
+  if (vm.count("threads")) {
+    const std::string s = vm["threads"].as<std::string>();
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long n = std::strtoul(s.c_str(), &end, 10);
+    if (s.empty() || s[0] == '-' || *end || errno || n < 1 || n > 256) {
+      err = "-j/--threads: expected a number from 1 to 256, not '" + s + "'";
+      return false;
+    }
+    opt.threads = static_cast<unsigned>(n);
+  }
   opt.from_start = vm.count("from-start") > 0;
   str("metrics", opt.metrics);
   if (vm.count("interval")) {

@@ -154,7 +154,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         }
       }
     } else {
-      Framer framer(src, 1 << 20, im.opt.max_line);
+      // Stream chunks as large as the map's slices: the same bounds on memory,
+      // and tests with small chunks exercise the stream path's ordering too.
+      Framer framer(src, im.chunk_bytes, im.opt.max_line);
       Chunk c;
       size_t index = 0;
       bool first = true;

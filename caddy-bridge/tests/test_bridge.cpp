@@ -197,7 +197,7 @@ TEST_CASE("the host label prefers X-Gw502-Host, then X-Forwarded-Host, then Host
   CHECK(b->metrics().errors("unclassified", "snippet.example") == 1);
 }
 
-TEST_CASE("pages leak nothing by default; --detail adds title and fix, escaped", "[bridge]") {
+TEST_CASE("pages leak nothing by default, --detail adds title and fix, escaped", "[bridge]") {
   const char* msg = "dial tcp 10.1.2.3:8080: connect: connection refused <script>";
   auto plain = make_bridge(false);
   Reply r = plain->handle(error_request(msg, "502", "app.example"));

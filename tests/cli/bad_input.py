@@ -5,6 +5,7 @@ still reported."""
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,11 +117,20 @@ def main():
     rc, out, err = run(["--explain", "no_such_cause"])
     check("unknown cause for --explain: exit 2", rc == 2 and "no_such_cause" in err, err)
 
+    for bad in ("-1", "0", "100000", "two"):
+        rc, out, err = run(["-j", bad, good])
+        check("-j %s: exit 2 naming -j, no crash" % bad,
+              rc == 2 and err.startswith("gw502-logs: -j/--threads") and "terminate" not in err, "rc=%d %r" % (rc, err[:200]))
+    rc, out, err = run(["--patterns", "bad\nname\x1b[31m.json", good])
+    check("control characters in a message are not printed raw",
+          rc == 2 and len(err.splitlines()) == 1 and "\x1b" not in err, repr(err[:200]))
+
     rc, out, err = run(["-"], stdin=REFUSED.encode())
     check("stdin works", rc == 1 and "connection_refused" in out, out[:300])
     rc, out, err = run(["-"], stdin=gzip.compress(REFUSED.encode()))
     check("gzip on stdin works", rc == 1 and "connection_refused" in out, out[:300])
 
+    shutil.rmtree(d, ignore_errors=True)
     print("%d passed, %d failed" % (PASSED, len(FAILURES)))
     return 1 if FAILURES else 0
 

@@ -4,6 +4,7 @@
 
 #include "helpers.hpp"
 #include "pipeline.hpp"
+#include "prefilter.hpp"
 #include "report.hpp"
 
 using namespace gw502;
@@ -105,6 +106,10 @@ TEST_CASE("the RE2 prefilter finds the same candidates as the default one", "[pi
   REQUIRE(fast.ok());
   REQUIRE(portable.ok());
   CHECK(std::string(portable.prefilter_name()) == "re2");
+  if (Prefilter::hyperscan_available())
+    CHECK(std::string(fast.prefilter_name()) == "hyperscan");
+  else
+    WARN("built without Hyperscan: both prefilters are RE2, the comparison is trivial");
   std::string buf;
   for (int i = 0; i < 300; ++i)
     buf += (i % 3 ? "2024/01/15 10:23:45 [notice] 1#1: nothing " + std::to_string(i) + "\n" : test::refused_line() + "\n");

@@ -3,9 +3,10 @@
  * and the Caddy bridge. One catalogue, one truth.
  *
  * A classifier is not thread-safe: create one per thread (nginx: per worker
- * process). No C++ exception crosses this API, and gw502_classify_* allocate
- * nothing: the strings they return live as long as the classifier, or point
- * into the caller's text.
+ * process). No C++ exception crosses this API. The strings gw502_classify
+ * returns live as long as the classifier, or point into the caller's text;
+ * it keeps no memory of its own per call, though RE2 allocates briefly while
+ * matching a message not seen recently.
  */
 #ifndef GW502_H
 #define GW502_H
