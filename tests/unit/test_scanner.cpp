@@ -21,10 +21,13 @@ struct Run {
   Recorder rec;
   ScanStats stats;
   std::vector<Problem> problems;
-  bool scan(const std::string& data, ScanOptions opt = {}, size_t step = 1 << 20) {
+  Run() = default;
+  explicit Run(Catalogue c) : cat(std::move(c)) {}
+  bool scan(const std::string& data, ScanOptions opt = {}, size_t step = 1 << 20,
+            const std::string& name = "/var/log/nginx/error.log") {
     Scanner s(cls, agg, &rec, opt);
     StringSource src(data, step);
-    SourceInfo info = describe_source("/var/log/nginx/error.log", nullptr);
+    SourceInfo info = describe_source(name, nullptr);
     return s.scan(src, info, 0, stats, problems);
   }
 };
@@ -120,18 +123,10 @@ TEST_CASE("a Caddy access entry after its request's error entry counts once", "[
       R"j(,"status":502})j" + "\n" +
       R"j({"level":"error","ts":1764000000.3,"logger":"http.log.access","msg":"handled request",)j" + req(1001) +
       R"j(,"status":502})j" + "\n";
-  Catalogue cat = test::embedded_catalogue();
-  Classifier cls{cat};
-  Aggregator agg;
-  Recorder rec;
-  ScanStats stats;
-  std::vector<Problem> problems;
-  Scanner s(cls, agg, &rec, ScanOptions{});
-  StringSource src(data);
-  SourceInfo info = describe_source("caddy.log", nullptr);
-  REQUIRE(s.scan(src, info, 0, stats, problems));
-  REQUIRE(rec.seen.size() == 2);
-  CHECK(rec.seen[0] == std::make_pair(uint64_t{1}, cat.find_cause("connection_refused")));
-  CHECK(rec.seen[1] == std::make_pair(uint64_t{3}, cat.find_cause("unexplained")));
-  CHECK(stats.paired == 1);
+  Run run(test::embedded_catalogue());
+  REQUIRE(run.scan(data, ScanOptions{}, 1 << 20, "caddy.log"));
+  REQUIRE(run.rec.seen.size() == 2);
+  CHECK(run.rec.seen[0] == std::make_pair(uint64_t{1}, run.cat.find_cause("connection_refused")));
+  CHECK(run.rec.seen[1] == std::make_pair(uint64_t{3}, run.cat.find_cause("unexplained")));
+  CHECK(run.stats.paired == 1);
 }
