@@ -29,10 +29,23 @@ Group& Aggregator::group_for(const Key& k) {
   return groups_[it->second];
 }
 
+Group& Aggregator::bounded_group(uint32_t site, std::string_view host, std::string_view upstream,
+                                 int cause, ProxyKind proxy) {
+  if (groups_.size() < kMaxGroups)
+    return group_for(Key{site, intern(host), intern(upstream), cause, proxy});
+  // At the cap: only known strings and keys, without interning new ones.
+  auto h = ids_.find(host), u = ids_.find(upstream);
+  if (h != ids_.end() && u != ids_.end()) {
+    auto it = index_.find(Key{site, h->second, u->second, cause, proxy});
+    if (it != index_.end()) return groups_[it->second];
+  }
+  const uint32_t other = intern(kOther);
+  return group_for(Key{site, other, other, cause, proxy});
+}
+
 void Aggregator::add(const Hit& h, size_t max_samples) {
-  Group& g = group_for(Key{intern(h.site), intern(h.host.empty() ? std::string_view("-") : h.host),
-                           intern(h.upstream.empty() ? std::string_view("-") : h.upstream),
-                           h.cause, h.proxy});
+  Group& g = bounded_group(intern(h.site), h.host.empty() ? std::string_view("-") : h.host,
+                           h.upstream.empty() ? std::string_view("-") : h.upstream, h.cause, h.proxy);
   ++g.count;
   ++total_;
   if (h.time != kNoTime) {
@@ -83,8 +96,8 @@ void merge_minutes(std::vector<int64_t>& have, const std::vector<int64_t>& more)
 
 void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
   for (const Group& og : other.groups_) {
-    Group& g = group_for(Key{intern(other.str(og.site)), intern(other.str(og.host)),
-                             intern(other.str(og.upstream)), og.cause, og.proxy});
+    Group& g = bounded_group(intern(other.str(og.site)), other.str(og.host), other.str(og.upstream),
+                             og.cause, og.proxy);
     g.count += og.count;
     g.first = std::min(g.first, og.first);
     g.last = std::max(g.last, og.last);

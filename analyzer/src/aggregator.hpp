@@ -52,6 +52,11 @@ class Aggregator {
  public:
   static constexpr size_t kSamples = 3;
   static constexpr size_t kMaxSampleBytes = 512;
+  // Hosts come from clients (the Host header): past this many groups, hits
+  // with a host or upstream not seen before count under kOther, so memory
+  // stays bounded whatever a log holds.
+  static constexpr size_t kMaxGroups = 10000;
+  static constexpr std::string_view kOther = "(others)";
 
   void add(const Hit& h, size_t max_samples = kSamples);
   // Adds other's groups after this one's; other's samples get source_offset
@@ -64,6 +69,9 @@ class Aggregator {
 
  private:
   uint32_t intern(std::string_view s);
+  // The group for a key; a new key past kMaxGroups folds into kOther.
+  Group& bounded_group(uint32_t site, std::string_view host, std::string_view upstream, int cause,
+                       ProxyKind proxy);
   struct Key;
   Group& group_for(const Key& k);
   struct Key {

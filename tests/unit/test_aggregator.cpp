@@ -70,3 +70,29 @@ TEST_CASE("minutes with hits stay sorted and distinct through adds and merges", 
   CHECK(a.groups()[0].minutes == std::vector<int64_t>{0, 2, 10, 11, 100, 101, 120, 150});
   CHECK(count_bursts(a.groups()[0]) == 4);
 }
+
+TEST_CASE("a flood of distinct hosts folds into one group past the cap", "[aggregator]") {
+  Aggregator a, b;
+  const size_t n = Aggregator::kMaxGroups + 500;
+  std::vector<std::string> hosts;
+  for (size_t i = 0; i < n; ++i) hosts.push_back("h" + std::to_string(i) + ".example");
+  for (size_t i = 0; i < n; ++i) {
+    Hit h = hit("10.0.0.5:80", 0, 1000);
+    h.host = hosts[i];
+    a.add(h);
+  }
+  CHECK(a.groups().size() == Aggregator::kMaxGroups + 1);
+  CHECK(a.total() == n);
+  const Group& last = a.groups().back();
+  CHECK(a.str(last.host) == Aggregator::kOther);
+  CHECK(last.count == 500);
+  Hit known = hit("10.0.0.5:80", 0, 1000);
+  known.host = hosts[7];  // a host seen before the cap still has its own group
+  a.add(known);
+  CHECK(a.groups()[7].count == 2);
+  b.merge(a);  // merging keeps the bound and every count
+  CHECK(b.groups().size() <= Aggregator::kMaxGroups + 1);
+  uint64_t sum = 0;
+  for (const Group& g : b.groups()) sum += g.count;
+  CHECK(sum == n + 1);
+}
