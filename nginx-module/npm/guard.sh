@@ -36,7 +36,7 @@ enable() {
     fi
     if [ -z "$running" ] || [ "$built" != "$running" ]; then
         say "module built for '${built:-unknown}', this container runs '${running:-unknown}':" \
-            "NOT enabled (rebuild it for ${running:-this version}, see nginx-module/npm/README.md);" \
+            "NOT enabled (rebuild it for ${running:-this version}, see nginx-module/README.md, \"Nginx Proxy Manager\");" \
             "NPM runs without cause tagging"
         return 1
     fi

@@ -4,7 +4,7 @@
 # builds that nginx and ngx_http_gw502_module with Nginx Proxy Manager's
 # ./configure flags (docker-nginx-full scripts/build-openresty). No download:
 # this is how the module was tried on NPM's nginx core without Docker (see
-# README.md). OpenResty's bundled Lua modules are not built; they do not
+# nginx-module/README.md). OpenResty's bundled Lua modules are not built; they do not
 # change the core's structs or the module signature.
 #
 #   openresty-core.sh NGINX_GIT OPENRESTY_GIT OUT_DIR [OPENRESTY_TAG]

@@ -7,7 +7,8 @@ keepalive). Every response's header is checked; at the end no worker has
 crashed (`exited on signal` never appears, the worker pids never changed) and
 the workers' memory is stable (RSS after the warm-up vs at the end).
 
-CTest runs --requests 20000; bench/nginx_module/soak.sh runs 100 000.
+CTest runs --requests 100000 (the default here is 20 000);
+bench/nginx_module/soak.sh runs 1 000 000 by default.
 """
 
 import random
