@@ -69,17 +69,43 @@ def port_is_free(host, port):
         s.close()
 
 
+def _listening_in_proc(port):
+    """True/False from /proc/net/tcp{,6}: a socket on `port` in state LISTEN
+    (0A); None when /proc cannot tell."""
+    found_table = False
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                found_table = True
+                for line in f:
+                    parts = line.split()
+                    if len(parts) > 3 and parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
+                        return True
+        except (OSError, StopIteration, ValueError):
+            continue
+    return False if found_table else None
+
+
 def wait_listening(host, port, proc, timeout=8.0, what="proxy"):
     """Wait until something listens on host:port, without connecting to it.
 
     Connecting would leave a "client closed connection" line in the proxy's
-    log; instead we try to bind the port ourselves: EADDRINUSE means the proxy
-    holds it (the port was picked fresh, so no TIME_WAIT can cause it).
+    log. The kernel's socket table says when a socket on the port is in
+    LISTEN state (a port that is only bound, before listen(), still refuses
+    connections). Without /proc, we try to bind the port ourselves:
+    EADDRINUSE means the proxy holds it (the port was picked fresh).
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise LabError(f"{what} exited with status {proc.returncode} before listening")
+        state = _listening_in_proc(port)
+        if state is True:
+            return
+        if state is False:
+            time.sleep(0.02)
+            continue
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             s.bind((host, port))
