@@ -25,7 +25,8 @@ pkg=libnginx-mod-http-gw502
 # the packages of the shared libraries the module needs
 deps=("$abi")
 for lib in $(readelf -d "$so" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-  path=$(ldconfig -p | awk -v l="$lib" '$1 == l { print $NF; exit }')
+  # no early exit in awk: ldconfig would die of SIGPIPE and, with pipefail, so would this script
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l && !found { print $NF; found = 1 }')
   if [ -z "$path" ]; then continue; fi
   owner=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1 || true)
   if [ -z "$owner" ]; then owner=$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1 || true); fi
