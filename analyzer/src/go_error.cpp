@@ -93,15 +93,25 @@ std::string_view go_error_upstream(std::string_view err, bool& unix) {
 
 std::string_view go_unquote(std::string_view s, size_t& end, std::string& out) {
   out.clear();
-  size_t i = (!s.empty() && s[0] == '"') ? 1 : 0;
+  const size_t start = (!s.empty() && s[0] == '"') ? 1 : 0;
+  size_t i = start;
   while (i < s.size()) {
-    char c = s[i];
-    if (c == '"') {
+    // Copy the run up to the next quote or backslash in one go.
+    size_t j = i;
+    while (j < s.size() && s[j] != '"' && s[j] != '\\') ++j;
+    if (j < s.size() && s[j] == '"' && i == start) {
+      end = j + 1;  // no escape at all: a view of the input, nothing copied
+      return s.substr(start, j - start);
+    }
+    out.append(s.data() + i, j - i);
+    i = j;
+    if (i >= s.size()) break;
+    if (s[i] == '"') {
       end = i + 1;
       return out;
     }
-    if (c != '\\' || i + 1 >= s.size()) {
-      out += c;
+    if (i + 1 >= s.size()) {  // a lone backslash at the end
+      out += '\\';
       ++i;
       continue;
     }

@@ -21,7 +21,8 @@ std::string_view go_error_upstream(std::string_view err, bool& unix);
 // A Go-quoted value ("a \"b\"\n", as strconv.Quote, logrus and zerolog write
 // it) without its quotes and escapes. s starts at the opening quote; end is
 // set to the index just past the closing quote (s.size() when it is missing).
-// The text is written to out (cleared first). A Go error that itself quotes
+// Without escapes the result is a view into s; otherwise the text is written
+// to out (cleared first) and the result views out. A Go error that itself quotes
 // bytes ("malformed HTTP response \"\\x15\\x03\"") comes out as Go printed
 // it: malformed HTTP response "\x15\x03".
 std::string_view go_unquote(std::string_view s, size_t& end, std::string& out);
