@@ -154,9 +154,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         }
       }
     } else {
-      // Stream chunks as large as the map's slices: the same bounds on memory,
-      // and tests with small chunks exercise the stream path's ordering too.
-      Framer framer(src, im.chunk_bytes, im.opt.max_line);
+      // Stream chunks are copies: 1 MiB keeps the chunks in flight (and peak
+      // RSS) small; smaller chunk sizes (tests) apply here too.
+      Framer framer(src, std::min<size_t>(im.chunk_bytes, 1 << 20), im.opt.max_line);
       Chunk c;
       size_t index = 0;
       bool first = true;
