@@ -3,6 +3,10 @@
 #include <re2/re2.h>
 #include <simdjson.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -314,13 +318,22 @@ bool Catalogue::load(const std::vector<std::string>& user_files, std::string& er
   for (size_t i = 0; i < kEmbeddedCatalogueCount; ++i)
     if (!add_json(kEmbeddedCatalogue[i].name, kEmbeddedCatalogue[i].text, false, err)) return false;
   for (auto& path : user_files) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      err = path + ": cannot read the catalogue file (" + std::strerror(errno) + ")";
+      return false;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      err = path + ": is a directory, not a catalogue file";
+      return false;
+    }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
       err = path + ": cannot read the catalogue file";
       return false;
     }
     std::ostringstream ss;
-    ss << in.rdbuf();
+    ss << in.rdbuf();  // an empty file leaves ss empty: "invalid JSON" below
     if (!add_json(path, ss.str(), true, err)) return false;
   }
   return finish(err);

@@ -111,6 +111,7 @@ def main():
                  ["--patterns", catalogue("c4.json", '{"rules":[{"id":"d","cause":"dns_failure","regex":"x","literal":"x"},{"id":"d","cause":"dns_failure","regex":"y","literal":"y"}]}'), good],
                  "c4.json: rule d: duplicate rule id")
     expect_error("catalogue: missing file", ["--patterns", p("nope.json"), good], "nope.json")
+    expect_error("catalogue: a directory", ["--patterns", d, good], d + ": is a directory")
 
     rc, out, err = run(["--format", "xml", good])
     check("usage error: exit 2", rc == 2 and "--format" in err, err)

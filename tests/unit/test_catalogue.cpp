@@ -76,5 +76,8 @@ TEST_CASE("a user catalogue file that cannot be read is an error", "[catalogue]"
   Catalogue cat;
   std::string err;
   CHECK_FALSE(cat.load({"/nonexistent/extra.json"}, err));
-  CHECK(err == "/nonexistent/extra.json: cannot read the catalogue file");
+  CHECK(err == "/nonexistent/extra.json: cannot read the catalogue file (No such file or directory)");
+  Catalogue fresh;
+  CHECK_FALSE(fresh.load({"/tmp"}, err));
+  CHECK(err == "/tmp: is a directory, not a catalogue file");
 }
