@@ -1,9 +1,7 @@
 #include "json_writer.hpp"
 
 namespace gw502 {
-namespace {
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
 size_t utf8_len(std::string_view s, size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
   size_t n;
@@ -31,8 +29,6 @@ size_t utf8_len(std::string_view s, size_t i) {
     return 0;
   return n;
 }
-
-}  // namespace
 
 void json_string(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
