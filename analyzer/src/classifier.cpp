@@ -95,12 +95,6 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
 
 Classifier::~Classifier() = default;
 
-size_t Classifier::find_candidate(std::string_view buf, size_t from) {
-  if (from >= buf.size()) return std::string_view::npos;
-  if (!prefilter_) return from;
-  return prefilter_->find(buf, from);
-}
-
 int Classifier::classify(LogFamily family, bool access, std::string_view text, int status) {
   if (!access && text.size() <= sizeof(Slot::text)) {
     const size_t h = std::hash<std::string_view>()(text);

@@ -34,11 +34,9 @@ class Classifier {
   // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).
   const char* prefilter_name() const { return prefilter_ ? prefilter_->name() : "none"; }
 
-  // Start of a candidate hit at or after `from` in buf, or npos. False
+  // Every candidate line of buf: one offset inside each, ascending. False
   // positives are allowed; a line that some rule matches is never skipped.
-  size_t find_candidate(std::string_view buf, size_t from);
-  // Every candidate line of buf: one offset inside each, ascending. The
-  // vector is the classifier's own, reused: valid until the next call.
+  // The vector is the classifier's own, reused: valid until the next call.
   const std::vector<size_t>& candidates(std::string_view buf);
 
   // The first rule (in priority order) of this family and kind that matches

@@ -30,16 +30,27 @@ class Re2Prefilter final : public Prefilter {
     if (!re_->ok()) err = "prefilter: " + re_->error();
     return re_->ok();
   }
-  size_t find(std::string_view buf, size_t from) override {
+  void candidates(std::string_view buf, std::vector<size_t>& hits) override {
+    hits.clear();
+    for (size_t pos = find(buf, 0); pos != std::string_view::npos;) {
+      hits.push_back(pos);
+      const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
+      if (!nl) break;
+      pos = find(buf, static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1);
+    }
+  }
+  const char* name() const override { return "re2"; }
+
+ private:
+  // Offset of the first literal hit at or after `from`, or npos.
+  size_t find(std::string_view buf, size_t from) const {
     if (from >= buf.size()) return std::string_view::npos;
     re2::StringPiece m;
     if (!re_->Match(re2::StringPiece(buf.data(), buf.size()), from, buf.size(), RE2::UNANCHORED, &m, 1))
       return std::string_view::npos;
     return static_cast<size_t>(m.data() - buf.data());
   }
-  const char* name() const override { return "re2"; }
 
- private:
   std::unique_ptr<RE2> re_;
 };
 
@@ -73,20 +84,6 @@ class HyperscanPrefilter final : public Prefilter {
       return false;
     }
     return true;
-  }
-
-  size_t find(std::string_view buf, size_t from) override {
-    if (from >= buf.size()) return std::string_view::npos;
-    unsigned long long end = 0;
-    auto first = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* ctx) -> int {
-      *static_cast<unsigned long long*>(ctx) = to;
-      return 1;  // the first hit is enough: stop
-    };
-    size_t len = std::min<size_t>(buf.size() - from, kMaxScan);
-    hs_error_t rc = hs_scan(db_, buf.data() + from, static_cast<unsigned>(len), 0, scratch_, first, &end);
-    if (rc == HS_SCAN_TERMINATED) return from + static_cast<size_t>(end) - 1;  // the literal's last byte
-    if (from + len < buf.size()) return find(buf, from + len - kOverlap);
-    return std::string_view::npos;
   }
 
   void candidates(std::string_view buf, std::vector<size_t>& hits) override {
@@ -125,23 +122,12 @@ class HyperscanPrefilter final : public Prefilter {
 
  private:
   static constexpr size_t kMaxScan = size_t{1} << 30;
-  static constexpr size_t kOverlap = 4096;  // longer than any literal
   hs_database_t* db_ = nullptr;
   hs_scratch_t* scratch_ = nullptr;
 };
 #endif
 
 }  // namespace
-
-void Prefilter::candidates(std::string_view buf, std::vector<size_t>& hits) {
-  hits.clear();
-  for (size_t pos = find(buf, 0); pos != std::string_view::npos;) {
-    hits.push_back(pos);
-    const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
-    if (!nl) break;
-    pos = find(buf, static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1);
-  }
-}
 
 bool Prefilter::hyperscan_available() {
 #ifdef GW502_HAVE_HYPERSCAN

@@ -1,6 +1,6 @@
-// The literal prefilter: finds, in a whole buffer, the next place where any
-// rule's literal occurs. False positives are allowed (the rules decide);
-// false negatives never. Hyperscan (Teddy/FDR, SIMD) when the build has it,
+// The literal prefilter: finds, in a whole buffer, the lines where any rule's
+// literal occurs. False positives are allowed (the rules decide); false
+// negatives never. Hyperscan (Teddy/FDR, SIMD) when the build has it,
 // RE2 over an alternation of the literals otherwise. One per thread.
 #pragma once
 #include <memory>
@@ -21,11 +21,9 @@ class Prefilter {
   static bool hyperscan_available();
 
   virtual ~Prefilter() = default;
-  // Offset of a literal hit at or after `from`, or npos.
-  virtual size_t find(std::string_view buf, size_t from) = 0;
   // Every line of buf with a hit: one offset inside each such line, in
   // ascending order, appended to `hits` (cleared first). Lines end at '\n'.
-  virtual void candidates(std::string_view buf, std::vector<size_t>& hits);
+  virtual void candidates(std::string_view buf, std::vector<size_t>& hits) = 0;
   virtual const char* name() const = 0;
 };
 

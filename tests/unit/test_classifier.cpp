@@ -41,16 +41,11 @@ TEST_CASE("the prefilter finds every line a rule matches", "[classifier]") {
   Catalogue cat = test::mini_catalogue();
   Classifier cls(cat);
   std::string buf = "noise\n" + test::refused_line() + "\nmore noise\nno resolver defined to resolve app\n";
-  std::vector<size_t> hits;
-  for (size_t pos = cls.find_candidate(buf, 0); pos != std::string::npos;) {
-    hits.push_back(pos);
-    size_t nl = buf.find('\n', pos);
-    pos = nl == std::string::npos ? nl : cls.find_candidate(buf, nl + 1);
-  }
+  std::vector<size_t> hits = cls.candidates(buf);
   REQUIRE(hits.size() == 2);
   CHECK(hits[0] > buf.find('\n'));
   CHECK(hits[1] > buf.find("more noise"));
-  CHECK(cls.find_candidate("nothing to see\n", 0) == std::string::npos);
+  CHECK(cls.candidates("nothing to see\n").empty());
 }
 
 TEST_CASE("access rules respect their status list", "[classifier]") {
