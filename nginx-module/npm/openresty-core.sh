@@ -52,27 +52,12 @@ rm -rf "$tree"
 mv "$out/bundle/nginx-$main_ver" "$tree"
 cd "$tree"
 [ -x configure ] || cp auto/configure configure
-# NPM's flags (docker-nginx-full scripts/build-openresty) but --user/--group
-# (the tests run as root here and NPM's "nginx" user does not exist) and
-# without the geoip2 module; neither changes the module ABI.
+# NPM's flags (npm/configure-flags) with --user/--group of this machine (the
+# tests run as root here and NPM's "nginx" user does not exist); neither
+# changes the module ABI. The flags are split into words on purpose.
+# shellcheck disable=SC2046
 ./configure \
-  --prefix=/etc/nginx --sbin-path=/usr/sbin/nginx --modules-path=/usr/lib/nginx/modules \
-  --conf-path=/etc/nginx/nginx.conf --error-log-path=/var/log/nginx/error.log \
-  --http-log-path=/var/log/nginx/access.log --pid-path=/var/run/nginx.pid \
-  --lock-path=/var/run/nginx.lock \
-  --http-client-body-temp-path=/var/cache/nginx/client_temp \
-  --http-proxy-temp-path=/var/cache/nginx/proxy_temp \
-  --http-fastcgi-temp-path=/var/cache/nginx/fastcgi_temp \
-  --http-uwsgi-temp-path=/var/cache/nginx/uwsgi_temp \
-  --http-scgi-temp-path=/var/cache/nginx/scgi_temp \
-  --user=nobody --group=nogroup \
-  --with-compat --with-threads --with-http_addition_module --with-http_auth_request_module \
-  --with-http_dav_module --with-http_flv_module --with-http_gunzip_module \
-  --with-http_gzip_static_module --with-http_mp4_module --with-http_random_index_module \
-  --with-http_realip_module --with-http_secure_link_module --with-http_slice_module \
-  --with-http_ssl_module --with-http_stub_status_module --with-http_sub_module \
-  --with-http_v2_module --with-mail --with-mail_ssl_module --with-stream \
-  --with-stream_realip_module --with-stream_ssl_module --with-stream_ssl_preread_module \
+  $(sed '/^#/d' "$here/npm/configure-flags") --user=nobody --group=nogroup \
   --add-dynamic-module="$here" > "$out/configure.log" 2>&1 ||
   { tail -30 "$out/configure.log" >&2; echo "openresty-core.sh: configure failed" >&2; exit 1; }
 make -j "$(nproc 2>/dev/null || echo 2)" > "$out/make.log" 2>&1 ||
