@@ -7,6 +7,9 @@
 #include <cstring>
 #include <functional>
 
+#include "chunk_shape.hpp"
+#include "format_detect.hpp"
+
 namespace gw502 {
 
 struct Classifier::Set {
@@ -18,6 +21,63 @@ struct Classifier::Set {
 
 namespace {
 
+// A rule whose regex matches every text: what a family's catch-all
+// ("unclassified") rule looks like.
+// docker's json-file lines always have a "stream" key (the decoder needs
+// "log" and "stream"); `"log"` would be a poor literal: `"lo` opens
+// every Caddy line's "logger".
+constexpr const char* kDockerLogKey = "stream\"";
+
+bool matches_everything(const Rule& r) {
+  return r.regex.empty() || r.regex == "^" || r.regex == ".*" || r.regex == "^.*" ||
+         r.regex == "(?s).*" || r.regex == "^(?s).*";
+}
+
+// Families whose every line of this kind (error/access) some non-noise rule
+// matches whatever it says, and whose lines therefore all hold one of that
+// rule's literals (the catch-all's literals are, by its definition, what
+// every line the decoders hand over holds). Index: access ? 1 : 0.
+void caught_families(const std::vector<Rule>& rules, unsigned caught[2]) {
+  caught[0] = caught[1] = 0;
+  for (const Rule& r : rules)
+    if (!r.ignore && !r.literals.empty() && matches_everything(r) && r.status.empty())
+      caught[r.access ? 1 : 0] |= r.families;
+}
+
+// The literals the prefilter must seek so that no line of the families in
+// `families` that some cause rule matches is missed; false when a rule that
+// matters has none (then every line is a candidate). Sorted, distinct, and
+// without a literal that contains another (wherever it occurs, the shorter
+// one does too; fewer literals scan faster).
+bool literals_for(const std::vector<Rule>& rules, const unsigned caught[2], unsigned families,
+                  bool with_access, std::vector<std::string>& out) {
+  out.clear();
+  for (const Rule& rule : rules) {
+    if (rule.access && !with_access) continue;
+    // Noise rules only matter on lines some cause rule matches, and such a
+    // line holds that rule's literal: their own literals need not be sought.
+    if (rule.ignore || !(rule.families & families)) continue;
+    // Nor do those of a rule whose families all have a catch-all rule: a
+    // line it matches holds one of the catch-all's literals already. (Go
+    // error texts like "EOF" or "timed out" are everywhere in other logs.)
+    if (!matches_everything(rule) && (rule.families & families & ~caught[rule.access ? 1 : 0]) == 0)
+      continue;
+    if (rule.literals.empty()) return false;
+    out.insert(out.end(), rule.literals.begin(), rule.literals.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::vector<std::string> kept;
+  for (const auto& l : out) {
+    bool redundant = false;
+    for (const auto& other : out)
+      if (&other != &l && other.size() < l.size() && l.find(other) != std::string::npos) redundant = true;
+    if (!redundant) kept.push_back(l);
+  }
+  out.swap(kept);
+  return !out.empty();
+}
+
 RE2::Options options() {
   RE2::Options o;
   o.set_encoding(RE2::Options::EncodingLatin1);
@@ -26,14 +86,26 @@ RE2::Options options() {
   return o;
 }
 
+// Whether a candidate line holds docker json-file's "stream" key.
+bool docker_wrapped(std::string_view buf, const std::vector<size_t>& hits) {
+  const std::string_view key(kDockerLogKey);
+  for (size_t hit : hits) {
+    size_t start = buf.rfind('\n', hit);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    size_t end = buf.find('\n', hit);
+    if (buf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start).find(key) !=
+        std::string_view::npos)
+      return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat) {
   const auto& rules = cat.rules();
   const RE2::Options opt = options();
   for (size_t i = 0; i < kLogFamilies * 2; ++i) sets_.push_back(std::make_unique<Set>(opt));
-  std::vector<std::string> literals;
-  bool every_rule_has_literal = true;
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
     rules_.push_back(std::make_unique<RE2>(rule.regex, opt));
@@ -48,31 +120,32 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
       s.rule_of.push_back(static_cast<int>(r));
       s.empty = false;
     }
-    // Noise rules only matter on lines some cause rule matches, and such a
-    // line holds that rule's literal: their own literals need not be sought.
-    if (rule.ignore) continue;
-    if (rule.literals.empty()) every_rule_has_literal = false;
-    literals.insert(literals.end(), rule.literals.begin(), rule.literals.end());
   }
   for (auto& s : sets_)
     if (!s->empty && !s->set.Compile()) {
       error_ = "the catalogue is too large for RE2::Set";
       return;
     }
-  if (every_rule_has_literal && !literals.empty()) {
-    std::sort(literals.begin(), literals.end());
-    literals.erase(std::unique(literals.begin(), literals.end()), literals.end());
-    // A literal that contains another one adds nothing: wherever it occurs,
-    // the shorter one does too. Fewer literals scan faster.
-    std::vector<std::string> kept;
-    for (const auto& l : literals) {
-      bool redundant = false;
-      for (const auto& other : literals)
-        if (&other != &l && other.size() < l.size() && l.find(other) != std::string::npos) redundant = true;
-      if (!redundant) kept.push_back(l);
-    }
-    literals.swap(kept);
+  unsigned caught[2];
+  caught_families(rules, caught);
+  std::vector<std::string> literals;
+  if (literals_for(rules, caught, kAllFamilies, true, literals)) {
     prefilter_ = Prefilter::build(literals, engine, error_);
+    if (!prefilter_) return;
+    // A chunk of JSON lines reaches only the Go proxies' decoders, unless
+    // it is docker's json-file log ({"log":"<line>","stream":..}): its key
+    // makes such a line a candidate, and then the chunk is scanned again in full.
+    constexpr unsigned kGo = family_bit(LogFamily::caddy) | family_bit(LogFamily::traefik);
+    if (literals_for(rules, caught, kGo, true, literals)) {
+      literals.push_back(kDockerLogKey);
+      json_prefilter_ = Prefilter::build(literals, engine, error_);
+      if (!json_prefilter_) return;
+    }
+    // nginx's error-log lines reach only nginx's error-log rules.
+    if (literals_for(rules, caught, family_bit(LogFamily::nginx), false, literals)) {
+      nginx_prefilter_ = Prefilter::build(literals, engine, error_);
+      if (!nginx_prefilter_) return;
+    }
   }
   hits_.reserve(rules.size());
   cache_.resize(kSlots);
@@ -80,7 +153,12 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
 
 const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
   if (prefilter_) {
-    prefilter_->candidates(buf, candidates_);
+    Prefilter* p = prefilter_.get();
+    const ChunkShape shape = json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed;
+    if (shape == ChunkShape::json && json_prefilter_) p = json_prefilter_.get();
+    if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
+    p->candidates(buf, candidates_);
+    if (p == json_prefilter_.get() && docker_wrapped(buf, candidates_)) prefilter_->candidates(buf, candidates_);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {

@@ -53,6 +53,9 @@ class Classifier {
   const Catalogue& cat_;
   std::string error_;
   std::unique_ptr<Prefilter> prefilter_;  // null: every line is a candidate
+  // For chunks whose every line is JSON, or nginx's error log (null: as prefilter_).
+  std::unique_ptr<Prefilter> json_prefilter_;
+  std::unique_ptr<Prefilter> nginx_prefilter_;
   std::vector<std::unique_ptr<Set>> sets_;  // kLogFamilies * 2
   std::vector<std::unique_ptr<re2::RE2>> rules_;
   std::vector<int> hits_;  // reused by every classify()

@@ -64,4 +64,15 @@ bool Framer::next(Chunk& out) {
   }
 }
 
+bool Framer::next_owned(Chunk& out, std::vector<char>& spare) {
+  if (!next(out)) return false;
+  spare.resize(buf_.size());
+  const size_t tail = end_ - consumed_;
+  std::memcpy(spare.data(), buf_.data() + consumed_, tail);
+  buf_.swap(spare);  // vectors swap their storage: out.text now lives in spare
+  end_ = tail;
+  consumed_ = 0;
+  return true;
+}
+
 }  // namespace gw502

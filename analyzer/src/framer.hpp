@@ -33,6 +33,13 @@ class Framer {
   bool next(Chunk& out);
   const std::string& error() const { return error_; }
 
+  // next(), and the buffer that holds the chunk goes to the caller: swapped
+  // with `spare` (any vector; a recycled one of the same size costs no
+  // allocation), into which the framer carries the bytes after the chunk.
+  // The chunk stays valid as long as `spare` keeps that buffer. No copy of
+  // the chunk itself: threads can own chunks straight from the decompressor.
+  bool next_owned(Chunk& out, std::vector<char>& spare);
+
  private:
   void fill(size_t want);
 

@@ -20,7 +20,8 @@ namespace {
 struct Job {
   size_t index = 0;
   std::string_view text;  // into the map, or into `owned`
-  std::string owned;      // copied chunk (streams), with Framer::kPadding spare bytes
+  std::vector<char> owned;  // a stream's chunk (from the framer, padded), or a copy
+  bool overlong_mark = false;  // no text: the chunk before was an over-long line's start
 };
 
 struct Result {
@@ -106,6 +107,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Job> queue;
+  std::vector<std::vector<char>> spare_buffers;  // scanned stream chunks' buffers
   std::map<size_t, std::unique_ptr<Result>> done;
   bool producer_done = false;
   size_t produced = 0;
@@ -143,9 +145,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
           if (end == mapped.size()) {
             // The last chunk is copied: decoders may read a few bytes past a
             // line's end, and a map ends at the file's last byte.
-            job.owned.reserve(end - pos + Framer::kPadding);
-            job.owned.assign(mapped.data() + pos, end - pos);
-            job.text = job.owned;
+            job.owned.assign(end - pos + Framer::kPadding, '\0');
+            std::memcpy(job.owned.data(), mapped.data() + pos, end - pos);
+            job.text = std::string_view(job.owned.data(), end - pos);
           } else {
             job.text = mapped.substr(pos, end - pos);
           }
@@ -154,13 +156,24 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         }
       }
     } else {
-      // Stream chunks are copies: 1 MiB keeps the chunks in flight (and peak
-      // RSS) small; smaller chunk sizes (tests) apply here too.
+      // Stream chunks are the framer's own buffers, handed over without a
+      // copy and recycled through `spare_buffers` once scanned. 1 MiB keeps
+      // the chunks in flight (and peak RSS) small; smaller chunk sizes
+      // (tests) apply here too.
       Framer framer(src, std::min<size_t>(im.chunk_bytes, 1 << 20), im.opt.max_line);
       Chunk c;
       size_t index = 0;
       bool first = true;
-      while (framer.next(c)) {
+      std::vector<char> spare;
+      for (;;) {
+        {
+          std::lock_guard<std::mutex> lk(mu);
+          if (!spare_buffers.empty()) {
+            spare.swap(spare_buffers.back());
+            spare_buffers.pop_back();
+          }
+        }
+        if (!framer.next_owned(c, spare)) break;
         if (first && looks_binary(c.text)) {
           binary = true;
           break;
@@ -168,18 +181,19 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         first = false;
         Job job;
         job.index = index++;
-        job.owned.reserve(c.text.size() + Framer::kPadding);
-        job.owned.assign(c.text.data(), c.text.size());
-        job.text = job.owned;
-        if (c.overlong) job.owned.push_back('\n');  // the cut line, as one line
-        job.text = job.owned;
+        job.owned.swap(spare);  // holds c.text now
+        job.text = c.text;
+        // The cut line, as one line: the framer skips the rest of it.
+        if (c.overlong) {
+          job.owned[c.text.size()] = '\n';
+          job.text = std::string_view(c.text.data(), c.text.size() + 1);
+        }
         push(std::move(job));
         if (c.overlong) {
           // Mark it so the merge can report it: an empty job right after.
           Job mark;
           mark.index = index++;
-          mark.owned = std::string("\0overlong", 9);
-          mark.text = mark.owned;
+          mark.overlong_mark = true;
           push(std::move(mark));
         }
       }
@@ -202,14 +216,13 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
           if (queue.empty()) return;
           job = std::move(queue.front());
           queue.pop_front();
-          if (!job.owned.empty() && job.text.data() != job.owned.data()) job.text = job.owned;
         }
         auto r = std::make_unique<Result>();
-        if (job.owned.empty()) {
+        if (job.owned.empty() && !job.overlong_mark) {
           r->mapped = job.text;
           prefault(job.text);
         }
-        if (job.text.size() == 9 && std::memcmp(job.text.data(), "\0overlong", 9) == 0) {
+        if (job.overlong_mark) {
           r->lines = 0;
           r->problems.push_back({info.name, 0, "line longer than " +
                                                    std::to_string(im.opt.max_line >> 10) +
@@ -223,6 +236,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         }
         std::lock_guard<std::mutex> lk(mu);
         done.emplace(job.index, std::move(r));
+        // The result holds no view into the chunk: its buffer can be reused.
+        if (!job.owned.empty() && spare_buffers.size() < window + 2)
+          spare_buffers.push_back(std::move(job.owned));
         cv.notify_all();
       }
     });

@@ -1,4 +1,6 @@
 #include "classifier.hpp"
+
+#include <algorithm>
 #include "helpers.hpp"
 #include "nginx_decoder.hpp"
 
@@ -89,4 +91,38 @@ TEST_CASE("the shipped catalogue gets nginx's traps right", "[classifier]") {
   CHECK(cause_of(cls, err_line("error", "no live upstreams while connecting to upstream")) == "no_live_upstreams");
   CHECK(cause_of(cls, err_line("error", "upstream prematurely closed connection while reading response header from upstream")) ==
         "upstream_reset");
+}
+
+TEST_CASE("chunks of one kind of line are scanned for that kind's literals only", "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  auto lines_hit = [&](const std::string& buf) {
+    std::vector<size_t> hits = cls.candidates(buf);
+    std::vector<size_t> lines;
+    for (size_t h : hits) lines.push_back(static_cast<size_t>(std::count(buf.begin(), buf.begin() + static_cast<long>(h), '\n')));
+    return lines;
+  };
+  const std::string access =
+      "{\"level\":\"info\",\"ts\":1705314225.1,\"logger\":\"http.log.access\",\"msg\":\"handled request\",\"status\":200}\n";
+  const std::string error =
+      "{\"level\":\"error\",\"ts\":1705314225.2,\"logger\":\"http.log.error\",\"msg\":\"dial tcp 10.0.0.5:80: connect: connection refused\",\"status\":502}\n";
+  // A JSON chunk: the Go proxies' literals.
+  CHECK(lines_hit(access + error + access) == std::vector<size_t>{1});
+  // docker's json-file log of nginx: JSON lines holding nginx's. Its
+  // "stream" key makes every such line a candidate of the JSON scan; the
+  // chunk is then scanned again with every literal: only the failure is left.
+  const std::string docker_noise = "{\"log\":\"2024/01/15 10:23:45 [notice] 1#1: signal process started\\n\",\"stream\":\"stderr\",\"time\":\"2024-01-15T10:23:45.1Z\"}\n";
+  const std::string docker_fail =
+      "{\"log\":\"2024/01/15 10:23:45 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, "
+      "client: 10.0.0.1, server: a, request: \\\"GET / HTTP/1.1\\\", upstream: \\\"http://10.0.0.5:80/\\\", host: \\\"a\\\"\\n\","
+      "\"stream\":\"stderr\",\"time\":\"2024-01-15T10:23:45.2Z\"}\n";
+  CHECK(lines_hit(docker_noise + docker_fail + docker_noise) == std::vector<size_t>{1});
+  // An nginx error-log chunk: nginx's literals; a Go error text in it is no candidate.
+  const std::string ok = "2024/01/15 10:23:45 [notice] 1#1: signal process started\n";
+  const std::string go_words = "2024/01/15 10:23:45 [info] 1#1: *3 client timed out (110: Connection timed out) while waiting for request, client: 1.2.3.4\n";
+  CHECK(lines_hit(ok + test::refused_line() + "\n" + go_words + ok) == std::vector<size_t>{1});
+  // The same lines after a Caddy line: a mixed chunk, every literal sought.
+  std::vector<size_t> mixed = lines_hit(error + ok + test::refused_line() + "\n");
+  CHECK(mixed == std::vector<size_t>{0, 2});
 }

@@ -1,0 +1,77 @@
+#include "chunk_shape.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "format_detect.hpp"
+
+using namespace gw502;
+
+namespace {
+
+const std::string kNginx = "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed (111: Connection refused)\n";
+const std::string kJson = "{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"dial tcp: connection refused\"}\n";
+
+// Long enough that the vector loop sees most newlines, short lines too.
+std::string times(const std::string& line, int n) {
+  std::string s;
+  for (int i = 0; i < n; ++i) s += line;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("chunks of one kind of line", "[chunk_shape]") {
+  CHECK(chunk_shape(times(kNginx, 50)) == ChunkShape::nginx_error);
+  CHECK(chunk_shape(times(kJson, 50)) == ChunkShape::json);
+  // The last line need not end in a newline.
+  std::string s = times(kJson, 3);
+  s.pop_back();
+  CHECK(chunk_shape(s) == ChunkShape::json);
+  CHECK(chunk_shape("") == ChunkShape::mixed);
+}
+
+TEST_CASE("one line of another kind anywhere makes a chunk mixed", "[chunk_shape]") {
+  const std::string others[] = {
+      "2024/01/15 10:23:45.123\tERROR\thttp.log.error\tdial tcp: connection refused\n",  // Caddy console
+      "time=\"2024-01-15T10:23:45Z\" level=debug msg=\"'502 Bad Gateway' caused by: EOF\"\n",
+      "1.2.3.4 - - [15/Jan/2024:10:23:45 +0000] \"GET / HTTP/1.1\" 502 10 \"-\" \"-\"\n",
+      " {\"level\":\"error\"}\n",   // a space before the brace
+      "\n",                         // an empty line
+      "2024/01/15 10:23:45 [\n",    // too short for a level
+      "2024/01/15 10:23:45 [ERROR] not nginx's lower case\n",
+      "2024/01/15 1x:23:45 [error] 1#1: bad digit\n",
+      "web-1  | 2024/01/15 10:23:45 [error] 31#31: *7 docker compose prefix\n",
+  };
+  for (const auto& other : others) {
+    INFO(other);
+    for (int at : {0, 1, 7, 49}) {
+      std::string n = times(kNginx, at) + other + times(kNginx, 49 - at);
+      std::string j = times(kJson, at) + other + times(kJson, 49 - at);
+      CHECK(chunk_shape(n) == ChunkShape::mixed);
+      if (other[0] != '{') CHECK(chunk_shape(j) == ChunkShape::mixed);
+    }
+  }
+  CHECK(chunk_shape(times(kNginx, 5) + times(kJson, 5)) == ChunkShape::mixed);
+}
+
+TEST_CASE("what chunk_shape calls nginx_error or json, detect_line_format does too", "[chunk_shape]") {
+  CHECK(detect_line_format(kNginx.substr(0, kNginx.size() - 1)) == LineFormat::nginx_error);
+  CHECK(detect_line_format(kJson.substr(0, kJson.size() - 1)) == LineFormat::json);
+  // Every level nginx writes.
+  for (const char* level : {"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}) {
+    std::string line = "2024/01/15 10:23:45 [" + std::string(level) + "] 1#1: x\n";
+    CHECK(chunk_shape(times(line, 40)) == ChunkShape::nginx_error);
+  }
+}
+
+TEST_CASE("chunk_shape reads nothing past the buffer", "[chunk_shape]") {
+  // A buffer cut right after a newline and one cut inside the head of a
+  // line: the check must stop at the end (ASan/valgrind would see a read).
+  std::string s = times(kNginx, 40);
+  for (size_t cut : {s.size(), s.size() - 1, s.size() - kNginx.size() + 5}) {
+    std::string copy = s.substr(0, cut);
+    ChunkShape shape = chunk_shape(copy);
+    CHECK((shape == ChunkShape::nginx_error || shape == ChunkShape::mixed));
+  }
+}
