@@ -48,18 +48,60 @@ void scan_plain(const char* p, size_t n, size_t from, Verdict& v) {
 }
 
 #if defined(__x86_64__)
+// nginx_head() on 32 bytes at once: separators equal, digits and lower-case
+// letters in range, all 24 positions of the head at once.
+__attribute__((target("avx2"))) bool nginx_head_avx2(const char* s) {
+  static const char kHead[] = "DDDD/DD/DD DD:DD:DD [aaa";
+  alignas(32) static const struct Masks {
+    char sep[32], at_sep[32], dig[32], low[32];
+    Masks() : sep(), at_sep(), dig(), low() {
+      for (int i = 0; i < 24; ++i) {
+        if (kHead[i] == 'D') {
+          dig[i] = -1;
+        } else if (kHead[i] == 'a') {
+          low[i] = -1;
+        } else {
+          sep[i] = kHead[i];
+          at_sep[i] = -1;
+        }
+      }
+    }
+  } m;
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s));
+  const __m256i sep = _mm256_load_si256(reinterpret_cast<const __m256i*>(m.sep));
+  const __m256i d = _mm256_sub_epi8(v, _mm256_set1_epi8('0'));
+  const __m256i l = _mm256_sub_epi8(v, _mm256_set1_epi8('a'));
+  const __m256i is_digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
+  const __m256i is_lower = _mm256_cmpeq_epi8(_mm256_min_epu8(l, _mm256_set1_epi8(25)), l);
+  const __m256i ok = _mm256_or_si256(
+      _mm256_and_si256(_mm256_cmpeq_epi8(v, sep), _mm256_load_si256(reinterpret_cast<const __m256i*>(m.at_sep))),
+      _mm256_or_si256(_mm256_and_si256(is_digit, _mm256_load_si256(reinterpret_cast<const __m256i*>(m.dig))),
+                      _mm256_and_si256(is_lower, _mm256_load_si256(reinterpret_cast<const __m256i*>(m.low)))));
+  const unsigned need = (1u << 24) - 1;
+  return (static_cast<unsigned>(_mm256_movemask_epi8(ok)) & need) == need;
+}
+
 // Newlines 32 bytes at a time; lines are rarely shorter than that, so most
-// blocks hold one newline or none.
+// blocks hold one newline or none. JSON: the byte after each newline, from a
+// second load one byte on. nginx: each line's head, 32 bytes at once.
 __attribute__((target("avx2"))) size_t scan_avx2(const char* p, size_t n, Verdict& v) {
   const __m256i nl = _mm256_set1_epi8('\n');
+  const __m256i brace = _mm256_set1_epi8('{');
   size_t i = 0;
-  for (; i + 32 <= n && v.undecided(); i += 32) {
+  // Up to n - 33: the second load and every line start stay inside buf,
+  // and so does the head check, which needs 32 bytes (else: the scalar one).
+  for (; i + 33 <= n && v.undecided(); i += 32) {
     __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     auto m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)));
-    while (m) {
+    if (!m) continue;
+    if (v.json) {
+      __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 1));
+      auto braces = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b1, brace)));
+      if (m & ~braces) v.json = false;
+    }
+    for (; v.nginx && m; m &= m - 1) {
       size_t next = i + static_cast<size_t>(__builtin_ctz(m)) + 1;
-      m &= m - 1;
-      if (next < n) v.line(p + next, n - next);
+      v.nginx = n - next >= 32 ? nginx_head_avx2(p + next) : nginx_head(p + next, n - next);
     }
   }
   return i;

@@ -86,20 +86,6 @@ RE2::Options options() {
   return o;
 }
 
-// Whether a candidate line holds docker json-file's "stream" key.
-bool docker_wrapped(std::string_view buf, const std::vector<size_t>& hits) {
-  const std::string_view key(kDockerLogKey);
-  for (size_t hit : hits) {
-    size_t start = buf.rfind('\n', hit);
-    start = start == std::string_view::npos ? 0 : start + 1;
-    size_t end = buf.find('\n', hit);
-    if (buf.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start).find(key) !=
-        std::string_view::npos)
-      return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat) {
@@ -140,6 +126,7 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
       literals.push_back(kDockerLogKey);
       json_prefilter_ = Prefilter::build(literals, engine, error_);
       if (!json_prefilter_) return;
+      json_prefilter_->watch(literals.size() - 1);
     }
     // nginx's error-log lines reach only nginx's error-log rules.
     if (literals_for(rules, caught, family_bit(LogFamily::nginx), false, literals)) {
@@ -158,7 +145,7 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
     if (shape == ChunkShape::json && json_prefilter_) p = json_prefilter_.get();
     if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
     p->candidates(buf, candidates_);
-    if (p == json_prefilter_.get() && docker_wrapped(buf, candidates_)) prefilter_->candidates(buf, candidates_);
+    if (p == json_prefilter_.get() && p->watched()) prefilter_->candidates(buf, candidates_);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {

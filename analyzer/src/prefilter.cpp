@@ -14,7 +14,7 @@ namespace {
 
 class Re2Prefilter final : public Prefilter {
  public:
-  explicit Re2Prefilter(const std::vector<std::string>& literals) {
+  explicit Re2Prefilter(const std::vector<std::string>& literals) : literals_(literals) {
     std::string alternation;
     for (const auto& lit : literals) {
       if (!alternation.empty()) alternation += '|';
@@ -32,11 +32,20 @@ class Re2Prefilter final : public Prefilter {
   }
   void candidates(std::string_view buf, std::vector<size_t>& hits) override {
     hits.clear();
+    watched_ = false;
     for (size_t pos = find(buf, 0); pos != std::string_view::npos;) {
       hits.push_back(pos);
       const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
+      size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) : buf.size();
+      if (watch_ >= 0 && !watched_) {
+        // The watched literal can only be in a candidate line.
+        size_t start = pos ? buf.rfind('\n', pos - 1) : std::string_view::npos;
+        start = start == std::string_view::npos ? 0 : start + 1;
+        watched_ = buf.substr(start, end - start).find(literals_[static_cast<size_t>(watch_)]) !=
+                   std::string_view::npos;
+      }
       if (!nl) break;
-      pos = find(buf, static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1);
+      pos = find(buf, end + 1);
     }
   }
   const char* name() const override { return "re2"; }
@@ -51,6 +60,7 @@ class Re2Prefilter final : public Prefilter {
     return static_cast<size_t>(m.data() - buf.data());
   }
 
+  std::vector<std::string> literals_;
   std::unique_ptr<RE2> re_;
 };
 
@@ -96,9 +106,12 @@ class HyperscanPrefilter final : public Prefilter {
       size_t offset;  // of the piece being scanned
       size_t next;    // start of the line after the last one taken
       std::vector<size_t>* hits;
-    } ctx{buf.data(), buf.size(), 0, 0, &hits};
-    auto each = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
+      long watch;
+      bool watched;
+    } ctx{buf.data(), buf.size(), 0, 0, &hits, watch_, false};
+    auto each = [](unsigned id, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
       auto& c = *static_cast<Ctx*>(p);
+      if (static_cast<long>(id) == c.watch) c.watched = true;
       size_t at = c.offset + static_cast<size_t>(to) - 1;
       if (at < c.next) return 0;
       c.hits->push_back(at);
@@ -117,6 +130,7 @@ class HyperscanPrefilter final : public Prefilter {
       hs_scan(db_, buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
       ctx.offset += len;
     }
+    watched_ = ctx.watched;
   }
   const char* name() const override { return "hyperscan"; }
 

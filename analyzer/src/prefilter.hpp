@@ -25,6 +25,15 @@ class Prefilter {
   // ascending order, appended to `hits` (cleared first). Lines end at '\n'.
   virtual void candidates(std::string_view buf, std::vector<size_t>& hits) = 0;
   virtual const char* name() const = 0;
+
+  // One literal (by index) can be watched: watched() then says whether the
+  // last candidates() call met it anywhere in the buffer.
+  void watch(size_t literal) { watch_ = static_cast<long>(literal); }
+  bool watched() const { return watched_; }
+
+ protected:
+  long watch_ = -1;
+  bool watched_ = false;
 };
 
 }  // namespace gw502

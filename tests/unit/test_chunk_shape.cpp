@@ -75,3 +75,12 @@ TEST_CASE("chunk_shape reads nothing past the buffer", "[chunk_shape]") {
     CHECK((shape == ChunkShape::nginx_error || shape == ChunkShape::mixed));
   }
 }
+
+TEST_CASE("a NUL byte is no digit, letter or separator", "[chunk_shape]") {
+  for (size_t at : {0u, 4u, 12u, 19u, 20u, 22u}) {
+    std::string bad = kNginx;
+    bad[at] = '\0';
+    INFO(at);
+    CHECK(chunk_shape(times(kNginx, 3) + bad + times(kNginx, 3)) == ChunkShape::mixed);
+  }
+}
