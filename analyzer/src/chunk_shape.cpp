@@ -25,14 +25,19 @@ bool nginx_head(const char* s, size_t avail) {
   return true;
 }
 
+// logrus's text format (Traefik v2): `time="...`.
+bool logfmt_head(const char* s, size_t avail) { return avail > 6 && std::memcmp(s, "time=\"", 6) == 0; }
+
 struct Verdict {
   bool json = true;
   bool nginx = true;
-  bool undecided() const { return json || nginx; }
+  bool logfmt = true;
+  bool undecided() const { return json || nginx || logfmt; }
   // The line that starts at s, with avail bytes to the buffer's end.
   void line(const char* s, size_t avail) {
     json = json && s[0] == '{';
     nginx = nginx && nginx_head(s, avail);
+    logfmt = logfmt && logfmt_head(s, avail);
   }
 };
 
@@ -103,6 +108,10 @@ __attribute__((target("avx2"))) size_t scan_avx2(const char* p, size_t n, Verdic
       size_t next = i + static_cast<size_t>(__builtin_ctz(m)) + 1;
       v.nginx = n - next >= 32 ? nginx_head_avx2(p + next) : nginx_head(p + next, n - next);
     }
+    for (; v.logfmt && m; m &= m - 1) {
+      size_t next = i + static_cast<size_t>(__builtin_ctz(m)) + 1;
+      v.logfmt = logfmt_head(p + next, n - next);
+    }
   }
   return i;
 }
@@ -126,6 +135,7 @@ ChunkShape chunk_shape(std::string_view buf) {
   // at `from` and only looks at newlines at or after it.
   if (v.json) return ChunkShape::json;
   if (v.nginx) return ChunkShape::nginx_error;
+  if (v.logfmt) return ChunkShape::logfmt;
   return ChunkShape::mixed;
 }
 

@@ -142,10 +142,12 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
   if (prefilter_) {
     Prefilter* p = prefilter_.get();
     const ChunkShape shape = json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed;
-    if (shape == ChunkShape::json && json_prefilter_) p = json_prefilter_.get();
+    // logrus text reaches only the Go decoders too; no docker wrapper there.
+    if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
     if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
     p->candidates(buf, candidates_);
-    if (p == json_prefilter_.get() && p->watched()) prefilter_->candidates(buf, candidates_);
+    if (shape == ChunkShape::json && p == json_prefilter_.get() && p->watched())
+      prefilter_->candidates(buf, candidates_);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {

@@ -10,6 +10,7 @@ using namespace gw502;
 namespace {
 
 const std::string kNginx = "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed (111: Connection refused)\n";
+const std::string kLogfmt = "time=\"2024-01-15T10:23:45Z\" level=debug msg=\"'502 Bad Gateway' caused by: dial tcp 10.0.0.5:80: connect: connection refused\"\n";
 const std::string kJson = "{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"dial tcp: connection refused\"}\n";
 
 // Long enough that the vector loop sees most newlines, short lines too.
@@ -24,6 +25,7 @@ std::string times(const std::string& line, int n) {
 TEST_CASE("chunks of one kind of line", "[chunk_shape]") {
   CHECK(chunk_shape(times(kNginx, 50)) == ChunkShape::nginx_error);
   CHECK(chunk_shape(times(kJson, 50)) == ChunkShape::json);
+  CHECK(chunk_shape(times(kLogfmt, 50)) == ChunkShape::logfmt);
   // The last line need not end in a newline.
   std::string s = times(kJson, 3);
   s.pop_back();
@@ -48,8 +50,10 @@ TEST_CASE("one line of another kind anywhere makes a chunk mixed", "[chunk_shape
     for (int at : {0, 1, 7, 49}) {
       std::string n = times(kNginx, at) + other + times(kNginx, 49 - at);
       std::string j = times(kJson, at) + other + times(kJson, 49 - at);
+      std::string l = times(kLogfmt, at) + other + times(kLogfmt, 49 - at);
       CHECK(chunk_shape(n) == ChunkShape::mixed);
       if (other[0] != '{') CHECK(chunk_shape(j) == ChunkShape::mixed);
+      if (other[0] != 't') CHECK(chunk_shape(l) == ChunkShape::mixed);
     }
   }
   CHECK(chunk_shape(times(kNginx, 5) + times(kJson, 5)) == ChunkShape::mixed);
@@ -58,6 +62,7 @@ TEST_CASE("one line of another kind anywhere makes a chunk mixed", "[chunk_shape
 TEST_CASE("what chunk_shape calls nginx_error or json, detect_line_format does too", "[chunk_shape]") {
   CHECK(detect_line_format(kNginx.substr(0, kNginx.size() - 1)) == LineFormat::nginx_error);
   CHECK(detect_line_format(kJson.substr(0, kJson.size() - 1)) == LineFormat::json);
+  CHECK(detect_line_format(kLogfmt.substr(0, kLogfmt.size() - 1)) == LineFormat::traefik_logfmt);
   // Every level nginx writes.
   for (const char* level : {"debug", "info", "notice", "warn", "error", "crit", "alert", "emerg"}) {
     std::string line = "2024/01/15 10:23:45 [" + std::string(level) + "] 1#1: x\n";
