@@ -103,13 +103,19 @@ struct Pipeline::Impl {
 Pipeline::Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& opt, size_t chunk_bytes)
     : impl_(new Impl{cat, opt, chunk_bytes, {}}) {
   if (threads == 0) threads = 1;
-  for (unsigned i = 0; i < threads; ++i) {
-    impl_->classifiers.push_back(std::make_unique<Classifier>(cat));
-    if (!impl_->classifiers.back()->ok()) {
-      error_ = impl_->classifiers.back()->error();
+  // Each worker compiles its own (RE2 and Hyperscan are not shared across
+  // threads here): compiled side by side, start-up costs one compilation.
+  impl_->classifiers.resize(threads);
+  std::vector<std::thread> build;
+  for (unsigned i = 1; i < threads; ++i)
+    build.emplace_back([this, &cat, i] { impl_->classifiers[i] = std::make_unique<Classifier>(cat); });
+  impl_->classifiers[0] = std::make_unique<Classifier>(cat);
+  for (auto& t : build) t.join();
+  for (auto& c : impl_->classifiers)
+    if (!c->ok()) {
+      error_ = c->error();
       return;
     }
-  }
 }
 
 Pipeline::~Pipeline() = default;
