@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "newlines.hpp"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -88,28 +90,36 @@ __attribute__((target("avx2"))) bool nginx_head_avx2(const char* s) {
 
 // Newlines 32 bytes at a time; lines are rarely shorter than that, so most
 // blocks hold one newline or none. JSON: the byte after each newline, from a
-// second load one byte on. nginx: each line's head, 32 bytes at once.
-__attribute__((target("avx2"))) size_t scan_avx2(const char* p, size_t n, Verdict& v) {
+// second load one byte on. nginx: each line's head, 32 bytes at once. With
+// `at` (one slot per KiB), every block's newlines are counted too and the
+// loop runs to the end; `count` is the number before the returned offset.
+__attribute__((target("avx2,popcnt"))) size_t scan_avx2(const char* p, size_t n, Verdict& v,
+                                                        uint32_t* at, uint64_t& count) {
   const __m256i nl = _mm256_set1_epi8('\n');
   const __m256i brace = _mm256_set1_epi8('{');
   size_t i = 0;
   // Up to n - 33: the second load and every line start stay inside buf,
   // and so does the head check, which needs 32 bytes (else: the scalar one).
-  for (; i + 33 <= n && v.undecided(); i += 32) {
+  for (; i + 33 <= n && (at || v.undecided()); i += 32) {
     __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
     auto m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)));
-    if (!m) continue;
+    if (at) {
+      if (i % NewlineIndex::kStep == 0) at[i / NewlineIndex::kStep] = static_cast<uint32_t>(count);
+      count += static_cast<uint64_t>(__builtin_popcount(m));
+    }
+    if (!m || !v.undecided()) continue;
     if (v.json) {
       __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 1));
       auto braces = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b1, brace)));
       if (m & ~braces) v.json = false;
     }
-    for (; v.nginx && m; m &= m - 1) {
-      size_t next = i + static_cast<size_t>(__builtin_ctz(m)) + 1;
+    unsigned rest = m;
+    for (; v.nginx && rest; rest &= rest - 1) {
+      size_t next = i + static_cast<size_t>(__builtin_ctz(rest)) + 1;
       v.nginx = n - next >= 32 ? nginx_head_avx2(p + next) : nginx_head(p + next, n - next);
     }
-    for (; v.logfmt && m; m &= m - 1) {
-      size_t next = i + static_cast<size_t>(__builtin_ctz(m)) + 1;
+    for (rest = m; v.logfmt && rest; rest &= rest - 1) {
+      size_t next = i + static_cast<size_t>(__builtin_ctz(rest)) + 1;
       v.logfmt = logfmt_head(p + next, n - next);
     }
   }
@@ -120,19 +130,47 @@ const bool kAvx2 = __builtin_cpu_supports("avx2");
 
 }  // namespace
 
-ChunkShape chunk_shape(std::string_view buf) {
+// Fills a NewlineIndex (a friend: the index's fields are its own business).
+class NewlineIndexFill {
+ public:
+  static uint32_t* start(NewlineIndex& x, std::string_view buf) {
+    x.base_ = buf.data();
+    x.at_.assign(buf.size() / NewlineIndex::kStep + 1, 0);
+    x.total_ = 0;
+    return x.at_.data();
+  }
+  // The slots at or after `from`, `count` newlines being before it.
+  static void finish(NewlineIndex& x, std::string_view buf, size_t from, uint64_t count) {
+    const size_t step = NewlineIndex::kStep;
+    for (size_t b = (from + step - 1) / step * step; b <= buf.size(); b += step) {
+      count += count_newlines(buf.data() + from, b - from);
+      from = b;
+      x.at_[b / step] = static_cast<uint32_t>(count);
+    }
+    x.total_ = count + count_newlines(buf.data() + from, buf.size() - from);
+  }
+};
+
+uint64_t NewlineIndex::before(size_t pos) const {
+  const size_t k = pos / kStep;
+  return at_[k] + count_newlines(base_ + k * kStep, pos - k * kStep);
+}
+
+ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index) {
   const char* p = buf.data();
   const size_t n = buf.size();
-  if (n == 0) return ChunkShape::mixed;
-  Verdict v;
-  v.line(p, n);
+  uint32_t* at = index ? NewlineIndexFill::start(*index, buf) : nullptr;
+  uint64_t count = 0;
   size_t from = 0;
+  Verdict v;
+  if (n == 0) v.json = v.nginx = v.logfmt = false;
+  else v.line(p, n);
 #if defined(__x86_64__)
-  if (kAvx2 && v.undecided()) from = scan_avx2(p, n, v);
+  if (kAvx2 && (at || v.undecided())) from = scan_avx2(p, n, v, at, count);
 #endif
+  if (index) NewlineIndexFill::finish(*index, buf, from, count);
+  // The vector loop saw every newline before `from`.
   if (v.undecided()) scan_plain(p, n, from, v);
-  // A newline at from - 1 was handled by the vector loop; scan_plain starts
-  // at `from` and only looks at newlines at or after it.
   if (v.json) return ChunkShape::json;
   if (v.nginx) return ChunkShape::nginx_error;
   if (v.logfmt) return ChunkShape::logfmt;

@@ -5,7 +5,10 @@
 // called `json`, `nginx_error` or `logfmt` when detect_line_format() would
 // say so (or call it another Go proxy's format) of every one of its lines.
 #pragma once
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace gw502 {
 
@@ -17,8 +20,26 @@ enum class ChunkShape {
   logfmt,       // every line starts `time="` (logrus text: Traefik v2), a Go proxy's
 };
 
+// Newlines counted per KiB in the same pass, so that a line's number costs
+// a count within one KiB instead of a second pass over the whole chunk.
+class NewlineIndex {
+ public:
+  static constexpr size_t kStep = 1024;
+  // Newlines in buf[0, pos), pos <= buf.size().
+  uint64_t before(size_t pos) const;
+  uint64_t total() const { return total_; }
+
+ private:
+  friend class NewlineIndexFill;
+  const char* base_ = nullptr;
+  std::vector<uint32_t> at_;  // newlines before each KiB boundary
+  uint64_t total_ = 0;
+};
+
 // Lines end at '\n'; an empty chunk is mixed. The last line need not end in
-// '\n'. Reads nothing outside buf.
-ChunkShape chunk_shape(std::string_view buf);
+// '\n'. Reads nothing outside buf. With an index, the whole chunk is read
+// (its newlines counted) even once the shape is known; without, the look
+// stops at the first line of another kind.
+ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index = nullptr);
 
 }  // namespace gw502

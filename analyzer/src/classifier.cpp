@@ -7,7 +7,6 @@
 #include <cstring>
 #include <functional>
 
-#include "chunk_shape.hpp"
 #include "format_detect.hpp"
 
 namespace gw502 {
@@ -139,9 +138,12 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
 }
 
 const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
+  return candidates(buf, json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed);
+}
+
+const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape) {
   if (prefilter_) {
     Prefilter* p = prefilter_.get();
-    const ChunkShape shape = json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed;
     // logrus text reaches only the Go decoders too; no docker wrapper there.
     if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
     if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "catalogue.hpp"
+#include "chunk_shape.hpp"
 #include "prefilter.hpp"
 
 namespace re2 {
@@ -38,6 +39,8 @@ class Classifier {
   // positives are allowed; a line that some rule matches is never skipped.
   // The vector is the classifier's own, reused: valid until the next call.
   const std::vector<size_t>& candidates(std::string_view buf);
+  // The same, for a chunk whose shape the caller has found already.
+  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape);
 
   // The first rule (in priority order) of this family and kind that matches
   // text, or -1. For error-log rules text is the message; for access rules

@@ -191,19 +191,21 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
                               uint32_t source_index, ScanStats& stats,
                               std::vector<Problem>& problems) {
   if (buf.size() > opt_.max_line) report_overlong(buf, first_line, info, problems);
-  uint64_t line_no = first_line;  // number of the line that starts at `counted`
-  size_t counted = 0;
+  size_t counted = 0;  // the start of the last candidate line, or 0
   const char* b = buf.data();
-  for (size_t hit : cls_.candidates(buf)) {
+  // One pass over the chunk tells its shape and indexes its newlines; a
+  // candidate's line number is then a count within one KiB.
+  const ChunkShape shape = chunk_shape(buf, &newlines_);
+  for (size_t hit : cls_.candidates(buf, shape)) {
     const void* prev = hit ? memrchr(b + counted, '\n', hit - counted) : nullptr;
     size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - b) + 1 : counted;
     const void* nl = std::memchr(b + hit, '\n', buf.size() - hit);
     size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - b) + 1 : buf.size();
-    line_no += count_newlines(b + counted, start - counted);
     counted = start;
-    line(buf.substr(start, std::min(end - start, opt_.max_line)), line_no, info, source_index, stats);
+    line(buf.substr(start, std::min(end - start, opt_.max_line)), first_line + newlines_.before(start), info,
+         source_index, stats);
   }
-  uint64_t lines = line_no - first_line + count_newlines(buf.data() + counted, buf.size() - counted);
+  uint64_t lines = newlines_.total();
   if (!buf.empty() && buf.back() != '\n') ++lines;  // a last line without its newline
   return lines;
 }

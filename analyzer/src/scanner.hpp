@@ -9,6 +9,7 @@
 
 #include "aggregator.hpp"
 #include "catalogue.hpp"
+#include "chunk_shape.hpp"
 #include "classifier.hpp"
 #include "event.hpp"
 #include "line_decoder.hpp"
@@ -99,6 +100,7 @@ class Scanner {
   EventSink* sink_;
   ScanOptions opt_;
   LineDecoder decoder_;
+  NewlineIndex newlines_;  // of the buffer being scanned
   SourceInfo as_[kProxyKinds];
   const SourceInfo* as_of_[kProxyKinds] = {};
   // Requests of the last Caddy error entries counted: the access entry of the

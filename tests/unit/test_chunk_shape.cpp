@@ -1,6 +1,7 @@
 #include "chunk_shape.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <string>
 
 #include "format_detect.hpp"
@@ -87,5 +88,29 @@ TEST_CASE("a NUL byte is no digit, letter or separator", "[chunk_shape]") {
     bad[at] = '\0';
     INFO(at);
     CHECK(chunk_shape(times(kNginx, 3) + bad + times(kNginx, 3)) == ChunkShape::mixed);
+  }
+}
+
+TEST_CASE("the newline index counts what a plain count does, anywhere", "[chunk_shape]") {
+  uint32_t seed = 12345;
+  auto rnd = [&] { return seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff; };
+  for (size_t size : {0u, 1u, 31u, 32u, 33u, 64u, 1023u, 1024u, 1025u, 3000u, 70000u}) {
+    for (int kind = 0; kind < 3; ++kind) {
+      std::string s;
+      // kind 0: random text (mixed); 1: nginx lines; 2: JSON lines, cut to size.
+      while (s.size() < size) {
+        if (kind == 0) s += (rnd() % 40 == 0) ? '\n' : static_cast<char>('a' + rnd() % 26);
+        else s += kind == 1 ? kNginx : kJson;
+      }
+      s.resize(size);
+      NewlineIndex index;
+      ChunkShape with = chunk_shape(s, &index);
+      INFO("size " << size << " kind " << kind);
+      CHECK(with == chunk_shape(s));  // the index does not change the verdict
+      CHECK(index.total() == static_cast<uint64_t>(std::count(s.begin(), s.end(), '\n')));
+      for (size_t pos = 0; pos <= size; pos += 1 + rnd() % 97)
+        REQUIRE(index.before(pos) == static_cast<uint64_t>(std::count(s.begin(), s.begin() + static_cast<long>(pos), '\n')));
+      CHECK(index.before(size) == index.total());
+    }
   }
 }
