@@ -25,6 +25,10 @@ struct Event {
   std::string_view scheme;     // "http", "fastcgi", "grpcs", ...
   std::string_view host;
   int status = 0;              // access logs: the status served
+  // nginx error log, decoded in two steps: what follows the message (", client:
+  // ..."), to be cut into the fields above by finish_nginx_error().
+  std::string_view nginx_rest;
+  bool nginx_pending = false;
 };
 
 }  // namespace gw502

@@ -54,7 +54,7 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
   }
   Decoded d;
   if (!(families & family_bit(LogFamily::nginx))) return d;
-  if (decode_nginx_error(text, ev)) {
+  if (decode_nginx_error(text, ev, false)) {  // the scanner finishes it if a rule counts it
     d.kind = LineKind::error;
     d.match = ev.message;
   } else if (decode_nginx_access(text, ev)) {

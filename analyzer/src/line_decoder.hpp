@@ -21,7 +21,8 @@ class LineDecoder {
 
   // raw: the line as read, without its line ending; text: raw without the
   // collector prefixes (a suffix of raw). families: the LogFamily bits whose
-  // formats are tried (one with --proxy, all otherwise).
+  // formats are tried (one with --proxy, all otherwise). An nginx error line
+  // comes back with its context not yet cut (finish_nginx_error()).
   Decoded decode(std::string_view raw, std::string_view text, unsigned families, Event& ev);
 
  private:

@@ -110,7 +110,7 @@ std::string_view upstream_address(std::string_view url, std::string_view& scheme
   return slash == std::string_view::npos ? rest : rest.substr(0, slash);
 }
 
-bool decode_nginx_error(std::string_view line, Event& ev) {
+bool decode_nginx_error(std::string_view line, Event& ev, bool whole) {
   line = trim_eol(line);
   int64_t t;
   if (line.size() < 24 || line[19] != ' ' || line[20] != '[' || !parse_nginx_time(line, t))
@@ -140,9 +140,17 @@ bool decode_nginx_error(std::string_view line, Event& ev) {
   std::string_view rest = line.substr(i);
   size_t ctx = rest.find(", client: ");
   ev.message = rest.substr(0, ctx);
-  if (ctx != std::string_view::npos) parse_context(rest.substr(ctx), ev);
-  parse_errno_and_action(ev);
+  ev.nginx_rest = ctx == std::string_view::npos ? std::string_view() : rest.substr(ctx);
+  ev.nginx_pending = true;
+  if (whole) finish_nginx_error(ev);
   return true;
+}
+
+void finish_nginx_error(Event& ev) {
+  if (!ev.nginx_pending) return;
+  ev.nginx_pending = false;
+  if (!ev.nginx_rest.empty()) parse_context(ev.nginx_rest, ev);
+  parse_errno_and_action(ev);
 }
 
 namespace {

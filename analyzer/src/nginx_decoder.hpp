@@ -10,7 +10,11 @@ namespace gw502 {
 
 // `YYYY/MM/DD HH:MM:SS [level] pid#tid: [*cid ]message[, client: ...]`.
 // Returns false when the line does not have that shape.
-bool decode_nginx_error(std::string_view line, Event& ev);
+// With `whole` false only time, level, pid, cid and the message are cut out
+// (all a rule needs); finish_nginx_error() does the rest, for lines that
+// turn out to matter. Most candidate lines of a busy log are noise.
+bool decode_nginx_error(std::string_view line, Event& ev, bool whole = true);
+void finish_nginx_error(Event& ev);
 
 // Access-log line in one of the formats above. Returns false when it is none
 // of them. Fills time, client, request, status and, where the format has them,

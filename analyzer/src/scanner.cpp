@@ -137,6 +137,7 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
     ++stats.filtered;
     return;
   }
+  finish_nginx_error(ev);  // the context fields, now that the line counts
   if (ev.upstream.empty()) {
     std::string_view up = cls_.capture_upstream(rule, d.match);
     if (!up.empty()) ev.upstream = upstream_address(up, ev.scheme);
