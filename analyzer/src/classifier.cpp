@@ -153,10 +153,10 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkSha
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {
-      candidates_.push_back(pos);
       const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
-      if (!nl) break;
-      pos = static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+      const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) : buf.size();
+      candidates_.push_back(end);
+      pos = end + 1;
     }
   }
   return candidates_;

@@ -35,7 +35,8 @@ class Classifier {
   // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).
   const char* prefilter_name() const { return prefilter_ ? prefilter_->name() : "none"; }
 
-  // Every candidate line of buf: one offset inside each, ascending. False
+  // Every candidate line of buf: the offset of each one's end ('\n', or
+  // buf.size() for a last line without one), ascending. False
   // positives are allowed; a line that some rule matches is never skipped.
   // The vector is the classifier's own, reused: valid until the next call.
   const std::vector<size_t>& candidates(std::string_view buf);

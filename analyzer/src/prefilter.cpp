@@ -34,9 +34,9 @@ class Re2Prefilter final : public Prefilter {
     hits.clear();
     watched_ = false;
     for (size_t pos = find(buf, 0); pos != std::string_view::npos;) {
-      hits.push_back(pos);
       const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
       size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) : buf.size();
+      hits.push_back(end);
       if (watch_ >= 0 && !watched_) {
         // The watched literal can only be in a candidate line.
         size_t start = pos ? buf.rfind('\n', pos - 1) : std::string_view::npos;
@@ -114,9 +114,10 @@ class HyperscanPrefilter final : public Prefilter {
       if (static_cast<long>(id) == c.watch) c.watched = true;
       size_t at = c.offset + static_cast<size_t>(to) - 1;
       if (at < c.next) return 0;
-      c.hits->push_back(at);
       const void* nl = std::memchr(c.base + at, '\n', c.size - at);
-      c.next = nl ? static_cast<size_t>(static_cast<const char*>(nl) - c.base) + 1 : c.size;
+      const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - c.base) : c.size;
+      c.hits->push_back(end);
+      c.next = end + 1;
       return 0;
     };
     // hs_scan takes an unsigned length: pieces cut after a newline, so no

@@ -21,8 +21,9 @@ class Prefilter {
   static bool hyperscan_available();
 
   virtual ~Prefilter() = default;
-  // Every line of buf with a hit: one offset inside each such line, in
-  // ascending order, appended to `hits` (cleared first). Lines end at '\n'.
+  // Every line of buf with a hit: the offset of each such line's end (its
+  // '\n', or buf.size() for a last line without one), in ascending order,
+  // in `hits` (cleared first).
   virtual void candidates(std::string_view buf, std::vector<size_t>& hits) = 0;
   virtual const char* name() const = 0;
 

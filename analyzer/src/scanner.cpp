@@ -197,11 +197,11 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
   // One pass over the chunk tells its shape and indexes its newlines; a
   // candidate's line number is then a count within one KiB.
   const ChunkShape shape = chunk_shape(buf, &newlines_);
-  for (size_t hit : cls_.candidates(buf, shape)) {
-    const void* prev = hit ? memrchr(b + counted, '\n', hit - counted) : nullptr;
+  for (size_t line_end : cls_.candidates(buf, shape)) {
+    // The line's start: the newline before its end, searched back from there.
+    const void* prev = line_end > counted ? memrchr(b + counted, '\n', line_end - counted) : nullptr;
     size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - b) + 1 : counted;
-    const void* nl = std::memchr(b + hit, '\n', buf.size() - hit);
-    size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - b) + 1 : buf.size();
+    size_t end = line_end < buf.size() ? line_end + 1 : buf.size();  // with its newline
     counted = start;
     line(buf.substr(start, std::min(end - start, opt_.max_line)), first_line + newlines_.before(start), info,
          source_index, stats);
