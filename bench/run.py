@@ -36,7 +36,10 @@ def ensure_tools():
 
 def generate(work, kind, name, size):
     path = os.path.join(work, name)
-    if not os.path.exists(path) or os.path.getsize(path) < 0.99 * size or not os.path.exists(path + ".failures"):
+    # The generator stops at the first line past `size`: a file of another
+    # size (a run with other --size/--json-size) is made again.
+    if (not os.path.exists(path) or abs(os.path.getsize(path) - size) > 0.01 * size
+            or not os.path.exists(path + ".failures")):
         subprocess.run([sys.executable, os.path.join(HERE, "gen_logs.py"), kind, str(size), path], check=True)
     return path
 
@@ -165,7 +168,8 @@ def main():
         ("gw502-logs .zst / zstd -dc | wc -l", med["gw502-logs -j2 .zst"] / med["zstd -dc | wc -l"], "≤ 1.2"),
         ("gw502-logs .gz / gzip -dc | wc -l", med["gw502-logs -j2 .gz"] / med["gzip -dc | wc -l"], "≤ 1.15"),
     ]
-    text = ["Made by `bench/run.py --size %s --runs %d` on %s, commit %s." % (args.size, args.runs, datetime.date.today().isoformat(), commit),
+    flags = "--size %s%s --runs %d" % (args.size, " --json-size %s" % args.json_size if args.json_size else "", args.runs)
+    text = ["Made by `bench/run.py %s` on %s, commit %s." % (flags, datetime.date.today().isoformat(), commit),
             "Machine: %s, %d cores, %s. Page cache warm, LC_ALL=C, hyperfine --output=pipe; medians (min–max of %d runs)." % (
                 cpu, os.cpu_count(), platform.platform(), args.runs),
             "Input: %s (%.0f MB, %d upstream-failure lines; rg, grep and gw502-logs agree), .zst (-3) and .gz (-6) copies." % (os.path.basename(log), mb, ours),
