@@ -16,11 +16,14 @@ namespace {
 // one it calls nginx_error, and no escape code or line end hides in it. The
 // level's first letters also rule out an access-log line: the nginx decoder
 // would take " [err" for the start of a CLF time and find none.
+// D: a digit, a: a lower-case letter, anything else itself.
+constexpr char kNginxHead[] = "DDDD/DD/DD DD:DD:DD [aaa";
+constexpr size_t kNginxHeadLen = sizeof kNginxHead - 1;
+
 bool nginx_head(const char* s, size_t avail) {
-  static constexpr char kHead[] = "DDDD/DD/DD DD:DD:DD [aaa";
-  if (avail < sizeof kHead) return false;  // the head and at least one byte more
-  for (size_t i = 0; i + 1 < sizeof kHead; ++i) {
-    const char want = kHead[i], c = s[i];
+  if (avail <= kNginxHeadLen) return false;  // the head and at least one byte more
+  for (size_t i = 0; i < kNginxHeadLen; ++i) {
+    const char want = kNginxHead[i], c = s[i];
     if (want == 'D' ? (c < '0' || c > '9') : want == 'a' ? (c < 'a' || c > 'z') : c != want)
       return false;
   }
@@ -56,19 +59,19 @@ void scan_plain(const char* p, size_t n, size_t from, Verdict& v) {
 
 #if defined(__x86_64__)
 // nginx_head() on 32 bytes at once: separators equal, digits and lower-case
-// letters in range, all 24 positions of the head at once.
+// letters in range, every position of the head at once.
 __attribute__((target("avx2"))) bool nginx_head_avx2(const char* s) {
-  static const char kHead[] = "DDDD/DD/DD DD:DD:DD [aaa";
+  static_assert(kNginxHeadLen <= 32, "the head fits one vector");
   alignas(32) static const struct Masks {
     char sep[32], at_sep[32], dig[32], low[32];
     Masks() : sep(), at_sep(), dig(), low() {
-      for (int i = 0; i < 24; ++i) {
-        if (kHead[i] == 'D') {
+      for (size_t i = 0; i < kNginxHeadLen; ++i) {
+        if (kNginxHead[i] == 'D') {
           dig[i] = -1;
-        } else if (kHead[i] == 'a') {
+        } else if (kNginxHead[i] == 'a') {
           low[i] = -1;
         } else {
-          sep[i] = kHead[i];
+          sep[i] = kNginxHead[i];
           at_sep[i] = -1;
         }
       }
@@ -84,7 +87,7 @@ __attribute__((target("avx2"))) bool nginx_head_avx2(const char* s) {
       _mm256_and_si256(_mm256_cmpeq_epi8(v, sep), _mm256_load_si256(reinterpret_cast<const __m256i*>(m.at_sep))),
       _mm256_or_si256(_mm256_and_si256(is_digit, _mm256_load_si256(reinterpret_cast<const __m256i*>(m.dig))),
                       _mm256_and_si256(is_lower, _mm256_load_si256(reinterpret_cast<const __m256i*>(m.low)))));
-  const unsigned need = (1u << 24) - 1;
+  const unsigned need = (1u << kNginxHeadLen) - 1;
   return (static_cast<unsigned>(_mm256_movemask_epi8(ok)) & need) == need;
 }
 

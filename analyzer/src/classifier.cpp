@@ -20,13 +20,13 @@ struct Classifier::Set {
 
 namespace {
 
-// A rule whose regex matches every text: what a family's catch-all
-// ("unclassified") rule looks like.
 // docker's json-file lines always have a "stream" key (the decoder needs
 // "log" and "stream"); `"log"` would be a poor literal: `"lo` opens
 // every Caddy line's "logger".
 constexpr const char* kDockerLogKey = "stream\"";
 
+// A rule whose regex matches every text: what a family's catch-all
+// ("unclassified") rule looks like.
 bool matches_everything(const Rule& r) {
   return r.regex.empty() || r.regex == "^" || r.regex == ".*" || r.regex == "^.*" ||
          r.regex == "(?s).*" || r.regex == "^(?s).*";
@@ -148,8 +148,7 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkSha
     if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
     if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
     p->candidates(buf, candidates_);
-    if (shape == ChunkShape::json && p == json_prefilter_.get() && p->watched())
-      prefilter_->candidates(buf, candidates_);
+    if (p == json_prefilter_.get() && p->watched()) prefilter_->candidates(buf, candidates_);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {

@@ -1,6 +1,7 @@
-// The framer cuts a source's bytes into newline-aligned chunks, reusing one
-// buffer: no allocation after construction. The same chunks serve one thread
-// or many (issue #7 hands them to workers).
+// The framer cuts a source's bytes into newline-aligned chunks. next() reuses
+// one buffer: no allocation after construction. next_owned() hands each
+// chunk's buffer to the caller in exchange for a spare one, so the pipeline's
+// workers get stream chunks without a copy.
 #pragma once
 #include <string>
 #include <string_view>

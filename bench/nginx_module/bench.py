@@ -343,23 +343,15 @@ def report(args, results, cpu, notes, started, load_before, cpus, pinned, profil
         "",
         "Throughput: median requests/s. Each ratio is against `off` (module not loaded) in the same "
         "round; shown is the median of the per-round ratios and, in brackets, the lowest and highest.",
-        "",
-        "| workload | off (not loaded) | loaded, no `gw502 on` | `gw502 on` | loaded / off | on / off |",
-        "|---|---|---|---|---|---|",
     ]
-    for load in LOADS:
-        lines.append(row(load, [results[(load, v)] for v in VARIANTS], "{:.0f}"))
+    lines += variant_table(results, "{:.0f}")
     lines += [
         "",
         "CPU time of the proxy's worker per request (/proc/PID/schedstat over the wrk run, in "
         "microseconds; lower is better, so a ratio above 1 is a cost). It is less disturbed by other "
         "jobs on the machine than requests/s, which also depend on whether CPU 0 was free.",
-        "",
-        "| workload | off (not loaded) | loaded, no `gw502 on` | `gw502 on` | loaded / off | on / off |",
-        "|---|---|---|---|---|---|",
     ]
-    for load in LOADS:
-        lines.append(row(load, [cpu[(load, v)] for v in VARIANTS], "{:.2f}"))
+    lines += variant_table(cpu, "{:.2f}")
     if exact:
         lines += [
             "",
@@ -400,6 +392,16 @@ def report(args, results, cpu, notes, started, load_before, cpus, pinned, profil
         lines.append("")
         lines += [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
+
+
+def variant_table(figures, fmt):
+    """A blank line, then one row per workload of `figures[(load, variant)]` per variant."""
+    lines = ["",
+             "| workload | off (not loaded) | loaded, no `gw502 on` | `gw502 on` | loaded / off | on / off |",
+             "|---|---|---|---|---|---|"]
+    for load in LOADS:
+        lines.append(row(load, [figures[(load, v)] for v in VARIANTS], fmt))
+    return lines
 
 
 def row(load, series, fmt):
