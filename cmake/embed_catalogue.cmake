@@ -3,7 +3,7 @@
 string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 set(body "// Generated from patterns/*.json by cmake/embed_catalogue.cmake. Do not edit.\n")
-string(APPEND body "#include \"catalogue.hpp\"\nnamespace gw502 {\nconst EmbeddedFile kEmbeddedCatalogue[] = {\n")
+string(APPEND body "#include \"catalogue/catalogue.hpp\"\nnamespace gw502 {\nconst EmbeddedFile kEmbeddedCatalogue[] = {\n")
 set(count 0)
 foreach(f IN LISTS FILES)
   file(READ "${f}" text)

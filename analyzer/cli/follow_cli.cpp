@@ -19,13 +19,13 @@
 #include <string>
 #include <vector>
 
-#include "aggregator.hpp"
-#include "catalogue.hpp"
-#include "classifier.hpp"
-#include "follow.hpp"
-#include "follow_view.hpp"
-#include "metrics.hpp"
-#include "report.hpp"
+#include "aggregate/aggregator.hpp"
+#include "catalogue/catalogue.hpp"
+#include "classify/classifier.hpp"
+#include "follow/follower.hpp"
+#include "report/live_view.hpp"
+#include "report/prometheus.hpp"
+#include "report/report.hpp"
 
 namespace gw502::cli {
 namespace {

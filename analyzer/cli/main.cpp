@@ -11,17 +11,17 @@
 #include <thread>
 #include <algorithm>
 
-#include "aggregator.hpp"
-#include "catalogue.hpp"
-#include "classifier.hpp"
-#include "export.hpp"
+#include "aggregate/aggregator.hpp"
+#include "catalogue/catalogue.hpp"
+#include "classify/classifier.hpp"
+#include "catalogue/export.hpp"
 #include "follow_cli.hpp"
 #include "glob.hpp"
 #include "options.hpp"
-#include "pipeline.hpp"
-#include "report.hpp"
-#include "scanner.hpp"
-#include "source.hpp"
+#include "scan/pipeline.hpp"
+#include "report/report.hpp"
+#include "scan/scanner.hpp"
+#include "source/source.hpp"
 
 namespace {
 

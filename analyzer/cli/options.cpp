@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "timeparse.hpp"
+#include "base/timeparse.hpp"
 
 namespace po = boost::program_options;
 

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "catalogue.hpp"
+#include "catalogue/catalogue.hpp"
 #include "gw502/gw502.h"
 
 namespace gw502::bridge {

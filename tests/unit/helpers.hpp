@@ -4,8 +4,8 @@
 #include <cstring>
 #include <string>
 
-#include "catalogue.hpp"
-#include "source.hpp"
+#include "catalogue/catalogue.hpp"
+#include "source/source.hpp"
 
 namespace gw502::test {
 

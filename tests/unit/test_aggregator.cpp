@@ -1,6 +1,6 @@
-#include "aggregator.hpp"
-#include "diagnosis.hpp"
-#include "event.hpp"
+#include "aggregate/aggregator.hpp"
+#include "aggregate/diagnosis.hpp"
+#include "core/event.hpp"
 #include "helpers.hpp"
 
 using namespace gw502;

@@ -1,14 +1,14 @@
 // Caddy's log forms, the shared Go-error helpers, format detection, and the
 // Go proxies end to end through the Scanner. Lines are Caddy 2.6.2's own
 // (corpus/caddy), shortened where the fields do not matter.
-#include "aggregator.hpp"
-#include "classifier.hpp"
-#include "go_error.hpp"
+#include "aggregate/aggregator.hpp"
+#include "classify/classifier.hpp"
+#include "decode/go_error.hpp"
 #include "gw502/gw502.h"
 #include "helpers.hpp"
-#include "line_decoder.hpp"
-#include "scanner.hpp"
-#include "timeparse.hpp"
+#include "decode/line_decoder.hpp"
+#include "scan/scanner.hpp"
+#include "base/timeparse.hpp"
 
 using namespace gw502;
 

@@ -1,10 +1,10 @@
-#include "chunk_shape.hpp"
+#include "prefilter/chunk_shape.hpp"
 
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <string>
 
-#include "format_detect.hpp"
+#include "decode/format_detect.hpp"
 
 using namespace gw502;
 

@@ -1,8 +1,8 @@
-#include "classifier.hpp"
+#include "classify/classifier.hpp"
 
 #include <algorithm>
 #include "helpers.hpp"
-#include "nginx_decoder.hpp"
+#include "decode/nginx_decoder.hpp"
 
 using namespace gw502;
 

@@ -1,6 +1,6 @@
 #include "helpers.hpp"
-#include "nginx_decoder.hpp"
-#include "timeparse.hpp"
+#include "decode/nginx_decoder.hpp"
+#include "base/timeparse.hpp"
 
 using namespace gw502;
 

@@ -9,11 +9,11 @@
 #include <fstream>
 #include <map>
 
-#include "classifier.hpp"
-#include "follow.hpp"
-#include "follow_view.hpp"
+#include "classify/classifier.hpp"
+#include "follow/follower.hpp"
+#include "report/live_view.hpp"
 #include "helpers.hpp"
-#include "metrics.hpp"
+#include "report/prometheus.hpp"
 
 using namespace gw502;
 

@@ -1,4 +1,4 @@
-#include "framer.hpp"
+#include "source/framer.hpp"
 #include "helpers.hpp"
 
 using namespace gw502;

@@ -3,9 +3,9 @@
 #include <fstream>
 
 #include "helpers.hpp"
-#include "pipeline.hpp"
-#include "prefilter.hpp"
-#include "report.hpp"
+#include "scan/pipeline.hpp"
+#include "prefilter/prefilter.hpp"
+#include "report/report.hpp"
 
 using namespace gw502;
 

@@ -1,7 +1,7 @@
-#include "classifier.hpp"
+#include "classify/classifier.hpp"
 #include "helpers.hpp"
-#include "report.hpp"
-#include "scanner.hpp"
+#include "report/report.hpp"
+#include "scan/scanner.hpp"
 
 using namespace gw502;
 using gw502::test::StringSource;

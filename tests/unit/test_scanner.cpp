@@ -1,6 +1,6 @@
-#include "classifier.hpp"
+#include "classify/classifier.hpp"
 #include "helpers.hpp"
-#include "scanner.hpp"
+#include "scan/scanner.hpp"
 
 using namespace gw502;
 using gw502::test::StringSource;

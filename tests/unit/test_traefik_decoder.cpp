@@ -1,10 +1,10 @@
 // Traefik's log forms across versions (lines from corpus/traefik, see its
 // SOURCES.md), and the Go-error rules of the embedded catalogue.
-#include "classifier.hpp"
+#include "classify/classifier.hpp"
 #include "helpers.hpp"
-#include "line_decoder.hpp"
-#include "timeparse.hpp"
-#include "unwrap.hpp"
+#include "decode/line_decoder.hpp"
+#include "base/timeparse.hpp"
+#include "decode/unwrap.hpp"
 
 using namespace gw502;
 

@@ -1,5 +1,5 @@
 #include "helpers.hpp"
-#include "unwrap.hpp"
+#include "decode/unwrap.hpp"
 
 using gw502::unwrap_line;
 

@@ -1,0 +1,68 @@
+#include "catalogue/export.hpp"
+
+namespace gw502 {
+namespace {
+
+std::string to_ere(const std::string& re) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < re.size(); ++i) {
+    char c = re[i];
+    if (c == '\\' && i + 1 < re.size()) {
+      char n = re[++i];
+      if (n == 'd') {
+        out += in_class ? "0-9" : "[0-9]";
+      } else if (n == 'S' && !in_class) {
+        out += "[^ ]";
+      } else if (n == 's') {
+        out += in_class ? "[:space:]" : "[[:space:]]";
+      } else if (n == '"') {
+        out += '"';
+      } else {
+        out += '\\';
+        out += n;
+      }
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      out += c;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      out += c;
+      if (i + 1 < re.size() && re[i + 1] == '^') out += re[++i];
+      if (i + 1 < re.size() && re[i + 1] == ']') out += re[++i];
+      continue;
+    }
+    if (c == '(' && re.compare(i, 4, "(?P<") == 0) {
+      size_t close = re.find('>', i);
+      out += '(';
+      i = close;
+      continue;
+    }
+    if (c == '(' && re.compare(i, 3, "(?:") == 0) {
+      out += '(';
+      i += 2;
+      continue;
+    }
+    if (c == '^' || c == '$') continue;
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string export_patterns(const Catalogue& cat, LogFamily family) {
+  std::string out;
+  for (const Rule& r : cat.rules()) {
+    if (r.ignore || !(r.families & (1u << static_cast<unsigned>(family)))) continue;
+    out += to_ere(r.regex);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace gw502

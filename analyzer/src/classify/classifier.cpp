@@ -1,0 +1,218 @@
+#include "classify/classifier.hpp"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+
+#include "decode/format_detect.hpp"
+
+namespace gw502 {
+
+struct Classifier::Set {
+  explicit Set(const RE2::Options& o) : set(o, RE2::UNANCHORED) {}
+  RE2::Set set;
+  std::vector<int> rule_of;  // set index -> rule index
+  bool empty = true;
+};
+
+namespace {
+
+// docker's json-file lines always have a "stream" key (the decoder needs
+// "log" and "stream"); `"log"` would be a poor literal: `"lo` opens
+// every Caddy line's "logger".
+constexpr const char* kDockerLogKey = "stream\"";
+
+// A rule whose regex matches every text: what a family's catch-all
+// ("unclassified") rule looks like.
+bool matches_everything(const Rule& r) {
+  return r.regex.empty() || r.regex == "^" || r.regex == ".*" || r.regex == "^.*" ||
+         r.regex == "(?s).*" || r.regex == "^(?s).*";
+}
+
+// Families whose every line of this kind (error/access) some non-noise rule
+// matches whatever it says, and whose lines therefore all hold one of that
+// rule's literals (the catch-all's literals are, by its definition, what
+// every line the decoders hand over holds). Index: access ? 1 : 0.
+void caught_families(const std::vector<Rule>& rules, unsigned caught[2]) {
+  caught[0] = caught[1] = 0;
+  for (const Rule& r : rules)
+    if (!r.ignore && !r.literals.empty() && matches_everything(r) && r.status.empty())
+      caught[r.access ? 1 : 0] |= r.families;
+}
+
+// The literals the prefilter must seek so that no line of the families in
+// `families` that some cause rule matches is missed; false when a rule that
+// matters has none (then every line is a candidate). Sorted, distinct, and
+// without a literal that contains another (wherever it occurs, the shorter
+// one does too; fewer literals scan faster).
+bool literals_for(const std::vector<Rule>& rules, const unsigned caught[2], unsigned families,
+                  bool with_access, std::vector<std::string>& out) {
+  out.clear();
+  for (const Rule& rule : rules) {
+    if (rule.access && !with_access) continue;
+    // Noise rules only matter on lines some cause rule matches, and such a
+    // line holds that rule's literal: their own literals need not be sought.
+    if (rule.ignore || !(rule.families & families)) continue;
+    // Nor do those of a rule whose families all have a catch-all rule: a
+    // line it matches holds one of the catch-all's literals already. (Go
+    // error texts like "EOF" or "timed out" are everywhere in other logs.)
+    if (!matches_everything(rule) && (rule.families & families & ~caught[rule.access ? 1 : 0]) == 0)
+      continue;
+    if (rule.literals.empty()) return false;
+    out.insert(out.end(), rule.literals.begin(), rule.literals.end());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::vector<std::string> kept;
+  for (const auto& l : out) {
+    bool redundant = false;
+    for (const auto& other : out)
+      if (&other != &l && other.size() < l.size() && l.find(other) != std::string::npos) redundant = true;
+    if (!redundant) kept.push_back(l);
+  }
+  out.swap(kept);
+  return !out.empty();
+}
+
+RE2::Options options() {
+  RE2::Options o;
+  o.set_encoding(RE2::Options::EncodingLatin1);
+  o.set_log_errors(false);
+  o.set_max_mem(64 << 20);
+  return o;
+}
+
+}  // namespace
+
+Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat) {
+  const auto& rules = cat.rules();
+  const RE2::Options opt = options();
+  for (size_t i = 0; i < kLogFamilies * 2; ++i) sets_.push_back(std::make_unique<Set>(opt));
+  for (size_t r = 0; r < rules.size(); ++r) {
+    const Rule& rule = rules[r];
+    rules_.push_back(std::make_unique<RE2>(rule.regex, opt));
+    for (size_t f = 0; f < kLogFamilies; ++f) {
+      if (!(rule.families & (1u << f))) continue;
+      Set& s = *sets_[f * 2 + (rule.access ? 1 : 0)];
+      std::string e;
+      if (s.set.Add(rule.regex, &e) < 0) {
+        error_ = rule.origin + ": rule " + rule.id + ": bad regex: " + e;
+        return;
+      }
+      s.rule_of.push_back(static_cast<int>(r));
+      s.empty = false;
+    }
+  }
+  for (auto& s : sets_)
+    if (!s->empty && !s->set.Compile()) {
+      error_ = "the catalogue is too large for RE2::Set";
+      return;
+    }
+  unsigned caught[2];
+  caught_families(rules, caught);
+  std::vector<std::string> literals;
+  if (literals_for(rules, caught, kAllFamilies, true, literals)) {
+    prefilter_ = Prefilter::build(literals, engine, error_);
+    if (!prefilter_) return;
+    // A chunk of JSON lines reaches only the Go proxies' decoders, unless
+    // it is docker's json-file log ({"log":"<line>","stream":..}): its key
+    // makes such a line a candidate, and then the chunk is scanned again in full.
+    constexpr unsigned kGo = family_bit(LogFamily::caddy) | family_bit(LogFamily::traefik);
+    if (literals_for(rules, caught, kGo, true, literals)) {
+      literals.push_back(kDockerLogKey);
+      json_prefilter_ = Prefilter::build(literals, engine, error_);
+      if (!json_prefilter_) return;
+      json_prefilter_->watch(literals.size() - 1);
+    }
+    // nginx's error-log lines reach only nginx's error-log rules.
+    if (literals_for(rules, caught, family_bit(LogFamily::nginx), false, literals)) {
+      nginx_prefilter_ = Prefilter::build(literals, engine, error_);
+      if (!nginx_prefilter_) return;
+    }
+  }
+  hits_.reserve(rules.size());
+  cache_.resize(kSlots);
+}
+
+const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
+  return candidates(buf, json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed);
+}
+
+const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape) {
+  if (prefilter_) {
+    Prefilter* p = prefilter_.get();
+    // logrus text reaches only the Go decoders too; no docker wrapper there.
+    if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
+    if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
+    p->candidates(buf, candidates_);
+    if (p == json_prefilter_.get() && p->watched()) prefilter_->candidates(buf, candidates_);
+  } else {
+    candidates_.clear();
+    for (size_t pos = 0; pos < buf.size();) {
+      const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
+      const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) : buf.size();
+      candidates_.push_back(end);
+      pos = end + 1;
+    }
+  }
+  return candidates_;
+}
+
+Classifier::~Classifier() = default;
+
+int Classifier::classify(LogFamily family, bool access, std::string_view text, int status) {
+  if (!access && text.size() <= sizeof(Slot::text)) {
+    const size_t h = std::hash<std::string_view>()(text);
+    Slot& slot = cache_[h % kSlots];
+    const auto fam = static_cast<uint8_t>(family);
+    if (slot.hash == h && slot.family == fam && slot.len == text.size() &&
+        std::memcmp(slot.text, text.data(), text.size()) == 0)
+      return slot.rule;
+    int rule = match(family, access, text, status);
+    slot.hash = h;
+    slot.family = fam;
+    slot.len = static_cast<uint16_t>(text.size());
+    slot.rule = rule;
+    std::memcpy(slot.text, text.data(), text.size());
+    return rule;
+  }
+  return match(family, access, text, status);
+}
+
+int Classifier::match(LogFamily family, bool access, std::string_view text, int status) {
+  Set& s = *sets_[static_cast<size_t>(family) * 2 + (access ? 1 : 0)];
+  if (s.empty) return -1;
+  hits_.clear();
+  RE2::Set::ErrorInfo info{};
+  if (!s.set.Match(re2::StringPiece(text.data(), text.size()), &hits_, &info)) return -1;
+  int best = -1;
+  for (int h : hits_) {
+    int r = s.rule_of[static_cast<size_t>(h)];
+    const Rule& rule = cat_.rules()[static_cast<size_t>(r)];
+    if (access && !rule.status.empty() &&
+        std::find(rule.status.begin(), rule.status.end(), status) == rule.status.end())
+      continue;
+    if (best < 0 || r < best) best = r;
+  }
+  return best;
+}
+
+std::string_view Classifier::capture_upstream(int rule, std::string_view text) {
+  const RE2& re = *rules_[static_cast<size_t>(rule)];
+  const auto& names = re.NamedCapturingGroups();
+  auto it = names.find("upstream");
+  if (it == names.end()) return {};
+  re2::StringPiece groups[16];
+  int n = std::min(it->second + 1, 16);
+  if (it->second >= 16 ||
+      !re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
+                groups, n))
+    return {};
+  const re2::StringPiece& g = groups[it->second];
+  return std::string_view(g.data() ? g.data() : "", g.size());
+}
+
+}  // namespace gw502

@@ -1,0 +1,82 @@
+// The classifier owns the compiled catalogue for one thread: a literal
+// prefilter that finds candidate lines in whole buffers, one RE2::Set per
+// (log family, error/access) that names the matching rules of a candidate,
+// and each rule's own RE2 for field extraction on matched lines only.
+// Not thread-safe: give every worker its own Classifier (RE2 objects shared
+// across threads contend on their DFA cache locks).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "catalogue/catalogue.hpp"
+#include "prefilter/chunk_shape.hpp"
+#include "prefilter/prefilter.hpp"
+
+namespace re2 {
+class RE2;
+}
+
+namespace gw502 {
+
+class Classifier {
+ public:
+  // Compiles the catalogue; check ok(). The catalogue must outlive this.
+  explicit Classifier(const Catalogue& cat, PrefilterEngine engine = PrefilterEngine::automatic);
+  ~Classifier();
+  Classifier(const Classifier&) = delete;
+  Classifier& operator=(const Classifier&) = delete;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  const Catalogue& catalogue() const { return cat_; }
+  // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).
+  const char* prefilter_name() const { return prefilter_ ? prefilter_->name() : "none"; }
+
+  // Every candidate line of buf: the offset of each one's end ('\n', or
+  // buf.size() for a last line without one), ascending. False
+  // positives are allowed; a line that some rule matches is never skipped.
+  // The vector is the classifier's own, reused: valid until the next call.
+  const std::vector<size_t>& candidates(std::string_view buf);
+  // The same, for a chunk whose shape the caller has found already.
+  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape);
+
+  // The first rule (in priority order) of this family and kind that matches
+  // text, or -1. For error-log rules text is the message; for access rules
+  // the whole line, and `status` must be in the rule's status list.
+  int classify(LogFamily family, bool access, std::string_view text, int status = 0);
+
+  // The named group "upstream" of a rule matched against text, or "".
+  std::string_view capture_upstream(int rule, std::string_view text);
+
+ private:
+  struct Set;
+  int match(LogFamily family, bool access, std::string_view text, int status);
+  const Catalogue& cat_;
+  std::string error_;
+  std::unique_ptr<Prefilter> prefilter_;  // null: every line is a candidate
+  // For chunks whose every line is JSON, or nginx's error log (null: as prefilter_).
+  std::unique_ptr<Prefilter> json_prefilter_;
+  std::unique_ptr<Prefilter> nginx_prefilter_;
+  std::vector<std::unique_ptr<Set>> sets_;  // kLogFamilies * 2
+  std::vector<std::unique_ptr<re2::RE2>> rules_;
+  std::vector<int> hits_;  // reused by every classify()
+  std::vector<size_t> candidates_;
+
+  // Log messages repeat: the same text gets the same rule. A small
+  // direct-mapped cache of recent error-log messages skips RE2::Set for
+  // them; fixed slots, no allocation after construction.
+  struct Slot {
+    size_t hash = 0;
+    uint16_t len = 0;
+    uint8_t family = 0xff;
+    int rule = -1;
+    char text[118];
+  };
+  static constexpr size_t kSlots = 1024;
+  std::vector<Slot> cache_;
+};
+
+}  // namespace gw502

@@ -1,0 +1,41 @@
+// Caddy 2's logs (zap), JSON and console. What counts:
+//  - http.log.error[.NAME] entries of a proxied request that failed (status
+//    499, 502, 503, 504, or an err_trace in reverseproxy): the Go error is in
+//    msg. Their level is error, or debug when handle_errors handled the error,
+//    so the level is not looked at. "error handling handler error" carries the
+//    original error in first_error.
+//  - http.handlers.reverse_proxy "aborting with incomplete response": the
+//    response broke off after its headers; the error is in `error`.
+//  - access entries (http.log.access[.NAME], "handled request"): the rules see
+//    the whole line and the status; resp_headers X-Gw502-Cause (set by the
+//    Caddy bridge) names the cause.
+// reverse_proxy's DEBUG "upstream roundtrip" entry repeats the error that the
+// http.log.error entry of the same request carries: a duplicate, not counted.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "core/event.hpp"
+#include "decode/format_detect.hpp"
+#include "decode/json_line.hpp"
+
+namespace gw502 {
+
+class CaddyDecoder {
+ public:
+  explicit CaddyDecoder(JsonLine& json) : json_(json) {}
+
+  // A JSON entry that json has just parsed; text is the line.
+  Decoded decode_json(std::string_view text, Event& ev);
+  // A console entry: TIME<TAB>LEVEL<TAB>[LOGGER<TAB>]MSG[<TAB>{fields}].
+  // Returns malformed when its fields are not valid JSON.
+  Decoded decode_console(std::string_view text, Event& ev);
+
+ private:
+  Decoded entry(std::string_view text, std::string_view logger, std::string_view msg, Event& ev);
+
+  JsonLine& json_;
+  std::string upstream_;  // "unix:/run/app.sock"
+};
+
+}  // namespace gw502

@@ -1,0 +1,123 @@
+#include "decode/line_decoder.hpp"
+
+#include <cstring>
+#include <string>
+
+#include "decode/caddy_decoder.hpp"
+#include "decode/go_error.hpp"
+#include "decode/json_line.hpp"
+#include "decode/nginx_decoder.hpp"
+#include "decode/traefik_decoder.hpp"
+#include "decode/unwrap.hpp"
+
+namespace gw502 {
+namespace {
+
+constexpr unsigned kGoFamilies = family_bit(LogFamily::caddy) | family_bit(LogFamily::traefik);
+
+bool go_only(LineFormat f) {
+  return f == LineFormat::json || f == LineFormat::caddy_console ||
+         f == LineFormat::traefik_logfmt || f == LineFormat::traefik_console;
+}
+
+}  // namespace
+
+struct LineDecoder::Go {
+  JsonLine json;
+  CaddyDecoder caddy{json};
+  TraefikDecoder traefik{json};
+  std::string ansi;        // the line without colour codes
+  std::string inner;       // docker json-file: the line inside "log"
+  std::string outer_time;  // docker json-file: its "time"
+};
+
+LineDecoder::LineDecoder() = default;
+LineDecoder::~LineDecoder() = default;
+
+Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigned families,
+                            Event& ev) {
+  if ((families & kGoFamilies) && std::memchr(text.data(), '\x1b', text.size())) {
+    if (!go_) go_ = std::make_unique<Go>();
+    text = raw = strip_ansi(text, go_->ansi);
+  }
+  const LineFormat f = detect_line_format(text);
+  if (go_only(f)) {
+    if (!(families & kGoFamilies)) return {};
+    if (!go_) go_ = std::make_unique<Go>();
+    return decode_go(raw, text, f, families, ev, 0);
+  }
+  if (f == LineFormat::clf && (families & family_bit(LogFamily::traefik))) {
+    if (!go_) go_ = std::make_unique<Go>();
+    // Traefik's common format; plain CLF too when only Traefik is asked for.
+    Decoded d = go_->traefik.decode_clf(text, families == family_bit(LogFamily::traefik), ev);
+    if (d.kind != LineKind::none) return d;
+  }
+  Decoded d;
+  if (!(families & family_bit(LogFamily::nginx))) return d;
+  if (decode_nginx_error(text, ev, false)) {  // the scanner finishes it if a rule counts it
+    d.kind = LineKind::error;
+    d.match = ev.message;
+  } else if (decode_nginx_access(text, ev)) {
+    d.kind = LineKind::access;
+    d.match = text;
+  }
+  return d;
+}
+
+Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, LineFormat f,
+                               unsigned families, Event& ev, int depth) {
+  Go& g = *go_;
+  const bool caddy = families & family_bit(LogFamily::caddy);
+  const bool traefik = families & family_bit(LogFamily::traefik);
+  switch (f) {
+    case LineFormat::json: {
+      if (!g.json.parse(text)) {
+        Decoded d;
+        d.kind = LineKind::malformed;
+        d.family = caddy ? LogFamily::caddy : LogFamily::traefik;
+        return d;
+      }
+      // docker's json-file log driver: {"log":"<the proxy's line>\n","stream":"stderr","time":".."}
+      if (depth == 0 && g.json.has("log") && g.json.has("stream")) {
+        g.inner.assign(g.json.str("log"));
+        g.outer_time.assign(g.json.str("time"));
+        while (!g.inner.empty() && (g.inner.back() == '\n' || g.inner.back() == '\r')) g.inner.pop_back();
+        std::string_view inner = unwrap_line(g.inner);
+        LineFormat fi = detect_line_format(inner);
+        Decoded d;
+        if (go_only(fi)) {
+          d = decode_go(g.inner, inner, fi, families, ev, depth + 1);
+        } else if ((families & family_bit(LogFamily::nginx)) && decode_nginx_error(inner, ev)) {
+          d.kind = LineKind::error;
+          d.match = ev.message;
+        }
+        int64_t t;
+        bool utc;
+        if (d.kind != LineKind::none && ev.time == kNoTime && go_log_time(g.outer_time, t, utc)) {
+          ev.time = t;
+          ev.time_is_utc = utc;
+        }
+        return d;
+      }
+      if (caddy && (g.json.has("logger") || g.json.has("ts"))) return g.caddy.decode_json(text, ev);
+      if (traefik) return g.traefik.decode_json(text, ev);
+      if (caddy) return g.caddy.decode_json(text, ev);
+      return {};
+    }
+    case LineFormat::caddy_console:
+      return caddy ? g.caddy.decode_console(text, ev) : Decoded{};
+    case LineFormat::traefik_logfmt:
+      return traefik ? g.traefik.decode_logfmt(text, ev) : Decoded{};
+    case LineFormat::traefik_console: {
+      if (!traefik) return {};
+      std::string_view before;
+      if (text.data() > raw.data() && text.data() <= raw.data() + raw.size())
+        before = raw.substr(0, static_cast<size_t>(text.data() - raw.data()));
+      return g.traefik.decode_console(text, before, ev);
+    }
+    default:
+      return {};
+  }
+}
+
+}  // namespace gw502

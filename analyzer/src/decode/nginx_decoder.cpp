@@ -1,0 +1,253 @@
+#include "decode/nginx_decoder.hpp"
+
+#include "base/timeparse.hpp"
+
+namespace gw502 {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int64_t parse_uint(std::string_view s, size_t& i) {
+  int64_t v = 0;
+  size_t start = i;
+  while (i < s.size() && is_digit(s[i]) && i - start < 18) v = v * 10 + (s[i++] - '0');
+  return i == start ? -1 : v;
+}
+
+std::string_view trim_eol(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// The context nginx appends after the message, in this order
+// (ngx_http_log_error and ngx_http_log_error_handler).
+struct Marker {
+  std::string_view text;
+  bool quoted;
+};
+constexpr Marker kMarkers[] = {
+    {", client: ", false},   {", server: ", false}, {", request: \"", true},
+    {", subrequest: \"", true}, {", upstream: \"", true}, {", host: \"", true},
+    {", referrer: \"", true},
+};
+constexpr size_t kMarkerCount = sizeof kMarkers / sizeof kMarkers[0];
+
+void parse_context(std::string_view ctx, Event& ev) {
+  // ctx starts with ", client: ". Find each marker in order; a value runs to
+  // the next marker found. Quoted values lose their closing quote (a line cut
+  // at nginx's 2048-byte limit may not have it).
+  size_t starts[kMarkerCount];
+  size_t value_at[kMarkerCount];
+  size_t from = 0;
+  for (size_t m = 0; m < kMarkerCount; ++m) {
+    // A quoted value is closed by `"` right before the next marker; search for
+    // that form first so a stray quote inside a request is not taken as the end.
+    size_t p = ctx.find(kMarkers[m].text, from);
+    starts[m] = p;
+    if (p != std::string_view::npos) {
+      value_at[m] = p + kMarkers[m].text.size();
+      from = value_at[m];
+    }
+  }
+  std::string_view* fields[kMarkerCount] = {&ev.client, &ev.server,   &ev.request, nullptr,
+                                            nullptr,    &ev.host,     nullptr};
+  std::string_view upstream_raw;
+  for (size_t m = 0; m < kMarkerCount; ++m) {
+    if (starts[m] == std::string_view::npos) continue;
+    size_t end = ctx.size();
+    for (size_t n = m + 1; n < kMarkerCount; ++n)
+      if (starts[n] != std::string_view::npos) {
+        end = starts[n];
+        break;
+      }
+    std::string_view v = ctx.substr(value_at[m], end - value_at[m]);
+    if (kMarkers[m].quoted && !v.empty() && v.back() == '"') v.remove_suffix(1);
+    if (m == 4) upstream_raw = v;
+    if (fields[m]) *fields[m] = v;
+  }
+  if (!upstream_raw.empty()) ev.upstream = upstream_address(upstream_raw, ev.scheme);
+}
+
+void parse_errno_and_action(Event& ev) {
+  std::string_view msg = ev.message;
+  // "(111: Connection refused)": the first parenthesised number-colon pair.
+  for (size_t p = msg.find('('); p != std::string_view::npos; p = msg.find('(', p + 1)) {
+    size_t i = p + 1;
+    int64_t n = parse_uint(msg, i);
+    if (n < 0 || i + 1 >= msg.size() || msg[i] != ':' || msg[i + 1] != ' ') continue;
+    size_t close = msg.find(')', i);
+    if (close == std::string_view::npos) break;
+    ev.errno_num = static_cast<int>(n);
+    ev.errno_text = msg.substr(i + 2, close - i - 2);
+    break;
+  }
+  size_t w = msg.rfind(" while ");
+  if (w != std::string_view::npos) ev.action = msg.substr(w + 7);
+}
+
+}  // namespace
+
+std::string_view upstream_address(std::string_view url, std::string_view& scheme) {
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return url;
+  scheme = url.substr(0, sep);
+  std::string_view rest = url.substr(sep + 3);
+  if (rest.compare(0, 5, "unix:") == 0) {
+    size_t colon = rest.find(':', 5);
+    return colon == std::string_view::npos ? rest : rest.substr(0, colon);
+  }
+  if (!rest.empty() && rest[0] == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return rest;
+    size_t end = close + 1;
+    if (end < rest.size() && rest[end] == ':') {
+      ++end;
+      while (end < rest.size() && is_digit(rest[end])) ++end;
+    }
+    return rest.substr(0, end);
+  }
+  size_t slash = rest.find('/');
+  return slash == std::string_view::npos ? rest : rest.substr(0, slash);
+}
+
+bool decode_nginx_error(std::string_view line, Event& ev, bool whole) {
+  line = trim_eol(line);
+  int64_t t;
+  if (line.size() < 24 || line[19] != ' ' || line[20] != '[' || !parse_nginx_time(line, t))
+    return false;
+  size_t close = line.find(']', 21);
+  if (close == std::string_view::npos || close > 28 || close + 1 >= line.size() ||
+      line[close + 1] != ' ')
+    return false;
+  ev = Event{};
+  ev.time = t;
+  ev.level = line.substr(21, close - 21);
+  size_t i = close + 2;
+  ev.pid = parse_uint(line, i);
+  if (ev.pid < 0 || i >= line.size() || line[i] != '#') return false;
+  ++i;
+  if (parse_uint(line, i) < 0 || i + 1 >= line.size() || line[i] != ':' || line[i + 1] != ' ')
+    return false;
+  i += 2;
+  if (i < line.size() && line[i] == '*') {
+    size_t j = i + 1;
+    int64_t cid = parse_uint(line, j);
+    if (cid >= 0 && j < line.size() && line[j] == ' ') {
+      ev.cid = cid;
+      i = j + 1;
+    }
+  }
+  std::string_view rest = line.substr(i);
+  size_t ctx = rest.find(", client: ");
+  ev.message = rest.substr(0, ctx);
+  ev.nginx_rest = ctx == std::string_view::npos ? std::string_view() : rest.substr(ctx);
+  ev.nginx_pending = true;
+  if (whole) finish_nginx_error(ev);
+  return true;
+}
+
+void finish_nginx_error(Event& ev) {
+  if (!ev.nginx_pending) return;
+  ev.nginx_pending = false;
+  if (!ev.nginx_rest.empty()) parse_context(ev.nginx_rest, ev);
+  parse_errno_and_action(ev);
+}
+
+namespace {
+
+// `"... " 502 123 "...` : the status after the quoted request.
+bool combined(std::string_view line, Event& ev) {
+  size_t sp = line.find(' ');
+  if (sp == std::string_view::npos || sp == 0) return false;
+  size_t lb = line.find(" [", sp);
+  if (lb == std::string_view::npos || lb > 512) return false;
+  size_t rb = line.find("] \"", lb);
+  if (rb == std::string_view::npos || rb - lb > 40) return false;
+  int64_t t;
+  if (!parse_clf_time(line.substr(lb + 2, rb - lb - 2), t)) return false;
+  size_t rq = rb + 3;
+  // The request ends at the first `" NNN ` after it (a stray quote inside the
+  // request is not followed by a status).
+  for (size_t q = line.find('"', rq); q != std::string_view::npos; q = line.find('"', q + 1)) {
+    if (q + 5 < line.size() && line[q + 1] == ' ' && is_digit(line[q + 2]) &&
+        is_digit(line[q + 3]) && is_digit(line[q + 4]) && line[q + 5] == ' ') {
+      ev = Event{};
+      ev.time = t;
+      ev.time_is_utc = true;
+      ev.client = line.substr(0, sp);
+      ev.request = line.substr(rq, q - rq);
+      ev.status = (line[q + 2] - '0') * 100 + (line[q + 3] - '0') * 10 + (line[q + 4] - '0');
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view next_token(std::string_view s, size_t& i) {
+  while (i < s.size() && s[i] == ' ') ++i;
+  size_t b = i;
+  while (i < s.size() && s[i] != ' ') ++i;
+  return s.substr(b, i - b);
+}
+
+bool status_token(std::string_view t, int& status) {
+  if (t.size() != 3 || !is_digit(t[0]) || !is_digit(t[1]) || !is_digit(t[2])) return false;
+  status = (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
+  return true;
+}
+
+// NPM: `[time] STATUS - METHOD SCHEME HOST "URI" [Client A] ...` (standard) or
+// `[time] CACHE UPSTREAM_STATUS STATUS - METHOD SCHEME HOST "URI" [Client A] ... [Sent-to S] ...` (proxy).
+bool npm(std::string_view line, Event& ev) {
+  if (line.size() < 30 || line[0] != '[') return false;
+  size_t rb = line.find("] ");
+  if (rb == std::string_view::npos || rb > 40) return false;
+  int64_t t;
+  if (!parse_clf_time(line.substr(1, rb - 1), t)) return false;
+  // Tokens up to the lone "-" that separates the statuses from the method.
+  size_t i = rb + 2;
+  std::string_view prev;
+  int status = 0;
+  bool found = false;
+  for (int k = 0; k < 8; ++k) {
+    std::string_view tok = next_token(line, i);
+    if (tok.empty()) return false;
+    if (tok == "-" && status_token(prev, status)) {
+      found = true;
+      break;
+    }
+    prev = tok;
+  }
+  if (!found) return false;
+  ev = Event{};
+  ev.time = t;
+  ev.time_is_utc = true;
+  ev.status = status;
+  next_token(line, i);  // method
+  next_token(line, i);  // scheme
+  ev.host = next_token(line, i);
+  size_t q = line.find('"', i);
+  size_t c = line.find("[Client ", i);
+  if (q != std::string_view::npos && c != std::string_view::npos && c > q + 2)
+    ev.request = line.substr(q + 1, c - q - 3);
+  if (c != std::string_view::npos) {
+    size_t e = line.find(']', c);
+    if (e != std::string_view::npos) ev.client = line.substr(c + 8, e - c - 8);
+  }
+  size_t s = line.find("[Sent-to ", i);
+  if (s != std::string_view::npos) {
+    size_t e = line.find(']', s);
+    if (e != std::string_view::npos) ev.upstream = line.substr(s + 9, e - s - 9);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool decode_nginx_access(std::string_view line, Event& ev) {
+  line = trim_eol(line);
+  if (!line.empty() && line[0] == '[') return npm(line, ev);
+  return combined(line, ev);
+}
+
+}  // namespace gw502

@@ -1,0 +1,108 @@
+#include "decode/unwrap.hpp"
+
+#include <cstring>
+
+namespace gw502 {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_name(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
+         c == '.';
+}
+
+// "proxy-1  | " or "npm_1     | " (compose v1 and v2).
+size_t compose_prefix(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && i < 128 && is_name(s[i])) ++i;
+  if (i == 0) return 0;
+  size_t j = i;
+  while (j < s.size() && s[j] == ' ') ++j;
+  if (j == i || j + 1 >= s.size() || s[j] != '|') return 0;
+  if (s[j + 1] == ' ') return j + 2;
+  return 0;
+}
+
+// RFC 3339 timestamp as docker logs -t prints it: 2024-01-15T10:23:45.123456789Z
+// or with an offset, followed by one space.
+size_t rfc3339_prefix(std::string_view s) {
+  if (s.size() < 21) return 0;
+  const char* p = s.data();
+  if (!(is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) && is_digit(p[3]) && p[4] == '-' &&
+        is_digit(p[5]) && is_digit(p[6]) && p[7] == '-' && is_digit(p[8]) && is_digit(p[9]) &&
+        p[10] == 'T' && is_digit(p[11]) && is_digit(p[12]) && p[13] == ':'))
+    return 0;
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+  }
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else if (i + 5 < s.size() && (s[i] == '+' || s[i] == '-')) {
+    i += (s[i + 3] == ':') ? 6 : 5;
+  }
+  if (i < s.size() && s[i] == ' ') return i + 1;
+  return 0;
+}
+
+// kubectl logs --prefix: "[pod/name/container] ".
+size_t kubectl_prefix(std::string_view s) {
+  if (s.size() < 8 || s.compare(0, 5, "[pod/") != 0) return 0;
+  size_t close = s.find("] ", 5);
+  if (close == std::string_view::npos || close > 300) return 0;
+  return close + 2;
+}
+
+bool is_month(const char* p, const char* months) {
+  for (int m = 0; m < 12; ++m)
+    if (std::memcmp(p, months + 3 * m, 3) == 0) return true;
+  return false;
+}
+
+// journald/syslog short: "Jan 15 10:23:45 host ident[pid]: " or short-iso
+// "2024-01-15T10:23:45+0000 host ident[pid]: ".
+size_t syslog_prefix(std::string_view s) {
+  size_t i = 0;
+  static const char* kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  if (s.size() > 16 && s[3] == ' ' && s[6] == ' ' && s[9] == ':' && s[12] == ':' && s[15] == ' ' &&
+      is_month(s.data(), kMonths)) {
+    i = 16;
+  } else if (size_t r = rfc3339_prefix(s)) {
+    i = r;
+  } else {
+    return 0;
+  }
+  // host
+  size_t h = i;
+  while (i < s.size() && s[i] != ' ' && s[i] != ':' && i - h < 256) ++i;
+  if (i == h || i >= s.size() || s[i] != ' ') return 0;
+  ++i;
+  // ident[pid]: or ident:
+  size_t id = i;
+  while (i < s.size() && s[i] != ' ' && s[i] != ':' && s[i] != '[' && i - id < 128) ++i;
+  if (i == id || i >= s.size()) return 0;
+  if (s[i] == '[') {
+    while (i < s.size() && s[i] != ']') ++i;
+    if (i >= s.size()) return 0;
+    ++i;
+  }
+  if (i + 1 < s.size() && s[i] == ':' && s[i + 1] == ' ') return i + 2;
+  return 0;
+}
+
+}  // namespace
+
+std::string_view unwrap_line(std::string_view line) {
+  for (int layer = 0; layer < 4; ++layer) {
+    size_t n = compose_prefix(line);
+    if (!n) n = kubectl_prefix(line);
+    if (!n) n = syslog_prefix(line);
+    if (!n) n = rfc3339_prefix(line);
+    if (!n) break;
+    line.remove_prefix(n);
+  }
+  return line;
+}
+
+}  // namespace gw502

@@ -1,0 +1,144 @@
+// Follow mode: `gw502-logs -f` (README section; the README carries a copy).
+//
+//   gw502-logs -f /var/log/nginx/error.log
+//   gw502-logs -f '/data/logs/proxy-host-*_error.log'      # quoted: new hosts are picked up
+//   gw502-logs -f --events error.log | jq .                 # one NDJSON line per failure, as it happens
+//   gw502-logs -f --metrics 127.0.0.1:9502 error.log        # Prometheus at /metrics
+//   docker compose logs -f proxy | gw502-logs -f -
+//
+// Like `tail -F`, without losing or doubling a line. Files present at start
+// are read from their end (--from-start: from their beginning; compressed
+// rotated files matching a glob are then read once, never followed); a
+// file that appears later at a followed path, or matching a followed glob,
+// is read from its beginning. Wildcards in the last path component pick up
+// new files at once (inotify on the directory); wildcards in directory
+// components are re-expanded once a second. Quote globs: a glob the shell
+// expanded is a fixed list. A path whose directory does not exist yet is
+// waited for. Standard input is read until it ends; then, when nothing
+// else is followed, the final report is printed.
+//
+// Output. On a terminal: a live table redrawn every second (cause, count,
+// failures in the last minute, last seen, upstream, host; busiest first).
+// With --events: one NDJSON object per classified line, flushed as it
+// comes. Otherwise: a summary every --interval (default 60 s; with
+// --format json one JSON report per line). SIGINT or SIGTERM (or the end of
+// followed stdin) prints the final report (not with --events) and exits
+// with the usual status: 0 no upstream failure, 1 some, 2 input problems.
+// --metrics [ADDR:]PORT serves Prometheus text (see metrics.hpp) on
+// 127.0.0.1 unless an address is given.
+//
+// Rotation. Files are known by device and inode, paths by name:
+// - rename (logrotate `create`; also delete and re-create): the old file is
+//   read to its end, then kept open and read while it still grows (nginx
+//   writes to it until it is told to reopen) and closed after
+//   FollowOptions::retire_ms (5 s) without growth. The new file is read
+//   from its beginning.
+// - copytruncate: every read re-reads the 128 bytes before the offset (the
+//   same preadv); if they changed, or the file is shorter, it was
+//   truncated. The lines written between our last read and the truncation
+//   are then read from the copy, found in the same directory by name (the
+//   file name followed by anything: error.log.1, error.log-20240115) and
+//   confirmed by content; then the file is read again from 0. A copy that
+//   is compressed at once (`compress` without `delaycompress`) or put
+//   elsewhere (`olddir`) cannot be read: what was not yet read is lost, as
+//   with tail -F. Lines written between logrotate's copy and its truncate
+//   are lost for every reader (logrotate's documented race).
+// - a new file named like a rotated copy of a followed file in the same
+//   directory (error.log.1 beside error.log, also through a glob such as
+//   'error.log*') is not followed: its lines were read under the original
+//   name.
+// - two rotations closer together than the follower reacts (a few
+//   milliseconds; both `create` and then copytruncate of the new file
+//   before it was opened) can lose that generation. logrotate does not
+//   rotate that often.
+// Line numbers are per file: they count from the file's first line (up to
+// 1 GiB of existing content is counted at start; beyond that they count
+// from where following began) and restart at 1 when a new file takes a
+// followed path or a file is truncated. Events name the path the file was
+// opened under (a renamed file keeps its old name).
+//
+// Data path: preadv into one reused buffer (no mmap: a truncation would
+// kill the process with SIGBUS), the partial last line kept per file,
+// complete lines handed to Scanner::scan_buffer, one Classifier. inotify
+// watches each followed directory (create, move, delete) and each open file
+// (modify); once a second a tick re-checks names, sizes and directories
+// that did not exist yet, so nothing relies on inotify alone (network file
+// systems, a full inotify queue). Idle, the process sleeps in poll() and
+// wakes once a second. One busy file is read at most 4 MiB per pump, so
+// directory events are handled every few milliseconds under load.
+//
+// The Follower never prints, exits or waits: the caller polls fds() and
+// calls pump(). Events go to an EventOutput as NDJSON.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregate/aggregator.hpp"
+#include "classify/classifier.hpp"
+#include "scan/pipeline.hpp"
+#include "scan/scanner.hpp"
+
+namespace gw502 {
+
+struct FollowOptions {
+  bool from_start = false;  // read what files hold at start, not only what is appended
+  bool force_proxy = false; // --proxy given: every source is `proxy`
+  ProxyKind proxy = ProxyKind::nginx;
+  int64_t retire_ms = 5000; // a rotated-away file is closed after this long without growth
+  // Per file and pump: a busy file cannot starve the others, and directory
+  // events (rotations) are looked at every few milliseconds.
+  uint64_t max_read_per_pump = 4u << 20;
+};
+
+struct FollowCounters {
+  uint64_t files_opened = 0;
+  uint64_t rotations = 0;        // a followed file was renamed away or deleted
+  uint64_t truncations = 0;
+  uint64_t recovered_bytes = 0;  // read from a copytruncate copy
+  uint64_t overflows = 0;        // inotify queue overflows (each followed by a full re-check)
+};
+
+class Follower {
+ public:
+  // cls, agg and out (may be null) must outlive the follower.
+  Follower(Classifier& cls, Aggregator& agg, const ScanOptions& opt, const FollowOptions& fo,
+           EventOutput* out);
+  ~Follower();
+  Follower(const Follower&) = delete;
+  Follower& operator=(const Follower&) = delete;
+
+  // Sets up inotify and finds the files to follow. Returns false (with err)
+  // only when inotify is unavailable. Missing paths and globs matching
+  // nothing are waited for (warnings() says so).
+  bool start(const std::vector<std::string>& specs, std::string& err);
+
+  // Descriptors to poll for POLLIN: inotify, and standard input while followed.
+  std::vector<int> fds() const;
+
+  // Handles pending inotify events and reads what the files gained. Never
+  // blocks. Call it when a descriptor is readable, and with tick = true
+  // about once a second. Returns true when data is still pending (a busy
+  // file hit max_read_per_pump): call again without waiting.
+  bool pump(bool tick);
+
+  // Only standard input was followed and it has ended.
+  bool finished() const;
+
+  size_t open_files() const;
+  // One source per path ever followed; Sample::source and the stats index them.
+  const std::vector<SourceInfo>& sources() const;
+  const std::vector<ScanStats>& stats() const;
+  const FollowCounters& counters() const;
+  // Input problems (over-long lines, read errors), appended as they happen.
+  const std::vector<Problem>& problems() const;
+  // Notices that are not errors ("does not exist yet"), appended.
+  const std::vector<Problem>& warnings() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gw502

@@ -1,0 +1,219 @@
+// The data path of one followed file: preadv into the shared buffer (with
+// the truncation check), the partial last line, complete lines to the
+// scanner; truncation and recovery from a copytruncate copy.
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "follow/follow_impl.hpp"
+#include "base/newlines.hpp"
+
+namespace gw502 {
+
+using namespace follow_detail;
+
+namespace {
+
+std::string overlong_message(size_t max_line) {
+  return "line longer than " + std::to_string(max_line >> 10) + " KiB; only its start was read";
+}
+
+}  // namespace
+
+// Starts after the last complete line; counts the lines before it.
+void Follower::Impl::position_at_end(File& f, uint64_t size) {
+  const uint64_t from = size <= kCountLimit ? 0 : size - std::min<uint64_t>(size, opt.max_line);
+  uint64_t lines = 0, last_nl = UINT64_MAX;
+  for (uint64_t pos = from; pos < size;) {
+    ssize_t n = ::pread(f.fd, buf.data(), std::min<uint64_t>(opt.block, size - pos),
+                        static_cast<off_t>(pos));
+    if (n <= 0) break;
+    lines += count_newlines(buf.data(), static_cast<size_t>(n));
+    if (const void* p = memrchr(buf.data(), '\n', static_cast<size_t>(n)))
+      last_nl = pos + static_cast<uint64_t>(static_cast<const char*>(p) - buf.data());
+    pos += static_cast<uint64_t>(n);
+  }
+  if (last_nl != UINT64_MAX) {
+    f.offset = last_nl + 1;
+  } else if (size - from >= opt.max_line) {
+    f.offset = size;  // inside an over-long line: skip to its end
+    f.skipping = true;
+  } else {
+    f.offset = from;
+  }
+  f.line = from == 0 ? lines + 1 : 1;
+  set_tail(f);
+}
+
+void Follower::Impl::set_tail(File& f) {
+  f.tail_len = static_cast<size_t>(std::min<uint64_t>(f.offset, kTail));
+  if (f.tail_len == 0) return;
+  ssize_t n = ::pread(f.fd, f.tail, f.tail_len, static_cast<off_t>(f.offset - f.tail_len));
+  if (n != static_cast<ssize_t>(f.tail_len)) f.tail_len = 0;
+}
+
+void Follower::Impl::scan(File& f, std::string_view text) {
+  ScanStats& st = stats[f.source];
+  uint64_t n = scanner.scan_buffer(text, f.line, sources[f.source], f.source, st, problems);
+  f.line += n;
+  st.lines += n;
+  if (out && !render.text.empty()) {
+    out->write(render.text);
+    render.text.clear();
+  }
+}
+
+// buf[0, m) holds the previous partial line followed by what was just read.
+void Follower::Impl::consume(File& f, size_t m) {
+  char* data = buf.data();
+  size_t start = 0;
+  if (f.skipping) {
+    const void* nl = std::memchr(data, '\n', m);
+    if (!nl) {
+      f.partial.clear();
+      return;
+    }
+    start = static_cast<size_t>(static_cast<const char*>(nl) - data) + 1;
+    f.skipping = false;
+  }
+  const void* last = m > start ? memrchr(data + start, '\n', m - start) : nullptr;
+  size_t end = last ? static_cast<size_t>(static_cast<const char*>(last) - data) + 1 : start;
+  if (end > start) scan(f, std::string_view(data + start, end - start));
+  if (m - end >= opt.max_line) {
+    problems.push_back({sources[f.source].name, f.line, overlong_message(opt.max_line)});
+    scan(f, std::string_view(data + end, opt.max_line));
+    f.skipping = true;
+    f.partial.clear();
+  } else {
+    f.partial.assign(data + end, m - end);
+  }
+}
+
+// A last line without its newline, when its file will not continue it.
+void Follower::Impl::flush_partial(File& f) {
+  if (!f.partial.empty() && !f.skipping) {
+    std::memcpy(buf.data(), f.partial.data(), f.partial.size());
+    scan(f, std::string_view(buf.data(), f.partial.size()));
+  }
+  f.partial.clear();
+  f.skipping = false;
+}
+
+// Reads f to its end (or budget bytes). Returns false when the budget ran out.
+bool Follower::Impl::read_file(File& f, uint64_t budget) {
+  uint64_t got_total = 0;
+  bool grew = false;
+  while (got_total < budget) {
+    const size_t keep = f.partial.size();
+    char* data = buf.data();
+    if (keep) std::memcpy(data, f.partial.data(), keep);
+    const size_t want = opt.block;
+    ssize_t n;
+    if (f.is_stdin) {
+      pollfd p{f.fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) break;
+      n = ::read(f.fd, data + keep, want);
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) break;
+      if (n <= 0) {
+        if (n < 0) problems.push_back({"-", 0, std::strerror(errno)});
+        f.ended = true;
+        flush_partial(f);
+        break;
+      }
+    } else {
+      iovec iov[2] = {{check, f.tail_len}, {data + keep, want}};
+      n = ::preadv(f.fd, iov, 2, static_cast<off_t>(f.offset - f.tail_len));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        problems.push_back({sources[f.source].name, 0, std::strerror(errno)});
+        break;
+      }
+      if (static_cast<size_t>(n) < f.tail_len || std::memcmp(check, f.tail, f.tail_len) != 0) {
+        if (recovering) break;
+        truncated(f);
+        continue;
+      }
+      n -= static_cast<ssize_t>(f.tail_len);
+      if (n == 0) break;
+    }
+    const auto got = static_cast<size_t>(n);
+    f.offset += got;
+    got_total += got;
+    stats[f.source].bytes += got;
+    grew = true;
+    // The last kTail bytes before the new offset.
+    const size_t m = keep + got;
+    if (got >= kTail) {
+      std::memcpy(f.tail, data + m - kTail, kTail);
+      f.tail_len = kTail;
+    } else {
+      size_t old = std::min(f.tail_len, kTail - got);
+      std::memmove(f.tail, f.tail + f.tail_len - old, old);
+      std::memcpy(f.tail + old, data + keep, got);
+      f.tail_len = old + got;
+    }
+    consume(f, m);
+    if (!f.is_stdin && got < want) break;  // the end, as far as we know
+  }
+  if (grew) f.last_growth = now_ms();
+  return got_total < budget;
+}
+
+void Follower::Impl::truncated(File& f) {
+  ++counters.truncations;
+  if (!recover_copy(f)) flush_partial(f);
+  f.partial.clear();
+  f.skipping = false;
+  f.offset = 0;
+  f.tail_len = 0;
+  f.line = 1;
+}
+
+// copytruncate: reads what f gained before it was truncated from the copy.
+bool Follower::Impl::recover_copy(File& f) {
+  if (f.tail_len == 0) return false;
+  const std::string& path = names[f.source].path;
+  const std::string dir = dir_of(path), base = base_of(path);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  bool done = false;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+    std::string p = dir + "/" + std::string(name);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+              static_cast<uint64_t>(st.st_size) >= f.offset;
+    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
+    ok = ok && ::pread(fd, check, f.tail_len, static_cast<off_t>(f.offset - f.tail_len)) ==
+                   static_cast<ssize_t>(f.tail_len) &&
+         std::memcmp(check, f.tail, f.tail_len) == 0;
+    if (ok) {
+      const uint64_t before = f.offset;
+      const int live = f.fd;
+      f.fd = fd;
+      recovering = true;
+      read_file(f, UINT64_MAX);
+      recovering = false;
+      f.fd = live;
+      counters.recovered_bytes += f.offset - before;
+      flush_partial(f);
+      done = true;
+    }
+    ::close(fd);
+    if (done) break;
+  }
+  ::closedir(d);
+  return done;
+}
+
+}  // namespace gw502

@@ -1,0 +1,183 @@
+#include "prefilter/chunk_shape.hpp"
+
+#include <cstring>
+
+#include "base/newlines.hpp"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace gw502 {
+namespace {
+
+// The start of an nginx error-log line: "2024/01/15 10:23:45 [err". Stricter
+// than detect_line_format() (every digit checked), so a line that passes is
+// one it calls nginx_error, and no escape code or line end hides in it. The
+// level's first letters also rule out an access-log line: the nginx decoder
+// would take " [err" for the start of a CLF time and find none.
+// D: a digit, a: a lower-case letter, anything else itself.
+constexpr char kNginxHead[] = "DDDD/DD/DD DD:DD:DD [aaa";
+constexpr size_t kNginxHeadLen = sizeof kNginxHead - 1;
+
+bool nginx_head(const char* s, size_t avail) {
+  if (avail <= kNginxHeadLen) return false;  // the head and at least one byte more
+  for (size_t i = 0; i < kNginxHeadLen; ++i) {
+    const char want = kNginxHead[i], c = s[i];
+    if (want == 'D' ? (c < '0' || c > '9') : want == 'a' ? (c < 'a' || c > 'z') : c != want)
+      return false;
+  }
+  return true;
+}
+
+// logrus's text format (Traefik v2): `time="...`.
+bool logfmt_head(const char* s, size_t avail) { return avail > 6 && std::memcmp(s, "time=\"", 6) == 0; }
+
+struct Verdict {
+  bool json = true;
+  bool nginx = true;
+  bool logfmt = true;
+  bool undecided() const { return json || nginx || logfmt; }
+  // The line that starts at s, with avail bytes to the buffer's end.
+  void line(const char* s, size_t avail) {
+    json = json && s[0] == '{';
+    nginx = nginx && nginx_head(s, avail);
+    logfmt = logfmt && logfmt_head(s, avail);
+  }
+};
+
+// Every line start after the first: one memchr per line.
+void scan_plain(const char* p, size_t n, size_t from, Verdict& v) {
+  for (size_t i = from; i < n && v.undecided();) {
+    const void* nl = std::memchr(p + i, '\n', n - i);
+    if (!nl) break;
+    size_t next = static_cast<size_t>(static_cast<const char*>(nl) - p) + 1;
+    if (next < n) v.line(p + next, n - next);
+    i = next;
+  }
+}
+
+#if defined(__x86_64__)
+// nginx_head() on 32 bytes at once: separators equal, digits and lower-case
+// letters in range, every position of the head at once.
+__attribute__((target("avx2"))) bool nginx_head_avx2(const char* s) {
+  static_assert(kNginxHeadLen <= 32, "the head fits one vector");
+  alignas(32) static const struct Masks {
+    char sep[32], at_sep[32], dig[32], low[32];
+    Masks() : sep(), at_sep(), dig(), low() {
+      for (size_t i = 0; i < kNginxHeadLen; ++i) {
+        if (kNginxHead[i] == 'D') {
+          dig[i] = -1;
+        } else if (kNginxHead[i] == 'a') {
+          low[i] = -1;
+        } else {
+          sep[i] = kNginxHead[i];
+          at_sep[i] = -1;
+        }
+      }
+    }
+  } m;
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s));
+  const __m256i sep = _mm256_load_si256(reinterpret_cast<const __m256i*>(m.sep));
+  const __m256i d = _mm256_sub_epi8(v, _mm256_set1_epi8('0'));
+  const __m256i l = _mm256_sub_epi8(v, _mm256_set1_epi8('a'));
+  const __m256i is_digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
+  const __m256i is_lower = _mm256_cmpeq_epi8(_mm256_min_epu8(l, _mm256_set1_epi8(25)), l);
+  const __m256i ok = _mm256_or_si256(
+      _mm256_and_si256(_mm256_cmpeq_epi8(v, sep), _mm256_load_si256(reinterpret_cast<const __m256i*>(m.at_sep))),
+      _mm256_or_si256(_mm256_and_si256(is_digit, _mm256_load_si256(reinterpret_cast<const __m256i*>(m.dig))),
+                      _mm256_and_si256(is_lower, _mm256_load_si256(reinterpret_cast<const __m256i*>(m.low)))));
+  const unsigned need = (1u << kNginxHeadLen) - 1;
+  return (static_cast<unsigned>(_mm256_movemask_epi8(ok)) & need) == need;
+}
+
+// Newlines 32 bytes at a time; lines are rarely shorter than that, so most
+// blocks hold one newline or none. JSON: the byte after each newline, from a
+// second load one byte on. nginx: each line's head, 32 bytes at once. With
+// `at` (one slot per KiB), every block's newlines are counted too and the
+// loop runs to the end; `count` is the number before the returned offset.
+__attribute__((target("avx2,popcnt"))) size_t scan_avx2(const char* p, size_t n, Verdict& v,
+                                                        uint32_t* at, uint64_t& count) {
+  const __m256i nl = _mm256_set1_epi8('\n');
+  const __m256i brace = _mm256_set1_epi8('{');
+  size_t i = 0;
+  // Up to n - 33: the second load and every line start stay inside buf,
+  // and so does the head check, which needs 32 bytes (else: the scalar one).
+  for (; i + 33 <= n && (at || v.undecided()); i += 32) {
+    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    auto m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)));
+    if (at) {
+      if (i % NewlineIndex::kStep == 0) at[i / NewlineIndex::kStep] = static_cast<uint32_t>(count);
+      count += static_cast<uint64_t>(__builtin_popcount(m));
+    }
+    if (!m || !v.undecided()) continue;
+    if (v.json) {
+      __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 1));
+      auto braces = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b1, brace)));
+      if (m & ~braces) v.json = false;
+    }
+    unsigned rest = m;
+    for (; v.nginx && rest; rest &= rest - 1) {
+      size_t next = i + static_cast<size_t>(__builtin_ctz(rest)) + 1;
+      v.nginx = n - next >= 32 ? nginx_head_avx2(p + next) : nginx_head(p + next, n - next);
+    }
+    for (rest = m; v.logfmt && rest; rest &= rest - 1) {
+      size_t next = i + static_cast<size_t>(__builtin_ctz(rest)) + 1;
+      v.logfmt = logfmt_head(p + next, n - next);
+    }
+  }
+  return i;
+}
+const bool kAvx2 = __builtin_cpu_supports("avx2");
+#endif
+
+}  // namespace
+
+// Fills a NewlineIndex (a friend: the index's fields are its own business).
+class NewlineIndexFill {
+ public:
+  static uint32_t* start(NewlineIndex& x, std::string_view buf) {
+    x.base_ = buf.data();
+    x.at_.assign(buf.size() / NewlineIndex::kStep + 1, 0);
+    x.total_ = 0;
+    return x.at_.data();
+  }
+  // The slots at or after `from`, `count` newlines being before it.
+  static void finish(NewlineIndex& x, std::string_view buf, size_t from, uint64_t count) {
+    const size_t step = NewlineIndex::kStep;
+    for (size_t b = (from + step - 1) / step * step; b <= buf.size(); b += step) {
+      count += count_newlines(buf.data() + from, b - from);
+      from = b;
+      x.at_[b / step] = static_cast<uint32_t>(count);
+    }
+    x.total_ = count + count_newlines(buf.data() + from, buf.size() - from);
+  }
+};
+
+uint64_t NewlineIndex::before(size_t pos) const {
+  const size_t k = pos / kStep;
+  return at_[k] + count_newlines(base_ + k * kStep, pos - k * kStep);
+}
+
+ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index) {
+  const char* p = buf.data();
+  const size_t n = buf.size();
+  uint32_t* at = index ? NewlineIndexFill::start(*index, buf) : nullptr;
+  uint64_t count = 0;
+  size_t from = 0;
+  Verdict v;
+  if (n == 0) v.json = v.nginx = v.logfmt = false;
+  else v.line(p, n);
+#if defined(__x86_64__)
+  if (kAvx2 && (at || v.undecided())) from = scan_avx2(p, n, v, at, count);
+#endif
+  if (index) NewlineIndexFill::finish(*index, buf, from, count);
+  // The vector loop saw every newline before `from`.
+  if (v.undecided()) scan_plain(p, n, from, v);
+  if (v.json) return ChunkShape::json;
+  if (v.nginx) return ChunkShape::nginx_error;
+  if (v.logfmt) return ChunkShape::logfmt;
+  return ChunkShape::mixed;
+}
+
+}  // namespace gw502

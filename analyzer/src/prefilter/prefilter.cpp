@@ -1,0 +1,173 @@
+#include "prefilter/prefilter.hpp"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <cstring>
+
+#ifdef GW502_HAVE_HYPERSCAN
+#include <hs/hs.h>
+#endif
+
+namespace gw502 {
+namespace {
+
+class Re2Prefilter final : public Prefilter {
+ public:
+  explicit Re2Prefilter(const std::vector<std::string>& literals) : literals_(literals) {
+    std::string alternation;
+    for (const auto& lit : literals) {
+      if (!alternation.empty()) alternation += '|';
+      alternation += RE2::QuoteMeta(lit);
+    }
+    RE2::Options o;
+    o.set_encoding(RE2::Options::EncodingLatin1);
+    o.set_log_errors(false);
+    o.set_max_mem(64 << 20);
+    re_ = std::make_unique<RE2>(alternation, o);
+  }
+  bool ok(std::string& err) const {
+    if (!re_->ok()) err = "prefilter: " + re_->error();
+    return re_->ok();
+  }
+  void candidates(std::string_view buf, std::vector<size_t>& hits) override {
+    hits.clear();
+    watched_ = false;
+    for (size_t pos = find(buf, 0); pos != std::string_view::npos;) {
+      const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
+      size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) : buf.size();
+      hits.push_back(end);
+      if (watch_ >= 0 && !watched_) {
+        // The watched literal can only be in a candidate line.
+        size_t start = pos ? buf.rfind('\n', pos - 1) : std::string_view::npos;
+        start = start == std::string_view::npos ? 0 : start + 1;
+        watched_ = buf.substr(start, end - start).find(literals_[static_cast<size_t>(watch_)]) !=
+                   std::string_view::npos;
+      }
+      if (!nl) break;
+      pos = find(buf, end + 1);
+    }
+  }
+  const char* name() const override { return "re2"; }
+
+ private:
+  // Offset of the first literal hit at or after `from`, or npos.
+  size_t find(std::string_view buf, size_t from) const {
+    if (from >= buf.size()) return std::string_view::npos;
+    re2::StringPiece m;
+    if (!re_->Match(re2::StringPiece(buf.data(), buf.size()), from, buf.size(), RE2::UNANCHORED, &m, 1))
+      return std::string_view::npos;
+    return static_cast<size_t>(m.data() - buf.data());
+  }
+
+  std::vector<std::string> literals_;
+  std::unique_ptr<RE2> re_;
+};
+
+#ifdef GW502_HAVE_HYPERSCAN
+class HyperscanPrefilter final : public Prefilter {
+ public:
+  ~HyperscanPrefilter() override {
+    if (scratch_) hs_free_scratch(scratch_);
+    if (db_) hs_free_database(db_);
+  }
+  bool compile(const std::vector<std::string>& literals, std::string& err) {
+    std::vector<const char*> exprs;
+    std::vector<size_t> lens;
+    std::vector<unsigned> flags, ids;
+    for (size_t i = 0; i < literals.size(); ++i) {
+      exprs.push_back(literals[i].data());
+      lens.push_back(literals[i].size());
+      flags.push_back(0);
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    hs_compile_error_t* ce = nullptr;
+    if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db_,
+                             &ce) != HS_SUCCESS) {
+      err = std::string("prefilter (hyperscan): ") + (ce && ce->message ? ce->message : "compile error");
+      if (ce) hs_free_compile_error(ce);
+      return false;
+    }
+    if (hs_alloc_scratch(db_, &scratch_) != HS_SUCCESS) {
+      err = "prefilter (hyperscan): cannot allocate scratch";
+      return false;
+    }
+    return true;
+  }
+
+  void candidates(std::string_view buf, std::vector<size_t>& hits) override {
+    hits.clear();
+    // One pass over the buffer. Hits arrive in order of their end; a hit in
+    // a line already taken is skipped.
+    struct Ctx {
+      const char* base;
+      size_t size;
+      size_t offset;  // of the piece being scanned
+      size_t next;    // start of the line after the last one taken
+      std::vector<size_t>* hits;
+      long watch;
+      bool watched;
+    } ctx{buf.data(), buf.size(), 0, 0, &hits, watch_, false};
+    auto each = [](unsigned id, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
+      auto& c = *static_cast<Ctx*>(p);
+      if (static_cast<long>(id) == c.watch) c.watched = true;
+      size_t at = c.offset + static_cast<size_t>(to) - 1;
+      if (at < c.next) return 0;
+      const void* nl = std::memchr(c.base + at, '\n', c.size - at);
+      const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - c.base) : c.size;
+      c.hits->push_back(end);
+      c.next = end + 1;
+      return 0;
+    };
+    // hs_scan takes an unsigned length: pieces cut after a newline, so no
+    // literal (they hold no newline) straddles two pieces.
+    while (ctx.offset < buf.size()) {
+      size_t len = std::min<size_t>(buf.size() - ctx.offset, kMaxScan);
+      if (ctx.offset + len < buf.size()) {
+        const void* nl = memrchr(buf.data() + ctx.offset, '\n', len);
+        if (nl) len = static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1 - ctx.offset;
+      }
+      hs_scan(db_, buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
+      ctx.offset += len;
+    }
+    watched_ = ctx.watched;
+  }
+  const char* name() const override { return "hyperscan"; }
+
+ private:
+  static constexpr size_t kMaxScan = size_t{1} << 30;
+  hs_database_t* db_ = nullptr;
+  hs_scratch_t* scratch_ = nullptr;
+};
+#endif
+
+}  // namespace
+
+bool Prefilter::hyperscan_available() {
+#ifdef GW502_HAVE_HYPERSCAN
+  return hs_valid_platform() == HS_SUCCESS;
+#else
+  return false;
+#endif
+}
+
+std::unique_ptr<Prefilter> Prefilter::build(const std::vector<std::string>& literals,
+                                            PrefilterEngine engine, std::string& err) {
+#ifdef GW502_HAVE_HYPERSCAN
+  if (engine != PrefilterEngine::re2 && hyperscan_available()) {
+    auto hs = std::make_unique<HyperscanPrefilter>();
+    if (hs->compile(literals, err)) return hs;
+    return nullptr;
+  }
+#endif
+  if (engine == PrefilterEngine::hyperscan) {
+    err = "prefilter: this build has no Hyperscan";
+    return nullptr;
+  }
+  auto re = std::make_unique<Re2Prefilter>(literals);
+  if (!re->ok(err)) return nullptr;
+  return re;
+}
+
+}  // namespace gw502

@@ -1,0 +1,262 @@
+#include <algorithm>
+#include <map>
+
+#include "aggregate/diagnosis.hpp"
+#include "report/json_writer.hpp"
+#include "report/report.hpp"
+#include "base/timeparse.hpp"
+
+namespace gw502 {
+namespace {
+
+struct Style {
+  bool on;
+  const char* bold() const { return on ? "\x1b[1m" : ""; }
+  const char* red() const { return on ? "\x1b[1;31m" : ""; }
+  const char* dim() const { return on ? "\x1b[2m" : ""; }
+  const char* off() const { return on ? "\x1b[0m" : ""; }
+};
+
+std::string thousands(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+std::string site_title(const Group& g, const Aggregator& agg) {
+  std::string_view site = agg.str(g.site);
+  std::string_view host = agg.str(g.host);
+  std::string t;
+  if (g.proxy == ProxyKind::npm) {
+    if (site.substr(0, 11) == "proxy-host-") {
+      t = "NPM proxy host #" + std::string(site.substr(11));
+    } else if (!site.empty()) {
+      t = "NPM " + std::string(site);
+    } else {
+      t = "Nginx Proxy Manager";
+    }
+  } else {
+    t = proxy_title(g.proxy);
+  }
+  t += " · ";
+  safe_text(t, host == "-" ? std::string_view("(no host in the log)") : host);
+  return t;
+}
+
+// Word-wraps text after `prefix`; continuation lines are indented to match.
+void wrap_line(std::string& out, std::string_view prefix, std::string_view text, size_t width = 78) {
+  const std::string indent(prefix.size(), ' ');
+  out += prefix;
+  size_t col = prefix.size();
+  bool line_empty = true;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t sp = text.find(' ', i);
+    if (sp == std::string_view::npos) sp = text.size();
+    std::string_view word = text.substr(i, sp - i);
+    if (!line_empty && col + 1 + word.size() > width) {
+      out += '\n';
+      out += indent;
+      col = indent.size();
+    } else if (!line_empty) {
+      out += ' ';
+      ++col;
+    }
+    safe_text(out, word);
+    col += word.size();
+    line_empty = false;
+    i = sp + 1;
+  }
+  out += '\n';
+}
+
+std::string when(int64_t t, bool utc) {
+  std::string s = format_iso(t, utc);
+  s[10] = ' ';
+  return s;
+}
+
+}  // namespace
+
+const char* proxy_title(ProxyKind p) {
+  switch (p) {
+    case ProxyKind::nginx: return "Nginx";
+    case ProxyKind::npm: return "Nginx Proxy Manager";
+    case ProxyKind::traefik: return "Traefik";
+    case ProxyKind::caddy: return "Caddy";
+  }
+  return "";
+}
+
+std::vector<const Group*> ordered_groups(const Aggregator& agg) {
+  std::map<std::tuple<int, uint32_t, uint32_t>, uint64_t> site_total;
+  std::map<std::tuple<int, uint32_t, uint32_t, uint32_t>, uint64_t> up_total;
+  for (const Group& g : agg.groups()) {
+    site_total[{static_cast<int>(g.proxy), g.site, g.host}] += g.count;
+    up_total[{static_cast<int>(g.proxy), g.site, g.host, g.upstream}] += g.count;
+  }
+  std::vector<const Group*> v;
+  for (const Group& g : agg.groups()) v.push_back(&g);
+  std::sort(v.begin(), v.end(), [&](const Group* a, const Group* b) {
+    auto sa = site_total[{static_cast<int>(a->proxy), a->site, a->host}];
+    auto sb = site_total[{static_cast<int>(b->proxy), b->site, b->host}];
+    if (sa != sb) return sa > sb;
+    auto ka = std::make_tuple(static_cast<int>(a->proxy), agg.str(a->site), agg.str(a->host));
+    auto kb = std::make_tuple(static_cast<int>(b->proxy), agg.str(b->site), agg.str(b->host));
+    if (ka != kb) return ka < kb;
+    auto ua = up_total[{static_cast<int>(a->proxy), a->site, a->host, a->upstream}];
+    auto ub = up_total[{static_cast<int>(b->proxy), b->site, b->host, b->upstream}];
+    if (ua != ub) return ua > ub;
+    if (a->upstream != b->upstream) return agg.str(a->upstream) < agg.str(b->upstream);
+    if (a->count != b->count) return a->count > b->count;
+    return a->cause < b->cause;
+  });
+  return v;
+}
+
+uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat) {
+  uint64_t n = 0;
+  for (const Group& g : agg.groups())
+    if (cat.causes()[static_cast<size_t>(g.cause)].family != "client_closed") n += g.count;
+  return n;
+}
+
+std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
+                        const ReportOptions& opt) {
+  Style st{opt.color};
+  std::string out;
+  uint64_t lines = 0, malformed = 0;
+  for (auto& s : run.stats) {
+    lines += s.lines;
+    malformed += s.malformed;
+  }
+  const uint64_t total = agg.total();
+  out += st.bold();
+  if (total == 0) {
+    out += "gw502-logs: no upstream failures";
+  } else {
+    out += "gw502-logs: " + thousands(total) + (total == 1 ? " upstream failure" : " upstream failures");
+  }
+  out += st.off();
+  out += " in " + thousands(run.sources.size()) + (run.sources.size() == 1 ? " source" : " sources") +
+         " (" + thousands(lines) + " lines read" +
+         (malformed ? ", " + thousands(malformed) +
+                          (malformed == 1 ? " malformed JSON line skipped" : " malformed JSON lines skipped")
+                    : "") + ")\n";
+
+  std::string current_site, current_up;
+  for (const Group* g : ordered_groups(agg)) {
+    const Cause& c = cat.causes()[static_cast<size_t>(g->cause)];
+    std::string site = site_title(*g, agg);
+    if (site != current_site) {
+      current_site = site;
+      current_up.clear();
+      out += '\n';
+      out += st.bold() + site + st.off() + "\n";
+    }
+    std::string up(agg.str(g->upstream));
+    if (up != current_up) {
+      current_up = up;
+      out += "  upstream ";
+      safe_text(out, up == "-" ? std::string_view("(not named in the log)") : std::string_view(up));
+      out += '\n';
+    }
+    out += "    ";
+    out += st.red() + c.id + st.off();
+    out += "  x" + thousands(g->count);
+    if (g->first != INT64_MAX) {
+      out += "  " + when(g->first, g->utc);
+      if (g->last != g->first) out += " .. " + when(g->last, g->utc);
+    }
+    out += "\n";
+    wrap_line(out, "      ", c.title);
+    const auto& src = run.sources;
+    size_t shown = c.id == "unclassified" ? g->samples.size() : 1;
+    for (size_t i = 0; i < g->samples.size() && i < shown; ++i) {
+      const Sample& s = g->samples[i];
+      out += "      ";
+      out += st.dim();
+      out += "e.g. ";
+      safe_text(out, s.source < src.size() ? std::string_view(src[s.source].name) : "?");
+      out += ":" + std::to_string(s.line) + ": ";
+      safe_text(out, std::string_view(s.text).substr(0, 300));
+      out += st.off();
+      out += '\n';
+    }
+    if (!c.likely.empty()) {
+      out += "      Likely, in order:\n";
+      for (size_t i = 0; i < c.likely.size(); ++i)
+        wrap_line(out, "        " + std::to_string(i + 1) + ". ", c.likely[i]);
+    }
+    const auto& fix = c.fix[static_cast<size_t>(g->proxy)];
+    if (!fix.empty()) {
+      out += "      Fix (" + std::string(proxy_title(g->proxy)) + "):\n";
+      for (const auto& step : fix) wrap_line(out, "        - ", step);
+    }
+    for (const auto& id : hints_for(*g, agg, cat)) {
+      const Hint* h = cat.find_hint(id);
+      const std::string& text = h->text[static_cast<size_t>(g->proxy)].empty()
+                                    ? h->text[static_cast<size_t>(ProxyKind::nginx)]
+                                    : h->text[static_cast<size_t>(g->proxy)];
+      if (!text.empty()) wrap_line(out, "      Note: ", text);
+    }
+  }
+  return out;
+}
+
+std::string render_cause_list(const Catalogue& cat) {
+  std::string out;
+  size_t w = 0;
+  for (auto& c : cat.causes()) w = std::max(w, c.id.size());
+  for (auto& c : cat.causes()) {
+    out += c.id;
+    out.append(w + 2 - c.id.size(), ' ');
+    out += c.title;
+    out += '\n';
+  }
+  return out;
+}
+
+std::string render_rule_list(const Catalogue& cat) {
+  static const char* const kFamilies[kLogFamilies] = {"nginx", "traefik", "caddy"};
+  std::string out;
+  for (const Rule& r : cat.rules()) {
+    out += r.id + '\t' + (r.ignore ? std::string("-") : cat.causes()[static_cast<size_t>(r.cause)].id) + '\t';
+    bool first = true;
+    for (size_t f = 0; f < kLogFamilies; ++f)
+      if (r.families & (1u << f)) {
+        if (!first) out += ',';
+        out += kFamilies[f];
+        first = false;
+      }
+    out += '\n';
+  }
+  return out;
+}
+
+std::string render_explain(const Catalogue& cat, int cause) {
+  const Cause& c = cat.causes()[static_cast<size_t>(cause)];
+  std::string out = c.id + ": " + c.title + "\n\n";
+  if (!c.explain.empty()) wrap_line(out, "", c.explain);
+  if (!c.likely.empty()) {
+    out += "\nLikely root causes, most likely first:\n";
+    for (size_t i = 0; i < c.likely.size(); ++i)
+      wrap_line(out, "  " + std::to_string(i + 1) + ". ", c.likely[i]);
+  }
+  for (size_t p = 0; p < kProxyKinds; ++p) {
+    if (c.fix[p].empty()) continue;
+    out += "\nFix for " + std::string(proxy_title(static_cast<ProxyKind>(p))) + ":\n";
+    for (const auto& step : c.fix[p]) wrap_line(out, "  - ", step);
+  }
+  out += "\nRules:";
+  bool any = false;
+  for (auto& r : cat.rules())
+    if (r.cause == cause) {
+      out += (any ? ", " : " ") + r.id;
+      any = true;
+    }
+  out += any ? "\n" : " none\n";
+  return out;
+}
+
+}  // namespace gw502

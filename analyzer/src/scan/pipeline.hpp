@@ -1,0 +1,47 @@
+// Scans a source on several threads. A producer cuts the input into
+// newline-aligned chunks (slices of a memory map for plain files, copies of
+// the framer's buffers for gzip, zstd and pipes, so decompression runs on
+// its own thread); workers classify chunks, each with its own Classifier;
+// results are merged strictly in chunk order, so reports, samples, line
+// numbers and --events output are the same whatever the thread count.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "aggregate/aggregator.hpp"
+#include "catalogue/catalogue.hpp"
+#include "classify/classifier.hpp"
+#include "scan/scanner.hpp"
+#include "source/source.hpp"
+
+namespace gw502 {
+
+// Receives rendered --events output in input order.
+class EventOutput {
+ public:
+  virtual ~EventOutput() = default;
+  virtual void write(std::string_view ndjson) = 0;
+};
+
+class Pipeline {
+ public:
+  // threads >= 1. Builds one Classifier per thread (check ok()).
+  Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& opt,
+           size_t chunk_bytes = 4 << 20);
+  ~Pipeline();
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  // Scans one source into agg; events (when out is set) are written in order.
+  // Returns false when the source could not be read to its end.
+  bool scan(Source& src, const SourceInfo& info, uint32_t source_index, Aggregator& agg,
+            ScanStats& stats, std::vector<Problem>& problems, EventOutput* out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string error_;
+};
+
+}  // namespace gw502

@@ -1,0 +1,248 @@
+#include "scan/scanner.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <sys/stat.h>
+
+#include "decode/format_detect.hpp"
+#include "source/framer.hpp"
+#include "base/newlines.hpp"
+#include "decode/nginx_decoder.hpp"
+#include "decode/unwrap.hpp"
+
+namespace gw502 {
+namespace {
+
+
+std::string_view basename(std::string_view p) {
+  size_t s = p.rfind('/');
+  return s == std::string_view::npos ? p : p.substr(s + 1);
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::string overlong_message(size_t max_line) {
+  return "line longer than " + std::to_string(max_line >> 10) + " KiB; only its start was read";
+}
+
+}  // namespace
+
+// Random bytes or an executable: NUL bytes and many control characters in the
+// first block. A log with a NUL run from a crash still has mostly text.
+bool looks_binary(std::string_view head) {
+  head = head.substr(0, 8192);
+  if (head.find('\0') == std::string_view::npos) return false;
+  size_t control = 0;
+  for (unsigned char c : head)
+    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
+  return control * 20 > head.size();
+}
+
+SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
+  SourceInfo info;
+  info.name = path;
+  std::string_view base = basename(path);
+  bool npm = false;
+  // proxy-host-12_error.log, dead-host-3_access.log.1.gz, redirection-host-2_error.log
+  for (std::string_view kind : {"proxy-host-", "dead-host-", "redirection-host-"}) {
+    if (!starts_with(base, kind)) continue;
+    size_t i = kind.size(), j = i;
+    while (j < base.size() && base[j] >= '0' && base[j] <= '9') ++j;
+    if (j > i && j < base.size() && base[j] == '_') {
+      info.site = std::string(base.substr(0, j));
+      npm = true;
+    }
+  }
+  if (!npm && (starts_with(base, "fallback_") || starts_with(base, "default-host_") ||
+               starts_with(base, "letsencrypt-requests_"))) {
+    info.site = std::string(base.substr(0, base.find('_')));
+    npm = true;
+  }
+  if (!npm && path.find("/data/logs/") != std::string::npos) npm = true;
+  info.proxy = npm ? ProxyKind::npm : ProxyKind::nginx;
+  if (forced) {
+    info.proxy = *forced;
+    info.forced = true;
+    if (*forced != ProxyKind::npm) info.site.clear();
+    return info;
+  }
+  // A regular file (plain or compressed) can be peeked at: its first lines
+  // say which proxy wrote it. Pipes and stdin are not read twice; their lines
+  // are still read in whatever format they are in.
+  struct stat st;
+  if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    std::string err;
+    if (auto src = open_source(path, err)) {
+      char head[16384];
+      size_t n = 0;
+      long r;
+      while (n < sizeof head && (r = src->read(head + n, sizeof head - n, err)) > 0) n += static_cast<size_t>(r);
+      refine_source(info, std::string_view(head, n));
+    }
+  }
+  return info;
+}
+
+void refine_source(SourceInfo& info, std::string_view head) {
+  if (info.forced) return;
+  ProxyKind p = detect_source_proxy(head, info.proxy);
+  if (p != info.proxy && family_of(p) != family_of(info.proxy)) {
+    info.proxy = p;
+    info.site.clear();
+  }
+}
+
+const SourceInfo& Scanner::source_as(const SourceInfo& info, ProxyKind proxy) {
+  if (proxy == info.proxy) return info;
+  const size_t k = static_cast<size_t>(proxy);
+  if (as_of_[k] != &info || as_[k].name != info.name) {
+    as_[k] = info;
+    as_[k].proxy = proxy;
+    as_[k].site.clear();
+    as_of_[k] = &info;
+  }
+  return as_[k];
+}
+
+void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info,
+                   uint32_t source_index, ScanStats& stats) {
+  ++stats.candidates;
+  while (!raw.empty() && (raw.back() == '\n' || raw.back() == '\r')) raw.remove_suffix(1);
+  std::string_view text = unwrap_line(raw);
+  const unsigned families = info.forced ? family_bit(family_of(info.proxy)) : kAllFamilies;
+  Event ev;
+  const Decoded d = decoder_.decode(raw, text, families, ev);
+  if (d.kind == LineKind::malformed) {
+    ++stats.malformed;
+    return;
+  }
+  if (d.kind != LineKind::error && d.kind != LineKind::access) return;
+  const bool access = d.kind == LineKind::access;
+  if (access && d.request &&
+      std::find(std::begin(recent_), std::end(recent_), d.request) != std::end(recent_)) {
+    ++stats.paired;  // its error entry was counted, with the cause
+    return;
+  }
+  int rule = cls_.classify(d.family, access, d.match, ev.status);
+  if (rule < 0) return;
+  const Catalogue& cat = cls_.catalogue();
+  const Rule& r = cat.rules()[static_cast<size_t>(rule)];
+  if (r.ignore) {
+    ++stats.ignored;
+    return;
+  }
+  if (ev.time != kNoTime && ((opt_.since != kNoTime && ev.time < opt_.since) ||
+                             (opt_.until != kNoTime && ev.time > opt_.until))) {
+    ++stats.filtered;
+    return;
+  }
+  finish_nginx_error(ev);  // the context fields, now that the line counts
+  if (ev.upstream.empty()) {
+    std::string_view up = cls_.capture_upstream(rule, d.match);
+    if (!up.empty()) ev.upstream = upstream_address(up, ev.scheme);
+  }
+  int cause = r.cause;
+  if (!d.cause.empty()) {  // the Caddy bridge's X-Gw502-Cause: the cause the proxy saw
+    int c = cat.find_cause(d.cause);
+    if (c >= 0) cause = c;
+  }
+  // A line of another proxy than the source was taken for reports as that proxy.
+  const ProxyKind proxy = d.family == family_of(info.proxy) ? info.proxy
+                          : d.family == LogFamily::caddy    ? ProxyKind::caddy
+                          : d.family == LogFamily::traefik  ? ProxyKind::traefik
+                                                            : ProxyKind::nginx;
+  const SourceInfo& src = source_as(info, proxy);
+  std::string_view host = !ev.host.empty() ? ev.host : ev.server;
+  ++stats.events;
+  if (!access && d.request) {
+    recent_[recent_next_] = d.request;
+    recent_next_ = (recent_next_ + 1) % kRecentRequests;
+  }
+  Hit h{proxy, src.site, host, ev.upstream, cause, rule,
+        ev.time, ev.time_is_utc, source_index, number, text};
+  agg_.add(h, cause == cat.unclassified() ? 5 : Aggregator::kSamples);
+  if (sink_) sink_->on_event(src, number, ev, rule, cause, host);
+}
+
+// Finds lines longer than max_line with one memrchr per window: every line
+// that starts in a window of max_line bytes and ends in it is short enough.
+void Scanner::report_overlong(std::string_view buf, uint64_t first_line, const SourceInfo& info,
+                              std::vector<Problem>& problems) const {
+  const size_t max = opt_.max_line;
+  const char* b = buf.data();
+  size_t pos = 0, counted = 0;
+  uint64_t line_no = first_line;
+  while (buf.size() - pos > max) {
+    const void* nl = memrchr(b + pos, '\n', max + 1);
+    if (nl) {
+      pos = static_cast<size_t>(static_cast<const char*>(nl) - b) + 1;
+      continue;
+    }
+    line_no += count_newlines(b + counted, pos - counted);
+    counted = pos;
+    problems.push_back({info.name, line_no, overlong_message(max)});
+    const void* end = std::memchr(b + pos, '\n', buf.size() - pos);
+    if (!end) break;
+    pos = static_cast<size_t>(static_cast<const char*>(end) - b) + 1;
+  }
+}
+
+uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const SourceInfo& info,
+                              uint32_t source_index, ScanStats& stats,
+                              std::vector<Problem>& problems) {
+  if (buf.size() > opt_.max_line) report_overlong(buf, first_line, info, problems);
+  size_t counted = 0;  // the start of the last candidate line, or 0
+  const char* b = buf.data();
+  // One pass over the chunk tells its shape and indexes its newlines; a
+  // candidate's line number is then a count within one KiB.
+  const ChunkShape shape = chunk_shape(buf, &newlines_);
+  for (size_t line_end : cls_.candidates(buf, shape)) {
+    // The line's start: the newline before its end, searched back from there.
+    const void* prev = line_end > counted ? memrchr(b + counted, '\n', line_end - counted) : nullptr;
+    size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - b) + 1 : counted;
+    size_t end = line_end < buf.size() ? line_end + 1 : buf.size();  // with its newline
+    counted = start;
+    line(buf.substr(start, std::min(end - start, opt_.max_line)), first_line + newlines_.before(start), info,
+         source_index, stats);
+  }
+  uint64_t lines = newlines_.total();
+  if (!buf.empty() && buf.back() != '\n') ++lines;  // a last line without its newline
+  return lines;
+}
+
+bool Scanner::scan(Source& src, const SourceInfo& info, uint32_t source_index, ScanStats& stats,
+                   std::vector<Problem>& problems) {
+  Framer framer(src, opt_.block, opt_.max_line);
+  Chunk chunk;
+  uint64_t next_line = 1;
+  bool first = true;
+  while (framer.next(chunk)) {
+    if (first) {
+      first = false;
+      if (looks_binary(chunk.text)) {
+        problems.push_back({info.name, 0, "binary data, not a text log; skipped"});
+        return false;
+      }
+    }
+    stats.bytes += chunk.text.size();
+    if (chunk.overlong) {
+      problems.push_back({info.name, next_line, overlong_message(opt_.max_line)});
+      scan_buffer(chunk.text, next_line, info, source_index, stats, problems);
+      next_line += 1;
+      stats.lines += 1;
+      continue;
+    }
+    uint64_t n = scan_buffer(chunk.text, next_line, info, source_index, stats, problems);
+    next_line += n;
+    stats.lines += n;
+  }
+  if (!framer.error().empty()) {
+    problems.push_back({info.name, 0,
+                        framer.error() + " (after line " + std::to_string(next_line - 1) + ")"});
+    return false;
+  }
+  return true;
+}
+
+}  // namespace gw502

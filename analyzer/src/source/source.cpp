@@ -1,0 +1,212 @@
+#include "source/source.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace gw502 {
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+// Raw bytes from a descriptor; the first few bytes may have been peeked.
+class FdSource final : public Source {
+ public:
+  FdSource(int fd, bool own) : fd_(fd), own_(own) {}
+  ~FdSource() override {
+    if (map_) ::munmap(map_, map_len_);
+    if (own_) ::close(fd_);
+  }
+  bool map(std::string_view& out) override {
+    struct stat st;
+    if (!own_ || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
+    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (p == MAP_FAILED) return false;
+    ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+    map_ = p;
+    map_len_ = static_cast<size_t>(st.st_size);
+    out = std::string_view(static_cast<const char*>(p), map_len_);
+    return true;
+  }
+  void unread(const char* p, size_t n) { peek_.assign(p, p + n); }
+  long read(char* dst, size_t n, std::string& err) override {
+    if (peek_pos_ < peek_.size()) {
+      size_t k = std::min(n, peek_.size() - peek_pos_);
+      std::memcpy(dst, peek_.data() + peek_pos_, k);
+      peek_pos_ += k;
+      return static_cast<long>(k);
+    }
+    for (;;) {
+      ssize_t r = ::read(fd_, dst, n);
+      if (r >= 0) return static_cast<long>(r);
+      if (errno == EINTR) continue;
+      err = errno_text(errno);
+      return -1;
+    }
+  }
+
+ private:
+  int fd_;
+  bool own_;
+  std::vector<char> peek_;
+  size_t peek_pos_ = 0;
+  void* map_ = nullptr;
+  size_t map_len_ = 0;
+};
+
+constexpr size_t kInBlock = 256 * 1024;
+
+class GzipSource final : public Source {
+ public:
+  explicit GzipSource(std::unique_ptr<Source> raw) : raw_(std::move(raw)), in_(kInBlock) {
+    compression_ = Compression::gzip;
+    std::memset(&zs_, 0, sizeof zs_);
+    ok_ = inflateInit2(&zs_, 15 + 16) == Z_OK;
+  }
+  ~GzipSource() override { inflateEnd(&zs_); }
+  long read(char* dst, size_t n, std::string& err) override {
+    if (!ok_) {
+      err = "cannot initialise zlib";
+      return -1;
+    }
+    zs_.next_out = reinterpret_cast<Bytef*>(dst);
+    zs_.avail_out = static_cast<uInt>(n);
+    while (zs_.avail_out == n) {
+      if (zs_.avail_in == 0) {
+        if (eof_) {
+          if (in_member_) {
+            err = "truncated gzip data";
+            return -1;
+          }
+          return 0;
+        }
+        long r = raw_->read(in_.data(), in_.size(), err);
+        if (r < 0) return -1;
+        if (r == 0) {
+          eof_ = true;
+          continue;
+        }
+        zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+        zs_.avail_in = static_cast<uInt>(r);
+      }
+      if (!in_member_) {
+        // A new member (gzip files may be concatenated) must start with the magic.
+        if (zs_.avail_in >= 1 && zs_.next_in[0] != 0x1f) {
+          // Trailing garbage after a complete member (e.g. zero padding): stop.
+          eof_ = true;
+          zs_.avail_in = 0;
+          continue;
+        }
+        inflateReset(&zs_);
+        in_member_ = true;
+      }
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        in_member_ = false;
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        err = std::string("corrupt gzip data (") + (zs_.msg ? zs_.msg : "zlib error") + ")";
+        return -1;
+      }
+    }
+    return static_cast<long>(n - zs_.avail_out);
+  }
+
+ private:
+  std::unique_ptr<Source> raw_;
+  std::vector<char> in_;
+  z_stream zs_;
+  bool ok_ = false;
+  bool eof_ = false;
+  bool in_member_ = false;
+};
+
+class ZstdSource final : public Source {
+ public:
+  explicit ZstdSource(std::unique_ptr<Source> raw)
+      : raw_(std::move(raw)), in_(ZSTD_DStreamInSize()), dctx_(ZSTD_createDCtx()) {
+    compression_ = Compression::zstd;
+  }
+  ~ZstdSource() override { ZSTD_freeDCtx(dctx_); }
+  long read(char* dst, size_t n, std::string& err) override {
+    ZSTD_outBuffer out{dst, n, 0};
+    for (;;) {
+      if (in_buf_.pos == in_buf_.size && !eof_) {
+        long r = raw_->read(in_.data(), in_.size(), err);
+        if (r < 0) return -1;
+        if (r == 0) eof_ = true;
+        in_buf_ = ZSTD_inBuffer{in_.data(), static_cast<size_t>(r), 0};
+      }
+      const size_t in_before = in_buf_.pos;
+      size_t rc = ZSTD_decompressStream(dctx_, &out, &in_buf_);
+      if (ZSTD_isError(rc)) {
+        err = std::string("corrupt zstd data (") + ZSTD_getErrorName(rc) + ")";
+        return -1;
+      }
+      // 0 means a frame just ended; only calls that did work say so.
+      if (in_buf_.pos != in_before || out.pos > 0) frame_open_ = rc != 0;
+      if (out.pos > 0) return static_cast<long>(out.pos);
+      if (eof_ && in_buf_.pos == in_buf_.size) {
+        // The last frame wanted more input than the file had.
+        if (frame_open_) {
+          err = "truncated zstd data";
+          return -1;
+        }
+        return 0;
+      }
+    }
+  }
+
+ private:
+  std::unique_ptr<Source> raw_;
+  std::vector<char> in_;
+  ZSTD_DCtx* dctx_;
+  ZSTD_inBuffer in_buf_{nullptr, 0, 0};
+  bool eof_ = false;
+  bool frame_open_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (own_fd) ::close(fd);
+    err = "is a directory";
+    return nullptr;
+  }
+  auto raw = std::make_unique<FdSource>(fd, own_fd);
+  // Peek at the magic bytes; a short read (pipe) is retried until 4 bytes or EOF.
+  char magic[4];
+  size_t got = 0;
+  while (got < sizeof magic) {
+    long r = raw->read(magic + got, sizeof magic - got, err);
+    if (r < 0) return nullptr;
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  raw->unread(magic, got);
+  const auto* m = reinterpret_cast<const unsigned char*>(magic);
+  if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) return std::make_unique<GzipSource>(std::move(raw));
+  if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
+    return std::make_unique<ZstdSource>(std::move(raw));
+  return raw;
+}
+
+std::unique_ptr<Source> open_source(const std::string& path, std::string& err) {
+  if (path == "-") return source_from_fd(0, false, err);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    err = errno_text(errno);
+    return nullptr;
+  }
+  return source_from_fd(fd, true, err);
+}
+
+}  // namespace gw502
