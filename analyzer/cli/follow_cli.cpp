@@ -25,6 +25,7 @@
 #include "follow/follower.hpp"
 #include "report/live_view.hpp"
 #include "report/prometheus.hpp"
+#include "report/events.hpp"
 #include "report/report.hpp"
 
 namespace gw502::cli {
@@ -51,14 +52,6 @@ void print_problem(const Problem& p) {
     std::fprintf(stderr, "%s: %s: %s\n", kProg, p.source.c_str(), p.message.c_str());
 }
 
-class StdoutEvents final : public EventOutput {
- public:
-  void write(std::string_view s) override {
-    std::fwrite(s.data(), 1, s.size(), stdout);
-    pending = true;
-  }
-  bool pending = false;
-};
 
 // A loopback HTTP/1.1 endpoint for Prometheus: GET /metrics, one response
 // per connection, non-blocking, served from the follow loop's thread.
@@ -231,7 +224,11 @@ int run_follow(const Options& opt) {
   ::signal(SIGPIPE, SIG_IGN);
 
   Aggregator agg;
-  StdoutEvents events;
+  bool events_pending = false;
+  NdjsonEvents events(cat, [&events_pending](std::string_view s) {
+    std::fwrite(s.data(), 1, s.size(), stdout);
+    events_pending = true;
+  });
   Follower follower(cls, agg, scan_opt, fo, opt.events ? &events : nullptr);
   if (!follower.start(inputs, err)) {
     std::fprintf(stderr, "%s: %s\n", kProg, err.c_str());
@@ -303,8 +300,8 @@ int run_follow(const Options& opt) {
   if (live) redraw();
   std::vector<pollfd> pfds;
   while (!stop) {
-    if (opt.events && events.pending) {
-      events.pending = false;
+    if (opt.events && events_pending) {
+      events_pending = false;
       if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
         broken = true;  // the reader went away
         break;

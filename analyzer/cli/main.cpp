@@ -19,9 +19,11 @@
 #include "glob.hpp"
 #include "options.hpp"
 #include "scan/pipeline.hpp"
+#include "report/events.hpp"
 #include "report/report.hpp"
 #include "scan/scanner.hpp"
 #include "source/source.hpp"
+#include "scan/source_info.hpp"
 
 namespace {
 
@@ -58,12 +60,6 @@ void on_sigbus(int) {
   (void)r;
   ::_exit(2);
 }
-
-// --events: NDJSON blocks as the pipeline merges them, in input order.
-class StdoutEvents final : public gw502::EventOutput {
- public:
-  void write(std::string_view s) override { std::fwrite(s.data(), 1, s.size(), stdout); }
-};
 
 }  // namespace
 
@@ -132,7 +128,7 @@ int run_cli(int argc, char** argv) {
     return 2;
   }
   Aggregator agg;
-  StdoutEvents events;
+  gw502::NdjsonEvents events(cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); });
   RunSummary run;
   for (const auto& path : inputs) {
     std::string why;

@@ -1,11 +1,12 @@
 #include "aggregate/diagnosis.hpp"
 
+#include "base/strutil.hpp"
+
 #include <algorithm>
 
 namespace gw502 {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 bool is_loopback(std::string_view up) {
   return starts_with(up, "127.") || starts_with(up, "localhost") || starts_with(up, "[::1]") ||

@@ -14,8 +14,6 @@ namespace gw502 {
 
 namespace {
 
-const char* const kProxyNames[kProxyKinds] = {"nginx", "npm", "traefik", "caddy"};
-const char* const kFamilyNames[kLogFamilies] = {"nginx", "traefik", "caddy"};
 
 using simdjson::dom::array;
 using simdjson::dom::element;
@@ -87,7 +85,7 @@ bool parse_cause(object o, Cause& c, std::string& why) {
       return false;
     }
     for (size_t p = 0; p < kProxyKinds; ++p)
-      if (!get_strings(fo, kProxyNames[p], c.fix[p], why)) return false;
+      if (!get_strings(fo, proxy_name(static_cast<ProxyKind>(p)), c.fix[p], why)) return false;
   }
   return true;
 }
@@ -100,7 +98,7 @@ bool parse_hint(object o, Hint& h, std::string& why) {
     return false;
   }
   for (size_t p = 0; p < kProxyKinds; ++p)
-    if (!get_string(t, kProxyNames[p], h.text[p], false, why)) return false;
+    if (!get_string(t, proxy_name(static_cast<ProxyKind>(p)), h.text[p], false, why)) return false;
   return true;
 }
 
@@ -176,29 +174,6 @@ int find_by_id(const std::vector<T>& v, std::string_view id) {
 
 }  // namespace
 
-const char* proxy_name(ProxyKind p) { return kProxyNames[static_cast<size_t>(p)]; }
-
-bool parse_proxy(std::string_view s, ProxyKind& out) {
-  for (size_t p = 0; p < kProxyKinds; ++p)
-    if (s == kProxyNames[p]) {
-      out = static_cast<ProxyKind>(p);
-      return true;
-    }
-  return false;
-}
-
-LogFamily family_of(ProxyKind p) {
-  switch (p) {
-    case ProxyKind::nginx:
-    case ProxyKind::npm:
-      return LogFamily::nginx;
-    case ProxyKind::traefik:
-      return LogFamily::traefik;
-    case ProxyKind::caddy:
-      return LogFamily::caddy;
-  }
-  return LogFamily::nginx;
-}
 
 int Catalogue::find_cause(std::string_view id) const { return find_by_id(causes_, id); }
 int Catalogue::find_rule(std::string_view id) const { return find_by_id(rules_, id); }

@@ -9,18 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "core/types.hpp"
+
 namespace gw502 {
 
-// Which proxy's terms a fix is written in. NPM is nginx with a web UI.
-enum class ProxyKind : uint8_t { nginx = 0, npm = 1, traefik = 2, caddy = 3 };
-constexpr size_t kProxyKinds = 4;
-const char* proxy_name(ProxyKind p);
-bool parse_proxy(std::string_view s, ProxyKind& out);
-
-// Which log dialect a rule reads. NPM writes nginx's dialect.
-enum class LogFamily : uint8_t { nginx = 0, traefik = 1, caddy = 2 };
-constexpr size_t kLogFamilies = 3;
-LogFamily family_of(ProxyKind p);
 
 struct Cause {
   std::string id;

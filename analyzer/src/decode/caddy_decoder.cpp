@@ -1,11 +1,12 @@
 #include "decode/caddy_decoder.hpp"
 
+#include "base/strutil.hpp"
+
 #include "decode/go_error.hpp"
 
 namespace gw502 {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // The logger of a site's error log is "http.log.error" or "http.log.error.NAME".
 bool error_logger(std::string_view l) {

@@ -1,5 +1,7 @@
 #include "decode/format_detect.hpp"
 
+#include "base/strutil.hpp"
+
 #include <cstring>
 #include <string>
 
@@ -11,7 +13,6 @@ namespace {
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // "2024/01/15 10:23:45" (nginx, Caddy's console default).
 bool slash_time(std::string_view s) {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "catalogue/catalogue.hpp"
+#include "core/types.hpp"
 
 namespace gw502 {
 

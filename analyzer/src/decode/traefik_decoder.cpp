@@ -1,5 +1,7 @@
 #include "decode/traefik_decoder.hpp"
 
+#include "base/strutil.hpp"
+
 #include <cstring>
 
 #include "decode/go_error.hpp"
@@ -11,7 +13,6 @@ namespace {
 constexpr size_t npos = std::string_view::npos;
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 int status_at(std::string_view s, size_t i) {
   if (i + 3 > s.size() || !digit(s[i]) || !digit(s[i + 1]) || !digit(s[i + 2])) return -1;

@@ -14,7 +14,6 @@
 
 #include "follow/follower.hpp"
 #include "source/framer.hpp"
-#include "report/report.hpp"
 
 namespace gw502 {
 namespace follow_detail {
@@ -38,20 +37,6 @@ inline std::string base_of(const std::string& p) {
   size_t s = p.rfind('/');
   return s == std::string::npos ? p : p.substr(s + 1);
 }
-
-// Renders each classified line as NDJSON into a reused string.
-class Renderer final : public EventSink {
- public:
-  explicit Renderer(const Catalogue& cat) : cat_(cat) {}
-  void on_event(const SourceInfo& src, uint64_t line, const Event& ev, int rule, int cause,
-                std::string_view host) override {
-    append_event_json(text, cat_, src, line, ev, rule, cause, host);
-  }
-  std::string text;
-
- private:
-  const Catalogue& cat_;
-};
 
 struct File {
   int fd = -1;
@@ -83,8 +68,8 @@ using follow_detail::File;
 using follow_detail::Name;
 
 struct Follower::Impl {
-  Impl(Classifier& c, Aggregator& a, const ScanOptions& o, const FollowOptions& f, EventOutput* e)
-      : opt(o), fo(f), out(e), render(c.catalogue()), scanner(c, a, out ? &render : nullptr, o),
+  Impl(Classifier& c, Aggregator& a, const ScanOptions& o, const FollowOptions& f, EventSink* e)
+      : opt(o), fo(f), scanner(c, a, e, o),
         buf(o.block + o.max_line + Framer::kPadding) {}
   ~Impl() {
     for (auto& f : files)
@@ -94,8 +79,6 @@ struct Follower::Impl {
 
   ScanOptions opt;
   FollowOptions fo;
-  EventOutput* out;
-  follow_detail::Renderer render;
   Scanner scanner;
   std::vector<char> buf;
   char check[follow_detail::kTail];

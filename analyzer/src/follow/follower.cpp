@@ -11,6 +11,7 @@
 
 #include "follow/follow_impl.hpp"
 #include "source/source.hpp"
+#include "scan/source_info.hpp"
 
 namespace gw502 {
 
@@ -156,8 +157,6 @@ File* Follower::Impl::open_file(const std::string& path, uint32_t source, bool i
       auto src = source_from_fd(fd, true, err);
       if (src) {
         scanner.scan(*src, sources[source], source, stats[source], problems);
-        if (out && !render.text.empty()) out->write(render.text);
-        render.text.clear();
         return nullptr;
       }
     }
@@ -189,7 +188,7 @@ void Follower::Impl::close_file(File& f) {
 }
 
 Follower::Follower(Classifier& cls, Aggregator& agg, const ScanOptions& opt,
-                   const FollowOptions& fo, EventOutput* out)
+                   const FollowOptions& fo, EventSink* out)
     : impl_(new Impl(cls, agg, opt, fo, out)) {}
 
 Follower::~Follower() = default;

@@ -68,7 +68,7 @@
 // directory events are handled every few milliseconds under load.
 //
 // The Follower never prints, exits or waits: the caller polls fds() and
-// calls pump(). Events go to an EventOutput as NDJSON.
+// calls pump(). Events go to an EventSink as they are found.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -92,19 +92,11 @@ struct FollowOptions {
   uint64_t max_read_per_pump = 4u << 20;
 };
 
-struct FollowCounters {
-  uint64_t files_opened = 0;
-  uint64_t rotations = 0;        // a followed file was renamed away or deleted
-  uint64_t truncations = 0;
-  uint64_t recovered_bytes = 0;  // read from a copytruncate copy
-  uint64_t overflows = 0;        // inotify queue overflows (each followed by a full re-check)
-};
-
 class Follower {
  public:
   // cls, agg and out (may be null) must outlive the follower.
   Follower(Classifier& cls, Aggregator& agg, const ScanOptions& opt, const FollowOptions& fo,
-           EventOutput* out);
+           EventSink* out);
   ~Follower();
   Follower(const Follower&) = delete;
   Follower& operator=(const Follower&) = delete;

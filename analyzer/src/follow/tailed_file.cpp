@@ -21,10 +21,6 @@ using namespace follow_detail;
 
 namespace {
 
-std::string overlong_message(size_t max_line) {
-  return "line longer than " + std::to_string(max_line >> 10) + " KiB; only its start was read";
-}
-
 }  // namespace
 
 // Starts after the last complete line; counts the lines before it.
@@ -64,10 +60,6 @@ void Follower::Impl::scan(File& f, std::string_view text) {
   uint64_t n = scanner.scan_buffer(text, f.line, sources[f.source], f.source, st, problems);
   f.line += n;
   st.lines += n;
-  if (out && !render.text.empty()) {
-    out->write(render.text);
-    render.text.clear();
-  }
 }
 
 // buf[0, m) holds the previous partial line followed by what was just read.
@@ -87,7 +79,7 @@ void Follower::Impl::consume(File& f, size_t m) {
   size_t end = last ? static_cast<size_t>(static_cast<const char*>(last) - data) + 1 : start;
   if (end > start) scan(f, std::string_view(data + start, end - start));
   if (m - end >= opt.max_line) {
-    problems.push_back({sources[f.source].name, f.line, overlong_message(opt.max_line)});
+    problems.push_back({sources[f.source].name, f.line, overlong_problem(opt.max_line)});
     scan(f, std::string_view(data + end, opt.max_line));
     f.skipping = true;
     f.partial.clear();

@@ -1,4 +1,5 @@
 #include "report/live_view.hpp"
+#include "base/strutil.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -7,12 +8,6 @@
 
 namespace gw502 {
 namespace {
-
-std::string thousands(uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
 
 std::string ago(int64_t wall, int64_t then) {
   if (then <= 0) return "-";

@@ -22,8 +22,7 @@
 
 #include "aggregate/aggregator.hpp"
 #include "catalogue/catalogue.hpp"
-#include "follow/follower.hpp"
-#include "scan/scanner.hpp"
+#include "core/types.hpp"
 
 namespace gw502 {
 

@@ -6,7 +6,7 @@
 #include "aggregate/aggregator.hpp"
 #include "catalogue/catalogue.hpp"
 #include "core/event.hpp"
-#include "scan/scanner.hpp"
+#include "core/types.hpp"
 
 namespace gw502 {
 
@@ -41,6 +41,5 @@ std::string render_cause_list(const Catalogue& cat);
 std::string render_rule_list(const Catalogue& cat);
 std::string render_explain(const Catalogue& cat, int cause);
 
-const char* proxy_title(ProxyKind p);
 
 }  // namespace gw502

@@ -1,6 +1,7 @@
-#include <algorithm>
 #include <map>
+#include <algorithm>
 
+#include "base/strutil.hpp"
 #include "aggregate/diagnosis.hpp"
 #include "report/json_writer.hpp"
 #include "report/report.hpp"
@@ -16,12 +17,6 @@ struct Style {
   const char* dim() const { return on ? "\x1b[2m" : ""; }
   const char* off() const { return on ? "\x1b[0m" : ""; }
 };
-
-std::string thousands(uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
 
 std::string site_title(const Group& g, const Aggregator& agg) {
   std::string_view site = agg.str(g.site);
@@ -77,16 +72,6 @@ std::string when(int64_t t, bool utc) {
 }
 
 }  // namespace
-
-const char* proxy_title(ProxyKind p) {
-  switch (p) {
-    case ProxyKind::nginx: return "Nginx";
-    case ProxyKind::npm: return "Nginx Proxy Manager";
-    case ProxyKind::traefik: return "Traefik";
-    case ProxyKind::caddy: return "Caddy";
-  }
-  return "";
-}
 
 std::vector<const Group*> ordered_groups(const Aggregator& agg) {
   std::map<std::tuple<int, uint32_t, uint32_t>, uint64_t> site_total;
@@ -218,7 +203,6 @@ std::string render_cause_list(const Catalogue& cat) {
 }
 
 std::string render_rule_list(const Catalogue& cat) {
-  static const char* const kFamilies[kLogFamilies] = {"nginx", "traefik", "caddy"};
   std::string out;
   for (const Rule& r : cat.rules()) {
     out += r.id + '\t' + (r.ignore ? std::string("-") : cat.causes()[static_cast<size_t>(r.cause)].id) + '\t';
@@ -226,7 +210,7 @@ std::string render_rule_list(const Catalogue& cat) {
     for (size_t f = 0; f < kLogFamilies; ++f)
       if (r.families & (1u << f)) {
         if (!first) out += ',';
-        out += kFamilies[f];
+        out += family_name(static_cast<LogFamily>(f));
         first = false;
       }
     out += '\n';

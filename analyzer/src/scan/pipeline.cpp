@@ -13,9 +13,9 @@
 #include <mutex>
 #include <thread>
 
+#include "core/event_batch.hpp"
+#include "scan/source_info.hpp"
 #include "source/framer.hpp"
-#include "report/json_writer.hpp"
-#include "report/report.hpp"
 
 namespace gw502 {
 namespace {
@@ -31,12 +31,7 @@ struct Result {
   Aggregator agg;
   ScanStats stats;
   std::vector<Problem> problems;  // line numbers relative to the chunk (first line = 1)
-  std::string events;             // rendered NDJSON with relative line numbers
-  struct Mark {
-    size_t begin, number_at, end;
-    uint64_t line;
-  };
-  std::vector<Mark> marks;  // where each event's line number sits in `events`
+  EventBatch events;              // line numbers relative to the chunk
   uint64_t lines = 0;
   std::string_view mapped;  // the chunk, when it is a slice of the memory map
 };
@@ -73,24 +68,6 @@ void yield_to_producer() {
   if (errno == 0 && nice < 19) ::setpriority(PRIO_PROCESS, tid, std::min(nice + 4, 19));
 }
 
-// Renders events into a chunk's result, remembering where the line numbers go.
-class ChunkEvents final : public EventSink {
- public:
-  ChunkEvents(const Catalogue& cat, Result& r) : cat_(cat), r_(r) {}
-  void on_event(const SourceInfo& src, uint64_t line, const Event& ev, int rule, int cause,
-                std::string_view host) override {
-    size_t begin = r_.events.size();
-    append_event_json(r_.events, cat_, src, 0, ev, rule, cause, host);
-    // `{"source":<name>,"line":0,...`: find the 0 after the first "line":.
-    size_t at = r_.events.find("\"line\":0,", begin);
-    r_.marks.push_back({begin, at + 7, r_.events.size(), line});
-  }
-
- private:
-  const Catalogue& cat_;
-  Result& r_;
-};
-
 }  // namespace
 
 struct Pipeline::Impl {
@@ -121,7 +98,7 @@ Pipeline::Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& op
 Pipeline::~Pipeline() = default;
 
 bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, Aggregator& agg,
-                    ScanStats& stats, std::vector<Problem>& problems, EventOutput* out) {
+                    ScanStats& stats, std::vector<Problem>& problems, EventSink* out) {
   Impl& im = *impl_;
   const size_t workers = im.classifiers.size();
   // Chunks in flight (queued, in work, or done and not merged): bounds memory
@@ -251,12 +228,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         }
         if (job.overlong_mark) {
           r->lines = 0;
-          r->problems.push_back({info.name, 0, "line longer than " +
-                                                   std::to_string(im.opt.max_line >> 10) +
-                                                   " KiB; only its start was read"});
+          r->problems.push_back({info.name, 0, overlong_problem(im.opt.max_line)});
         } else {
-          ChunkEvents sink(im.cat, *r);
-          Scanner scanner(cls, r->agg, out ? &sink : nullptr, im.opt);
+          Scanner scanner(cls, r->agg, out ? &r->events : nullptr, im.opt);
           r->lines = scanner.scan_buffer(job.text, 1, info, source_index, r->stats, r->problems);
           r->stats.lines = r->lines;
           r->stats.bytes = job.text.size();
@@ -273,7 +247,6 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
 
   // Merge in chunk order.
   uint64_t base = 0;  // lines before the chunk being merged
-  std::string numbered;
   for (size_t next = 0;; ++next) {
     std::unique_ptr<Result> r;
     {
@@ -286,28 +259,13 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
       cv.notify_all();
     }
     agg.merge(r->agg, 0, base);
-    stats.bytes += r->stats.bytes;
-    stats.lines += r->stats.lines;
-    stats.candidates += r->stats.candidates;
-    stats.events += r->stats.events;
-    stats.ignored += r->stats.ignored;
-    stats.filtered += r->stats.filtered;
-    stats.malformed += r->stats.malformed;
-    stats.paired += r->stats.paired;
+    stats += r->stats;
     for (auto& p : r->problems) {
       // An overlong marker names the line before it (the cut line).
       p.line = p.line ? p.line + base : base;
       problems.push_back(std::move(p));
     }
-    if (out && !r->marks.empty()) {
-      numbered.clear();
-      for (auto& m : r->marks) {
-        numbered.append(r->events, m.begin, m.number_at - m.begin);
-        numbered += std::to_string(m.line + base);
-        numbered.append(r->events, m.number_at + 1, m.end - m.number_at - 1);
-      }
-      out->write(numbered);
-    }
+    if (out && !r->events.empty()) r->events.commit(info, base, *out);
     base += r->lines;
     if (!r->mapped.empty()) release(r->mapped);
   }

@@ -1,6 +1,6 @@
 // Scans a source on several threads. A producer cuts the input into
-// newline-aligned chunks (slices of a memory map for plain files, copies of
-// the framer's buffers for gzip, zstd and pipes, so decompression runs on
+// newline-aligned chunks (slices of a memory map for plain files, the
+// framer's own buffers, handed over without a copy, for gzip, zstd and pipes, so decompression runs on
 // its own thread); workers classify chunks, each with its own Classifier;
 // results are merged strictly in chunk order, so reports, samples, line
 // numbers and --events output are the same whatever the thread count.
@@ -17,13 +17,6 @@
 
 namespace gw502 {
 
-// Receives rendered --events output in input order.
-class EventOutput {
- public:
-  virtual ~EventOutput() = default;
-  virtual void write(std::string_view ndjson) = 0;
-};
-
 class Pipeline {
  public:
   // threads >= 1. Builds one Classifier per thread (check ok()).
@@ -33,10 +26,11 @@ class Pipeline {
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
 
-  // Scans one source into agg; events (when out is set) are written in order.
+  // Scans one source into agg; events (when out is set) reach it in input order,
+  // with their line numbers, from the thread that called scan().
   // Returns false when the source could not be read to its end.
   bool scan(Source& src, const SourceInfo& info, uint32_t source_index, Aggregator& agg,
-            ScanStats& stats, std::vector<Problem>& problems, EventOutput* out);
+            ScanStats& stats, std::vector<Problem>& problems, EventSink* out);
 
  private:
   struct Impl;

@@ -1,4 +1,5 @@
 #include "scan/scanner.hpp"
+#include "scan/source_info.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -15,83 +16,7 @@ namespace gw502 {
 namespace {
 
 
-std::string_view basename(std::string_view p) {
-  size_t s = p.rfind('/');
-  return s == std::string_view::npos ? p : p.substr(s + 1);
-}
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::string overlong_message(size_t max_line) {
-  return "line longer than " + std::to_string(max_line >> 10) + " KiB; only its start was read";
-}
-
 }  // namespace
-
-// Random bytes or an executable: NUL bytes and many control characters in the
-// first block. A log with a NUL run from a crash still has mostly text.
-bool looks_binary(std::string_view head) {
-  head = head.substr(0, 8192);
-  if (head.find('\0') == std::string_view::npos) return false;
-  size_t control = 0;
-  for (unsigned char c : head)
-    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
-  return control * 20 > head.size();
-}
-
-SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
-  SourceInfo info;
-  info.name = path;
-  std::string_view base = basename(path);
-  bool npm = false;
-  // proxy-host-12_error.log, dead-host-3_access.log.1.gz, redirection-host-2_error.log
-  for (std::string_view kind : {"proxy-host-", "dead-host-", "redirection-host-"}) {
-    if (!starts_with(base, kind)) continue;
-    size_t i = kind.size(), j = i;
-    while (j < base.size() && base[j] >= '0' && base[j] <= '9') ++j;
-    if (j > i && j < base.size() && base[j] == '_') {
-      info.site = std::string(base.substr(0, j));
-      npm = true;
-    }
-  }
-  if (!npm && (starts_with(base, "fallback_") || starts_with(base, "default-host_") ||
-               starts_with(base, "letsencrypt-requests_"))) {
-    info.site = std::string(base.substr(0, base.find('_')));
-    npm = true;
-  }
-  if (!npm && path.find("/data/logs/") != std::string::npos) npm = true;
-  info.proxy = npm ? ProxyKind::npm : ProxyKind::nginx;
-  if (forced) {
-    info.proxy = *forced;
-    info.forced = true;
-    if (*forced != ProxyKind::npm) info.site.clear();
-    return info;
-  }
-  // A regular file (plain or compressed) can be peeked at: its first lines
-  // say which proxy wrote it. Pipes and stdin are not read twice; their lines
-  // are still read in whatever format they are in.
-  struct stat st;
-  if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-    std::string err;
-    if (auto src = open_source(path, err)) {
-      char head[16384];
-      size_t n = 0;
-      long r;
-      while (n < sizeof head && (r = src->read(head + n, sizeof head - n, err)) > 0) n += static_cast<size_t>(r);
-      refine_source(info, std::string_view(head, n));
-    }
-  }
-  return info;
-}
-
-void refine_source(SourceInfo& info, std::string_view head) {
-  if (info.forced) return;
-  ProxyKind p = detect_source_proxy(head, info.proxy);
-  if (p != info.proxy && family_of(p) != family_of(info.proxy)) {
-    info.proxy = p;
-    info.site.clear();
-  }
-}
 
 const SourceInfo& Scanner::source_as(const SourceInfo& info, ProxyKind proxy) {
   if (proxy == info.proxy) return info;
@@ -181,7 +106,7 @@ void Scanner::report_overlong(std::string_view buf, uint64_t first_line, const S
     }
     line_no += count_newlines(b + counted, pos - counted);
     counted = pos;
-    problems.push_back({info.name, line_no, overlong_message(max)});
+    problems.push_back({info.name, line_no, overlong_problem(max)});
     const void* end = std::memchr(b + pos, '\n', buf.size() - pos);
     if (!end) break;
     pos = static_cast<size_t>(static_cast<const char*>(end) - b) + 1;
@@ -227,7 +152,7 @@ bool Scanner::scan(Source& src, const SourceInfo& info, uint32_t source_index, S
     }
     stats.bytes += chunk.text.size();
     if (chunk.overlong) {
-      problems.push_back({info.name, next_line, overlong_message(opt_.max_line)});
+      problems.push_back({info.name, next_line, overlong_problem(opt_.max_line)});
       scan_buffer(chunk.text, next_line, info, source_index, stats, problems);
       next_line += 1;
       stats.lines += 1;

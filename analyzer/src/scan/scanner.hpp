@@ -12,55 +12,12 @@
 #include "prefilter/chunk_shape.hpp"
 #include "classify/classifier.hpp"
 #include "core/event.hpp"
+#include "core/event_sink.hpp"
+#include "core/types.hpp"
 #include "decode/line_decoder.hpp"
 #include "source/source.hpp"
 
 namespace gw502 {
-
-struct SourceInfo {
-  std::string name;            // as given on the command line ("-" for stdin)
-  ProxyKind proxy = ProxyKind::nginx;
-  std::string site;            // NPM: "proxy-host-12", "fallback"; else empty
-  bool forced = false;         // --proxy: only that proxy's formats are read
-};
-
-// Guesses proxy and site from a path: NPM's /data/logs/proxy-host-N_error.log
-// and friends are NPM; everything else is nginx unless `forced` is set.
-// Unless forced, every line is read in whatever supported format it is in
-// (nginx, Caddy, Traefik); the events of Caddy and Traefik lines carry their
-// proxy. refine_source() sets the source's proxy from its first bytes.
-SourceInfo describe_source(const std::string& path, const ProxyKind* forced);
-void refine_source(SourceInfo& info, std::string_view head);
-
-// Random bytes or an executable rather than a log: NUL bytes and many
-// control characters in the first 8 KiB (a log with a NUL run after a crash
-// is still mostly text).
-bool looks_binary(std::string_view head);
-
-struct Problem {
-  std::string source;
-  uint64_t line = 0;  // 0: the source as a whole
-  std::string message;
-};
-
-struct ScanStats {
-  uint64_t bytes = 0;
-  uint64_t lines = 0;
-  uint64_t candidates = 0;
-  uint64_t events = 0;
-  uint64_t ignored = 0;   // lines a noise rule claimed
-  uint64_t filtered = 0;  // classified, but outside --since/--until
-  uint64_t malformed = 0; // candidate lines that looked like JSON and were not
-  uint64_t paired = 0;    // Caddy access entries of a request whose error entry counted
-};
-
-// Receives each classified line as it is found (for --events).
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  virtual void on_event(const SourceInfo& src, uint64_t line, const Event& ev, int rule,
-                        int cause, std::string_view host) = 0;
-};
 
 struct ScanOptions {
   int64_t since = kNoTime;

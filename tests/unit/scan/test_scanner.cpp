@@ -1,6 +1,7 @@
 #include "classify/classifier.hpp"
 #include "helpers.hpp"
 #include "scan/scanner.hpp"
+#include "scan/source_info.hpp"
 
 using namespace gw502;
 using gw502::test::StringSource;

@@ -2,6 +2,7 @@
 #include "helpers.hpp"
 #include "report/report.hpp"
 #include "scan/scanner.hpp"
+#include "scan/source_info.hpp"
 
 using namespace gw502;
 using gw502::test::StringSource;

@@ -5,16 +5,14 @@
 #include "helpers.hpp"
 #include "scan/pipeline.hpp"
 #include "prefilter/prefilter.hpp"
+#include "report/events.hpp"
 #include "report/report.hpp"
+#include "scan/source_info.hpp"
 
 using namespace gw502;
 
 namespace {
 
-struct Collect final : EventOutput {
-  std::string text;
-  void write(std::string_view s) override { text.append(s.data(), s.size()); }
-};
 
 struct Outcome {
   std::string events, report;
@@ -55,10 +53,11 @@ Outcome run(const std::string& path, unsigned threads, size_t chunk, bool as_str
   RunSummary run;
   run.sources.push_back(describe_source(path, nullptr));
   run.stats.emplace_back();
-  Collect out;
+  std::string text;
+  NdjsonEvents out(cat, [&text](std::string_view s) { text.append(s.data(), s.size()); });
   p.scan(*src, run.sources[0], 0, agg, run.stats[0], run.problems, &out);
   Outcome o;
-  o.events = out.text;
+  o.events = text;
   o.report = render_json(cat, agg, run);
   o.lines = run.stats[0].lines;
   o.problems = run.problems;

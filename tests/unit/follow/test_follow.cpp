@@ -14,6 +14,7 @@
 #include "report/live_view.hpp"
 #include "helpers.hpp"
 #include "report/prometheus.hpp"
+#include "scan/source_info.hpp"
 
 using namespace gw502;
 
@@ -39,26 +40,18 @@ std::string failure(int id) { return test::refused_line("http://172.18.0.5:3000/
 
 std::string noise(int i) { return "2024/01/15 10:23:45 [notice] 1#1: ordinary line " + std::to_string(i) + "\n"; }
 
-// Collects events: host id -> times seen, and (host id -> line number).
-struct Events final : EventOutput {
+// Collects events: host id ("h12" -> 12) -> times seen, line number and source.
+struct Events final : EventSink {
   std::map<int, int> seen;
   std::map<int, uint64_t> line;
   std::map<int, std::string> source;
-  void write(std::string_view s) override {
-    size_t pos = 0;
-    while (pos < s.size()) {
-      size_t nl = s.find('\n', pos);
-      std::string_view ev = s.substr(pos, nl - pos);
-      pos = nl + 1;
-      size_t h = ev.find("\"host\":\"h");
-      REQUIRE(h != std::string_view::npos);
-      int id = std::atoi(std::string(ev.substr(h + 9, 12)).c_str());
-      ++seen[id];
-      size_t l = ev.find("\"line\":");
-      line[id] = std::strtoull(std::string(ev.substr(l + 7, 20)).c_str(), nullptr, 10);
-      size_t so = ev.find("\"source\":\"") + 10;
-      source[id] = std::string(ev.substr(so, ev.find('"', so) - so));
-    }
+  void on_event(const SourceInfo& src, uint64_t n, const Event&, int, int, std::string_view host) override {
+    REQUIRE(host.size() > 1);
+    REQUIRE(host[0] == 'h');
+    int id = std::atoi(std::string(host.substr(1)).c_str());
+    ++seen[id];
+    line[id] = n;
+    source[id] = src.name;
   }
   bool once(int from, int to) const {  // every id in [from, to) exactly once
     bool ok = true;

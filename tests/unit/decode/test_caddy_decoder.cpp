@@ -9,6 +9,7 @@
 #include "decode/line_decoder.hpp"
 #include "scan/scanner.hpp"
 #include "base/timeparse.hpp"
+#include "scan/source_info.hpp"
 
 using namespace gw502;
 

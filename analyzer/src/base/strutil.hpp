@@ -1,0 +1,41 @@
+// Small string helpers shared by every stage (no project vocabulary here).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace gw502 {
+
+inline bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+inline bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+// The last path component: "/data/logs/x.log" -> "x.log".
+inline std::string_view path_basename(std::string_view p) {
+  size_t s = p.rfind('/');
+  return s == std::string_view::npos ? p : p.substr(s + 1);
+}
+
+// Everything before the last '/': "/data/logs/x.log" -> "/data/logs"; "." without one.
+inline std::string path_dirname(std::string_view p) {
+  size_t s = p.rfind('/');
+  if (s == std::string_view::npos) return ".";
+  if (s == 0) return "/";
+  return std::string(p.substr(0, s));
+}
+
+// 1234567 -> "1,234,567".
+inline std::string thousands(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace gw502

@@ -1,0 +1,15 @@
+#include "report/events.hpp"
+
+#include "report/report.hpp"
+
+namespace gw502 {
+
+void NdjsonEvents::on_event(const SourceInfo& src, uint64_t line, const Event& ev, int rule,
+                            int cause, std::string_view host) {
+  text_.clear();
+  append_event_json(text_, cat_, src, line, ev, rule, cause, host);
+  ++written_;
+  write_(text_);
+}
+
+}  // namespace gw502

@@ -1,0 +1,76 @@
+#include "scan/source_info.hpp"
+
+#include <sys/stat.h>
+
+#include "base/strutil.hpp"
+#include "decode/format_detect.hpp"
+#include "source/source.hpp"
+
+namespace gw502 {
+
+// Random bytes or an executable: NUL bytes and many control characters in the
+// first block. A log with a NUL run from a crash still has mostly text.
+bool looks_binary(std::string_view head) {
+  head = head.substr(0, 8192);
+  if (head.find('\0') == std::string_view::npos) return false;
+  size_t control = 0;
+  for (unsigned char c : head)
+    if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
+  return control * 20 > head.size();
+}
+
+SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
+  SourceInfo info;
+  info.name = path;
+  std::string_view base = path_basename(path);
+  bool npm = false;
+  // proxy-host-12_error.log, dead-host-3_access.log.1.gz, redirection-host-2_error.log
+  for (std::string_view kind : {"proxy-host-", "dead-host-", "redirection-host-"}) {
+    if (!starts_with(base, kind)) continue;
+    size_t i = kind.size(), j = i;
+    while (j < base.size() && base[j] >= '0' && base[j] <= '9') ++j;
+    if (j > i && j < base.size() && base[j] == '_') {
+      info.site = std::string(base.substr(0, j));
+      npm = true;
+    }
+  }
+  if (!npm && (starts_with(base, "fallback_") || starts_with(base, "default-host_") ||
+               starts_with(base, "letsencrypt-requests_"))) {
+    info.site = std::string(base.substr(0, base.find('_')));
+    npm = true;
+  }
+  if (!npm && path.find("/data/logs/") != std::string::npos) npm = true;
+  info.proxy = npm ? ProxyKind::npm : ProxyKind::nginx;
+  if (forced) {
+    info.proxy = *forced;
+    info.forced = true;
+    if (*forced != ProxyKind::npm) info.site.clear();
+    return info;
+  }
+  // A regular file (plain or compressed) can be peeked at: its first lines
+  // say which proxy wrote it. Pipes and stdin are not read twice; their lines
+  // are still read in whatever format they are in.
+  struct stat st;
+  if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    std::string err;
+    if (auto src = open_source(path, err)) {
+      char head[16384];
+      size_t n = 0;
+      long r;
+      while (n < sizeof head && (r = src->read(head + n, sizeof head - n, err)) > 0) n += static_cast<size_t>(r);
+      refine_source(info, std::string_view(head, n));
+    }
+  }
+  return info;
+}
+
+void refine_source(SourceInfo& info, std::string_view head) {
+  if (info.forced) return;
+  ProxyKind p = detect_source_proxy(head, info.proxy);
+  if (p != info.proxy && family_of(p) != family_of(info.proxy)) {
+    info.proxy = p;
+    info.site.clear();
+  }
+}
+
+}  // namespace gw502

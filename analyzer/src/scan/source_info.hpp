@@ -1,0 +1,24 @@
+// What a source is: its proxy and (NPM) site from its path and first bytes,
+// and whether it is a log at all.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "core/types.hpp"
+
+namespace gw502 {
+
+// Guesses proxy and site from a path: NPM's /data/logs/proxy-host-N_error.log
+// and friends are NPM; everything else is nginx unless `forced` is set.
+// Unless forced, every line is read in whatever supported format it is in
+// (nginx, Caddy, Traefik); the events of Caddy and Traefik lines carry their
+// proxy. refine_source() sets the source's proxy from its first bytes.
+SourceInfo describe_source(const std::string& path, const ProxyKind* forced);
+void refine_source(SourceInfo& info, std::string_view head);
+
+// Random bytes or an executable rather than a log: NUL bytes and many
+// control characters in the first 8 KiB (a log with a NUL run after a crash
+// is still mostly text).
+bool looks_binary(std::string_view head);
+
+}  // namespace gw502
