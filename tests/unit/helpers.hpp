@@ -41,7 +41,7 @@ inline const char* kMiniCatalogue = R"json({
     {"id": "unexplained", "title": "served 502"},
     {"id": "unclassified", "title": "unknown"}
   ],
-  "hints": [{"id": "loopback_upstream", "text": {"nginx": "loopback"}}],
+  "hints": [{"id": "loopback_upstream", "text": {"nginx": "loopback"}, "when": "loopback", "applies_to": ["connection_refused"]}],
   "rules": [
     {"id": "t.dns_send", "cause": "dns_failure", "regex": "\\(111: Connection refused\\) while resolving", "literal": "while resolving"},
     {"id": "t.client_ssl", "ignore": true, "regex": "while SSL handshaking$", "literal": "SSL handshaking"},

@@ -45,7 +45,9 @@ gw502_classifier *gw502_classifier_new(const char *catalogue_path, char *err, si
  * nginx writes it (time, level, message, context; a trailing newline is
  * fine); for the Go proxies it is the error text itself. Returns 1 and fills
  * out when the text shows an upstream failure, 0 when it does not (including
- * known noise such as client-side TLS errors).
+ * known noise such as client-side TLS errors), and -1 on an error: a NULL
+ * argument, an unknown dialect, or the regex engine unable to run the match
+ * (out of memory). Test for == 1.
  */
 int gw502_classify(gw502_classifier *c, gw502_dialect dialect, const char *text, size_t len,
                    gw502_result *out);

@@ -29,22 +29,34 @@ unsigned count_bursts(const Group& g) {
   return bursts;
 }
 
+namespace {
+
+bool applies(const Hint& h, const Cause& c) {
+  if (h.applies_to.empty()) return true;
+  for (auto& a : h.applies_to)
+    if (a == c.id || a == c.family) return true;
+  return false;
+}
+
+}  // namespace
+
 std::vector<std::string> hints_for(const Group& g, const Aggregator& agg, const Catalogue& cat) {
   std::vector<std::string> ids;
   std::string_view up = agg.str(g.upstream);
-  const std::string& family = cat.causes()[static_cast<size_t>(g.cause)].family;
-  bool backend_side = family == "connection_refused" || family == "connect_timeout" ||
-                      family == "network_unreachable" || family == "upstream_reset" ||
-                      family == "read_timeout";
-  if (backend_side && is_loopback(up)) ids.emplace_back("loopback_upstream");
-  if (backend_side && is_docker_host(up)) ids.emplace_back("docker_host_gateway");
-  unsigned bursts = count_bursts(g);
-  if (family == "connection_refused" && bursts == 1 && g.count >= 3)
-    ids.emplace_back("steady_refusal");
-  if (backend_side && bursts >= 2) ids.emplace_back("intermittent");
-  ids.erase(std::remove_if(ids.begin(), ids.end(),
-                           [&](const std::string& id) { return cat.find_hint(id) == nullptr; }),
-            ids.end());
+  const Cause& cause = cat.causes()[static_cast<size_t>(g.cause)];
+  const unsigned bursts = count_bursts(g);
+  for (const Hint& h : cat.hints()) {
+    if (!applies(h, cause) || g.count < h.min_count) continue;
+    bool holds = false;
+    switch (h.when) {
+      case HintWhen::never: break;
+      case HintWhen::loopback: holds = is_loopback(up); break;
+      case HintWhen::docker_host: holds = is_docker_host(up); break;
+      case HintWhen::steady: holds = bursts == 1; break;
+      case HintWhen::bursts: holds = bursts >= 2; break;
+    }
+    if (holds) ids.push_back(h.id);
+  }
   return ids;
 }
 

@@ -50,9 +50,14 @@ extern "C" gw502_classifier* gw502_classifier_new(const char* catalogue_path, ch
   return nullptr;
 }
 
+static_assert(static_cast<int>(gw502::LogFamily::nginx) == GW502_NGINX &&
+                  static_cast<int>(gw502::LogFamily::traefik) == GW502_TRAEFIK &&
+                  static_cast<int>(gw502::LogFamily::caddy) == GW502_CADDY,
+              "gw502_dialect and LogFamily must agree");
+
 extern "C" int gw502_classify(gw502_classifier* c, gw502_dialect dialect, const char* text,
                               size_t len, gw502_result* out) {
-  if (!c || !text || !out) return 0;
+  if (!c || !text || !out) return -1;
   try {
     std::string_view line(text, len);
     std::string_view match = line;
@@ -62,9 +67,10 @@ extern "C" int gw502_classify(gw502_classifier* c, gw502_dialect dialect, const 
       if (!gw502::decode_nginx_error(line, ev)) return 0;
       match = ev.message;
     } else if (dialect != GW502_TRAEFIK && dialect != GW502_CADDY) {
-      return 0;
+      return -1;
     }
     int rule = c->classifier->classify(family, false, match);
+    if (rule == gw502::Classifier::kMatchError) return -1;
     if (rule < 0) return 0;
     const gw502::Rule& r = c->catalogue.rules()[static_cast<size_t>(rule)];
     if (r.ignore) return 0;
@@ -86,10 +92,10 @@ extern "C" int gw502_classify(gw502_classifier* c, gw502_dialect dialect, const 
     out->upstream_len = up.size();
     return 1;
   } catch (...) {
-    return 0;
+    return -1;
   }
 }
 
 extern "C" void gw502_classifier_free(gw502_classifier* c) { delete c; }
 
-extern "C" const char* gw502_version(void) { return "0.1.0"; }
+extern "C" const char* gw502_version(void) { return GW502_VERSION; }

@@ -66,6 +66,30 @@ bool get_strings(object o, const char* key, std::vector<std::string>& out, std::
   return true;
 }
 
+bool get_bool(object o, const char* key, bool& out, std::string& why) {
+  element e;
+  if (o[key].get(e) != simdjson::SUCCESS) return true;
+  if (e.get_bool().get(out) != simdjson::SUCCESS) {
+    why = std::string("\"") + key + "\" must be true or false";
+    return false;
+  }
+  return true;
+}
+
+// An optional whole number in [lo, hi].
+bool get_count(object o, const char* key, uint64_t lo, uint64_t hi, unsigned& out, std::string& why) {
+  element e;
+  if (o[key].get(e) != simdjson::SUCCESS) return true;
+  uint64_t v = 0;
+  if (e.get_uint64().get(v) != simdjson::SUCCESS || v < lo || v > hi) {
+    why = std::string("\"") + key + "\" must be a whole number from " + std::to_string(lo) + " to " +
+          std::to_string(hi);
+    return false;
+  }
+  out = static_cast<unsigned>(v);
+  return true;
+}
+
 bool parse_cause(object o, Cause& c, std::string& why) {
   if (!get_string(o, "id", c.id, true, why)) return false;
   for (char ch : c.id)
@@ -77,6 +101,9 @@ bool parse_cause(object o, Cause& c, std::string& why) {
       !get_string(o, "explain", c.explain, false, why) || !get_strings(o, "likely", c.likely, why))
     return false;
   if (c.family.empty()) c.family = c.id;
+  if (!get_bool(o, "counts_as_failure", c.counts_as_failure, why) ||
+      !get_count(o, "samples", 1, 64, c.samples, why))
+    return false;
   element fix;
   if (o["fix"].get(fix) == simdjson::SUCCESS) {
     object fo;
@@ -99,6 +126,21 @@ bool parse_hint(object o, Hint& h, std::string& why) {
   }
   for (size_t p = 0; p < kProxyKinds; ++p)
     if (!get_string(t, proxy_name(static_cast<ProxyKind>(p)), h.text[p], false, why)) return false;
+  std::string when;
+  if (!get_string(o, "when", when, false, why) || !get_strings(o, "applies_to", h.applies_to, why) ||
+      !get_count(o, "min_count", 1, 1u << 30, h.min_count, why))
+    return false;
+  static const std::pair<const char*, HintWhen> kWhen[] = {
+      {"loopback", HintWhen::loopback}, {"docker_host", HintWhen::docker_host},
+      {"steady", HintWhen::steady}, {"bursts", HintWhen::bursts}};
+  if (!when.empty()) {
+    for (auto& w : kWhen)
+      if (when == w.first) h.when = w.second;
+    if (h.when == HintWhen::never) {
+      why = "\"when\" must be one of loopback, docker_host, steady, bursts";
+      return false;
+    }
+  }
   return true;
 }
 
@@ -285,6 +327,15 @@ bool Catalogue::finish(std::string& err) {
       return false;
     }
   }
+  for (auto& h : hints_)
+    for (auto& a : h.applies_to) {
+      bool known = false;
+      for (auto& c : causes_) known = known || c.id == a || c.family == a;
+      if (!known) {
+        err = where("catalogue", "hint", h.id) + "\"applies_to\" names no cause: \"" + a + "\"";
+        return false;
+      }
+    }
   unclassified_ = find_cause("unclassified");
   return true;
 }

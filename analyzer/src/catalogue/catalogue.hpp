@@ -21,11 +21,27 @@ struct Cause {
   std::string explain;
   std::vector<std::string> likely;
   std::array<std::vector<std::string>, kProxyKinds> fix;
+  // Policy, so that a --patterns file can state it too:
+  bool counts_as_failure = true;  // false: not the backend's fault (client_closed);
+                                  // shown apart, never in the exit status
+  unsigned samples = 0;           // samples kept and shown per group; 0: the default
+};
+
+// The context a hint needs (evaluated in aggregate/diagnosis.cpp).
+enum class HintWhen : uint8_t {
+  never = 0,    // no condition given: the hint is only shown by --explain
+  loopback,     // the upstream is the proxy's own loopback (127.x, localhost, ::1)
+  docker_host,  // the upstream is Docker's host gateway (172.17.0.1, host.docker.internal)
+  steady,       // one unbroken burst of at least `min_count` failures
+  bursts,       // two or more bursts, kBurstGapMinutes apart
 };
 
 struct Hint {
   std::string id;
   std::array<std::string, kProxyKinds> text;
+  HintWhen when = HintWhen::never;
+  std::vector<std::string> applies_to;  // cause ids or families; empty: every cause
+  unsigned min_count = 0;
 };
 
 struct Rule {

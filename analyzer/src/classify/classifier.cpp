@@ -172,6 +172,7 @@ int Classifier::classify(LogFamily family, bool access, std::string_view text, i
         std::memcmp(slot.text, text.data(), text.size()) == 0)
       return slot.rule;
     int rule = match(family, access, text, status);
+    if (rule == kMatchError) return rule;  // not cached: the next try may succeed
     slot.hash = h;
     slot.family = fam;
     slot.len = static_cast<uint16_t>(text.size());
@@ -187,7 +188,8 @@ int Classifier::match(LogFamily family, bool access, std::string_view text, int 
   if (s.empty) return -1;
   hits_.clear();
   RE2::Set::ErrorInfo info{};
-  if (!s.set.Match(re2::StringPiece(text.data(), text.size()), &hits_, &info)) return -1;
+  if (!s.set.Match(re2::StringPiece(text.data(), text.size()), &hits_, &info))
+    return info.kind == RE2::Set::kNoError ? kNoRule : kMatchError;
   int best = -1;
   for (int h : hits_) {
     int r = s.rule_of[static_cast<size_t>(h)];

@@ -44,8 +44,12 @@ class Classifier {
   const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape);
 
   // The first rule (in priority order) of this family and kind that matches
-  // text, or -1. For error-log rules text is the message; for access rules
+  // text, or kNoRule. For error-log rules text is the message; for access rules
   // the whole line, and `status` must be in the rule's status list.
+  // kMatchError: RE2 could not run the match (its DFA ran out of memory);
+  // the line is unknown, not "no rule", and the caller must count it.
+  static constexpr int kNoRule = -1;
+  static constexpr int kMatchError = -2;
   int classify(LogFamily family, bool access, std::string_view text, int status = 0);
 
   // The named group "upstream" of a rule matched against text, or "".

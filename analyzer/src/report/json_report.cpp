@@ -86,6 +86,11 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += ',';
     key(out, "paired");  // Caddy access entries of requests whose error entry counted
     json_number(out, static_cast<int64_t>(st.paired));
+    if (st.match_errors) {  // lines the regex engine could not match (out of memory)
+      out += ',';
+      key(out, "match_errors");
+      json_number(out, static_cast<int64_t>(st.match_errors));
+    }
     out += '}';
   }
   out += "],";

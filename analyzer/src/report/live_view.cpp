@@ -109,7 +109,7 @@ std::string render_live(const Catalogue& cat, const Aggregator& agg, const RateT
   const auto& gs = agg.groups();
   uint64_t minute = 0, failures = 0;
   for (size_t i = 0; i < gs.size(); ++i) {
-    if (cat.causes()[static_cast<size_t>(gs[i].cause)].family == "client_closed") continue;
+    if (!cat.causes()[static_cast<size_t>(gs[i].cause)].counts_as_failure) continue;
     failures += gs[i].count;
     minute += rates.per_minute(i);
   }

@@ -102,7 +102,7 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
 uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat) {
   uint64_t n = 0;
   for (const Group& g : agg.groups())
-    if (cat.causes()[static_cast<size_t>(g.cause)].family != "client_closed") n += g.count;
+    if (cat.causes()[static_cast<size_t>(g.cause)].counts_as_failure) n += g.count;
   return n;
 }
 
@@ -110,10 +110,11 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
                         const ReportOptions& opt) {
   Style st{opt.color};
   std::string out;
-  uint64_t lines = 0, malformed = 0;
+  uint64_t lines = 0, malformed = 0, match_errors = 0;
   for (auto& s : run.stats) {
     lines += s.lines;
     malformed += s.malformed;
+    match_errors += s.match_errors;
   }
   const uint64_t total = agg.total();
   out += st.bold();
@@ -128,6 +129,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
          (malformed ? ", " + thousands(malformed) +
                           (malformed == 1 ? " malformed JSON line skipped" : " malformed JSON lines skipped")
                     : "") + ")\n";
+  if (match_errors)
+    out += "warning: " + thousands(match_errors) +
+           (match_errors == 1 ? " line" : " lines") +
+           " could not be matched (the regex engine ran out of memory); their causes are unknown\n";
 
   std::string current_site, current_up;
   for (const Group* g : ordered_groups(agg)) {
@@ -156,7 +161,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += "\n";
     wrap_line(out, "      ", c.title);
     const auto& src = run.sources;
-    size_t shown = c.id == "unclassified" ? g->samples.size() : 1;
+    size_t shown = c.samples ? g->samples.size() : 1;
     for (size_t i = 0; i < g->samples.size() && i < shown; ++i) {
       const Sample& s = g->samples[i];
       out += "      ";

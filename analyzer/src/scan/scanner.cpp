@@ -50,6 +50,7 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
     return;
   }
   int rule = cls_.classify(d.family, access, d.match, ev.status);
+  if (rule == Classifier::kMatchError) ++stats.match_errors;
   if (rule < 0) return;
   const Catalogue& cat = cls_.catalogue();
   const Rule& r = cat.rules()[static_cast<size_t>(rule)];
@@ -86,7 +87,8 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   }
   Hit h{proxy, src.site, host, ev.upstream, cause, rule,
         ev.time, ev.time_is_utc, source_index, number, text};
-  agg_.add(h, cause == cat.unclassified() ? 5 : Aggregator::kSamples);
+  const unsigned keep = cat.causes()[static_cast<size_t>(cause)].samples;
+  agg_.add(h, keep ? keep : Aggregator::kSamples);
   if (sink_) sink_->on_event(src, number, ev, rule, cause, host);
 }
 

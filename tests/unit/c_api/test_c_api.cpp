@@ -16,7 +16,11 @@ TEST_CASE("the C API classifies an nginx line with the embedded catalogue", "[c_
   std::string noise = "2024/01/15 10:23:45 [notice] 1#1: signal process started\n";
   CHECK(gw502_classify(c, GW502_NGINX, noise.data(), noise.size(), &r) == 0);
   CHECK(gw502_classify(c, GW502_NGINX, "garbage", 7, &r) == 0);
-  CHECK(gw502_classify(nullptr, GW502_NGINX, "x", 1, &r) == 0);
+  // Errors are not "no failure": -1 for bad arguments and unknown dialects.
+  CHECK(gw502_classify(nullptr, GW502_NGINX, "x", 1, &r) == -1);
+  CHECK(gw502_classify(c, GW502_NGINX, nullptr, 1, &r) == -1);
+  CHECK(gw502_classify(c, GW502_NGINX, "x", 1, nullptr) == -1);
+  CHECK(gw502_classify(c, static_cast<gw502_dialect>(7), "x", 1, &r) == -1);
   gw502_classifier_free(c);
 }
 

@@ -81,3 +81,46 @@ TEST_CASE("a user catalogue file that cannot be read is an error", "[catalogue]"
   CHECK_FALSE(fresh.load({"/tmp"}, err));
   CHECK(err == "/tmp: is a directory, not a catalogue file");
 }
+
+TEST_CASE("cause policy is data: counts_as_failure, samples, hint conditions", "[catalogue]") {
+  Catalogue cat = test::embedded_catalogue();
+  const Cause& cc = cat.causes()[static_cast<size_t>(cat.find_cause("client_closed"))];
+  CHECK_FALSE(cc.counts_as_failure);
+  const Cause& un = cat.causes()[static_cast<size_t>(cat.find_cause("unclassified"))];
+  CHECK(un.samples == 5);
+  CHECK(cat.causes()[static_cast<size_t>(cat.find_cause("connection_refused"))].counts_as_failure);
+  const Hint* lo = cat.find_hint("loopback_upstream");
+  REQUIRE(lo);
+  CHECK(lo->when == HintWhen::loopback);
+  CHECK_FALSE(lo->applies_to.empty());
+
+  // A user file can state the same policy for its own cause and hint.
+  std::string err;
+  Catalogue user;
+  REQUIRE(user.add_json("user.json", R"({
+    "causes": [{"id": "health_probe", "title": "probe", "counts_as_failure": false, "samples": 3}],
+    "hints": [{"id": "probe_loop", "text": {"nginx": "x"}, "when": "bursts", "applies_to": ["health_probe"], "min_count": 2}]
+  })", true, err));
+  REQUIRE(user.finish(err));
+  CHECK_FALSE(user.causes()[0].counts_as_failure);
+  CHECK(user.causes()[0].samples == 3);
+  CHECK(user.hints()[0].when == HintWhen::bursts);
+  CHECK(user.hints()[0].min_count == 2);
+
+  // Bad policy values fail with the entry named.
+  for (const char* bad : {
+           R"({"causes": [{"id": "a", "title": "t", "counts_as_failure": "no"}]})",
+           R"({"causes": [{"id": "a", "title": "t", "samples": 0}]})",
+           R"({"hints": [{"id": "h", "text": {}, "when": "sometimes"}]})",
+       }) {
+    Catalogue c;
+    std::string why;
+    CHECK_FALSE(c.add_json("bad.json", bad, true, why));
+    CHECK(why.find("bad.json") == 0);
+  }
+  Catalogue c;
+  std::string why;
+  REQUIRE(c.add_json("bad.json", R"({"hints": [{"id": "h", "text": {}, "applies_to": ["nope"]}]})", true, why));
+  CHECK_FALSE(c.finish(why));
+  CHECK(why.find("nope") != std::string::npos);
+}
