@@ -14,6 +14,8 @@ int64_t parse_uint(std::string_view s, size_t& i) {
   return i == start ? -1 : v;
 }
 
+void cut_message(std::string_view rest, Event& ev, bool whole);
+
 std::string_view trim_eol(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
   return s;
@@ -137,12 +139,93 @@ bool decode_nginx_error(std::string_view line, Event& ev, bool whole) {
       i = j + 1;
     }
   }
-  std::string_view rest = line.substr(i);
+  cut_message(line.substr(i), ev, whole);
+  return true;
+}
+
+namespace {
+
+bool nginx_level(std::string_view s) {
+  for (std::string_view l : {"emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"})
+    if (s == l) return true;
+  return false;
+}
+
+// A phase of a proxied request as nginx words it: " while connecting to
+// upstream", "... from upstream", " while resolving", the stream module's
+// " while proxying ...".
+bool has_phase(std::string_view msg) {
+  for (size_t w = msg.find(" while "); w != std::string_view::npos; w = msg.find(" while ", w + 1)) {
+    std::string_view act = msg.substr(w + 7);
+    if (act.find("upstream") != std::string_view::npos || act.compare(0, 9, "resolving") == 0 ||
+        act.compare(0, 8, "proxying") == 0)
+      return true;
+  }
+  return false;
+}
+
+// Cuts message and context from `rest` into ev, as the strict decoder does.
+void cut_message(std::string_view rest, Event& ev, bool whole) {
   size_t ctx = rest.find(", client: ");
   ev.message = rest.substr(0, ctx);
   ev.nginx_rest = ctx == std::string_view::npos ? std::string_view() : rest.substr(ctx);
   ev.nginx_pending = true;
   if (whole) finish_nginx_error(ev);
+}
+
+}  // namespace
+
+bool decode_nginx_error_loose(std::string_view line, Event& ev, bool whole) {
+  line = trim_eol(line);
+  ev = Event{};
+  size_t i = 0;
+  bool head = false;
+  // "[level] " in the first bytes, after whatever prefix.
+  for (size_t p = line.find('['); p != std::string_view::npos && p < 256; p = line.find('[', p + 1)) {
+    size_t q = line.find("] ", p + 1);
+    if (q == std::string_view::npos || q - p - 1 > 6 || !nginx_level(line.substr(p + 1, q - p - 1)))
+      continue;
+    ev.level = line.substr(p + 1, q - p - 1);
+    int64_t t;
+    if (p >= 20 && line[p - 1] == ' ' && parse_nginx_time(line.substr(p - 20, 19), t)) ev.time = t;
+    i = q + 2;
+    head = true;
+    break;
+  }
+  if (!head) {  // "error] 12#0: ..." (the line's head cut off)
+    size_t q = line.find("] ");
+    if (q != std::string_view::npos && q <= 6 && nginx_level(line.substr(0, q))) {
+      ev.level = line.substr(0, q);
+      i = q + 2;
+      head = true;
+    }
+  }
+  while (i < line.size() && line[i] == ' ') ++i;
+  {  // "pid#tid: "
+    size_t j = i;
+    int64_t pid = parse_uint(line, j);
+    if (pid >= 0 && j < line.size() && line[j] == '#') {
+      ++j;
+      if (parse_uint(line, j) >= 0 && line.compare(j, 2, ": ") == 0) {
+        ev.pid = pid;
+        i = j + 2;
+        head = true;
+      }
+    }
+  }
+  if (i < line.size() && line[i] == '*') {  // "*cid "
+    size_t j = i + 1;
+    int64_t cid = parse_uint(line, j);
+    if (cid >= 0 && j < line.size() && line[j] == ' ') {
+      ev.cid = cid;
+      i = j + 1;
+      head = true;
+    }
+  }
+  std::string_view rest = line.substr(i);
+  if (rest.empty()) return false;
+  if (!head && rest.find(", client: ") == std::string_view::npos && !has_phase(rest)) return false;
+  cut_message(rest, ev, whole);
   return true;
 }
 

@@ -16,6 +16,16 @@ namespace gw502 {
 bool decode_nginx_error(std::string_view line, Event& ev, bool whole = true);
 void finish_nginx_error(Event& ev);
 
+// The same message as users paste it or tools pass it on: without the time
+// (`[error] 7#7: *1 connect() failed ...`), cut at its head (`error] 12#0: ...`,
+// `*55 connect() ...`, `60380#60380: *3 ...`), behind a prefix no unwrapper
+// knows (`app[web.1]: 2019/04/08 ... [crit] ...`, `_CONTENT__:2021/...`),
+// nginx's own stderr at start-up (`nginx: [emerg] host not found ...`), or
+// the bare message. A line with none of nginx's head must carry nginx's
+// context (`, client: `) or a phase (` while connecting to upstream`).
+// Time is set only when nginx's timestamp stands right before `[level]`.
+bool decode_nginx_error_loose(std::string_view line, Event& ev, bool whole = true);
+
 // Access-log line in one of the formats above. Returns false when it is none
 // of them. Fills time, client, request, status and, where the format has them,
 // host and upstream.
