@@ -102,7 +102,13 @@ def main():
     # Every cause rule of a checked proxy must be proven by a corpus line.
     p = subprocess.run([binary, "--list-rules"], capture_output=True, timeout=60)
     for row in p.stdout.decode().splitlines():
+        if row.startswith("#"):
+            continue
         rid, cause, proxies = row.split("\t")
+        # Rules made from the errno table are proven by unit tests (one line
+        # per errno number and phase), not each by a corpus line.
+        if rid.startswith("errno."):
+            continue
         if cause != "-" and any(x in SUPPORTED for x in proxies.split(",")) and rid not in rules_hit:
             failures.append("rule %s (%s) is hit by no corpus line" % (rid, cause))
     for f in failures:

@@ -1,10 +1,13 @@
 #include "catalogue/catalogue.hpp"
 
+#include "catalogue/errno_table.hpp"
+
 #include <re2/re2.h>
 #include <simdjson.h>
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -240,11 +243,12 @@ bool Catalogue::add_json(const std::string& name, std::string_view json, bool us
   }
   for (auto field : root) {
     if (field.key != "causes" && field.key != "rules" && field.key != "hints" &&
-        field.key != "comment") {
+        field.key != "errno" && field.key != "phases" && field.key != "comment") {
       err = name + ": unknown key \"" + std::string(field.key) + "\"";
       return false;
     }
   }
+  if (!errno_->add(root, name, err)) return false;
   std::string why;
   array a;
   if (root["causes"].get_array().get(a) == simdjson::SUCCESS) {
@@ -318,7 +322,37 @@ bool Catalogue::add_json(const std::string& name, std::string_view json, bool us
   return true;
 }
 
+Catalogue::Catalogue() : errno_(std::make_unique<ErrnoTable>()) {}
+Catalogue::~Catalogue() = default;
+Catalogue::Catalogue(const Catalogue& o)
+    : causes_(o.causes_), hints_(o.hints_), rules_(o.rules_), user_rules_(o.user_rules_),
+      unclassified_(o.unclassified_), errno_(std::make_unique<ErrnoTable>(*o.errno_)) {}
+Catalogue& Catalogue::operator=(const Catalogue& o) {
+  if (this != &o) *this = Catalogue(o);
+  return *this;
+}
+Catalogue::Catalogue(Catalogue&&) noexcept = default;
+Catalogue& Catalogue::operator=(Catalogue&&) noexcept = default;
+
 bool Catalogue::finish(std::string& err) {
+  // Priority: user rules, the built-in rules, the rules of the errno table,
+  // then the built-in catch-alls (cause "unclassified").
+  std::vector<Rule> generated;
+  if (!errno_->rules(generated, err)) return false;
+  for (auto& r : generated) {
+    RE2::Options opt;
+    opt.set_encoding(RE2::Options::EncodingLatin1);
+    opt.set_log_errors(false);
+    if (!RE2(r.regex, opt).ok()) {
+      err = where(r.origin, "rule", r.id) + "bad regex generated from the errno table";
+      return false;
+    }
+  }
+  *errno_ = ErrnoTable();  // turned into rules once
+  auto catch_all = std::stable_partition(rules_.begin() + static_cast<long>(user_rules_), rules_.end(),
+                                         [](const Rule& r) { return r.cause_id != "unclassified"; });
+  rules_.insert(catch_all, std::make_move_iterator(generated.begin()),
+                std::make_move_iterator(generated.end()));
   for (auto& r : rules_) {
     if (r.ignore) continue;
     r.cause = find_cause(r.cause_id);

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,8 +65,17 @@ struct EmbeddedFile {
 extern const EmbeddedFile kEmbeddedCatalogue[];
 extern const size_t kEmbeddedCatalogueCount;
 
+class ErrnoTable;
+
 class Catalogue {
  public:
+  Catalogue();
+  ~Catalogue();
+  Catalogue(const Catalogue&);
+  Catalogue& operator=(const Catalogue&);
+  Catalogue(Catalogue&&) noexcept;
+  Catalogue& operator=(Catalogue&&) noexcept;
+
   // The embedded catalogue, then each user file in order (their new rules
   // take priority over the built-in ones; same ids override). On failure
   // returns false and err holds one line: "FILE: rule ID: reason".
@@ -89,6 +99,7 @@ class Catalogue {
   std::vector<Rule> rules_;
   size_t user_rules_ = 0;  // user rules sit at the front, in the order given
   int unclassified_ = -1;
+  std::unique_ptr<ErrnoTable> errno_;  // errno numbers and phases, turned into rules by finish()
 };
 
 }  // namespace gw502

@@ -60,7 +60,8 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
   } else if (decode_nginx_access(text, ev)) {
     d.kind = LineKind::access;
     d.match = text;
-  } else if (f == LineFormat::unknown && decode_nginx_error_loose(text, ev, false)) {
+  } else if ((f == LineFormat::unknown || f == LineFormat::npm_access) &&
+             decode_nginx_error_loose(text, ev, false)) {
     d.kind = LineKind::error;
     d.match = ev.message;
   }

@@ -208,7 +208,11 @@ std::string render_cause_list(const Catalogue& cat) {
 }
 
 std::string render_rule_list(const Catalogue& cat) {
-  std::string out;
+  std::string out =
+      "# rule<TAB>cause ('-': noise)<TAB>log families, in priority order (the first match wins).\n"
+      "# errno.NAME.PHASE rules come from the errno table (patterns/errno.json): one socket error's\n"
+      "# numbers on Linux, BSD/macOS and Windows, in one phase of a request (nginx: ' while ACTION';\n"
+      "# Go: the syscall op before the error text). Add a number, a wording or a phase with --patterns.\n";
   for (const Rule& r : cat.rules()) {
     out += r.id + '\t' + (r.ignore ? std::string("-") : cat.causes()[static_cast<size_t>(r.cause)].id) + '\t';
     bool first = true;

@@ -124,3 +124,4 @@ TEST_CASE("cause policy is data: counts_as_failure, samples, hint conditions", "
   CHECK_FALSE(c.finish(why));
   CHECK(why.find("nope") != std::string::npos);
 }
+
