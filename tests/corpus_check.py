@@ -89,7 +89,15 @@ def main():
         if not os.path.isdir(pdir):
             continue
         if proxy == "wild":
-            continue  # asserted once the catalogue reads these families (issue 14)
+            for wproxy in sorted(os.listdir(pdir)):
+                wdir = os.path.join(pdir, wproxy)
+                if wproxy == "heldaside" or not os.path.isdir(wdir):
+                    continue
+                logs = list(labelled_logs(wdir))
+                n = sum(check_file(binary, path, labels, "auto", failures, rules_hit) for path, labels in logs)
+                print("wild/%s: %d labelled lines in %d files" % (wproxy, n, len(logs)))
+                checked += n
+            continue
         logs = list(labelled_logs(pdir))
         if proxy not in SUPPORTED:
             print("not checked (format not supported yet): %s (%d files)" % (proxy, len(logs)))

@@ -92,7 +92,8 @@ bool parse_phase(object o, Phase& p, std::string& why) {
     return false;
   }
   p.id.assign(id);
-  return strings(o, "nginx", p.nginx, why) && strings(o, "go", p.go, why);
+  return strings(o, "nginx", p.nginx, why) && strings(o, "go", p.go, why) &&
+         strings(o, "nginx_calls", p.nginx_calls, why);
 }
 
 std::string alternation(const std::vector<std::string>& v) {
@@ -168,6 +169,16 @@ bool ErrnoTable::rules(std::vector<Rule>& out, std::string& err) const {
         r.families = 1u << static_cast<unsigned>(LogFamily::nginx);
         r.regex = "\\(" + numbers + ": [^)]*\\).* while " + alternation(p->nginx);
         r.literals = p->nginx;
+        r.origin = e.origin;
+        out.push_back(std::move(r));
+      }
+      if (!p->nginx_calls.empty()) {  // "connect() to 10.0.0.5:80 failed (111: Connection ref"
+        Rule r;
+        r.id = id + ".call";
+        r.cause_id = cause;
+        r.families = 1u << static_cast<unsigned>(LogFamily::nginx);
+        r.regex = alternation(p->nginx_calls) + "(?: to \\S+)? failed \\(" + numbers + ": ";
+        r.literals = p->nginx_calls;
         r.origin = e.origin;
         out.push_back(std::move(r));
       }

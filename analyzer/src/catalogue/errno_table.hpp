@@ -27,6 +27,9 @@ struct Phase {
   std::string id;                    // "connect", "read", ...
   std::vector<std::string> nginx;    // "connecting to upstream" (after " while ")
   std::vector<std::string> go;       // Go's syscall ops: "dial", "connect", "connectex"
+  // nginx calls that belong to the phase whatever follows: "connect()" (a line
+  // cut before its " while ..." still names the failed connect).
+  std::vector<std::string> nginx_calls;
 };
 
 class ErrnoTable {

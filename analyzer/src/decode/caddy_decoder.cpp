@@ -2,7 +2,11 @@
 
 #include "base/strutil.hpp"
 
+#include "base/timeparse.hpp"
 #include "decode/go_error.hpp"
+
+#include <cstdlib>
+#include <cstring>
 
 namespace gw502 {
 namespace {
@@ -29,6 +33,27 @@ uint64_t request_hash(std::initializer_list<std::string_view> parts) {
   return h ? h : 1;
 }
 
+// Which side broke a response off: Caddy writes the body to the client and
+// reads it from the backend, so a failed write while copying it is the
+// client's; so is an HTTP/2 stream cancelled from this side. A stream reset
+// "received from peer" is the backend's.
+// `upstream` is the backend's address when the entry names it: a failed
+// write to any other address (`write tcp CADDY:443->CLIENT: broken pipe`)
+// was a write to the client.
+bool client_side(std::string_view error, bool copying_body, std::string_view upstream) {
+  if (error.find("received from peer") != std::string_view::npos) return false;
+  if (error.size() >= 8 && error.substr(error.size() - 8) == "; CANCEL") return true;
+  if (copying_body && (starts_with(error, "writing: ") || error.find("http2: stream closed") != std::string_view::npos))
+    return true;
+  if (!starts_with(error, "write tcp ")) return false;
+  size_t arrow = error.find("->");
+  size_t colon = error.find(": ", arrow == std::string_view::npos ? 0 : arrow);
+  if (arrow == std::string_view::npos || colon == std::string_view::npos) return copying_body;
+  std::string_view peer = error.substr(arrow + 2, colon - arrow - 2);
+  if (upstream.empty()) return copying_body;
+  return peer != upstream;
+}
+
 bool proxy_status(int status, std::string_view trace) {
   if (status == 499 || status == 502 || status == 503 || status == 504) return true;
   return status >= 500 && starts_with(trace, "reverseproxy.");
@@ -52,18 +77,33 @@ Decoded CaddyDecoder::entry(std::string_view text, std::string_view logger, std:
     }
     std::string_view trace = json_.str("err_trace");
     if (trace.empty()) trace = json_.str("first_error", "err_trace");
-    if (error.empty() || !proxy_status(ev.status, trace)) return d;
+    // A pasted entry cut before its status is taken as the proxy's: people
+    // paste the lines of the failure they are asking about.
+    const bool status_lost = (json_.was_cut() || fields_lost_) && !json_.has("status");
+    if (error.empty() || !(proxy_status(ev.status, trace) || status_lost)) return d;
     d.kind = LineKind::error;
   } else if (logger == "http.handlers.reverse_proxy") {
-    if (msg == "upstream roundtrip") {
+    // "upstream roundtrip" repeats the error of the request's http.log.error
+    // entry; "reading from backend" the one of its "aborting with incomplete
+    // response" entry, which follows it.
+    if (msg == "upstream roundtrip" || msg == "reading from backend") {
       if (json_.has("error")) d.kind = LineKind::duplicate;
       return d;
     }
-    if (msg != "aborting with incomplete response") return d;
+    const bool aborted = msg == "aborting with incomplete response";
+    if (!aborted) return d;
     error = json_.str("error");
     upstream = json_.str("upstream");
     if (error.empty()) return d;
     d.kind = LineKind::error;
+    if (client_side(error, aborted, upstream)) d.cause = "client_closed";
+  } else if (starts_with(logger, "layer4")) {  // caddy-l4: TCP/UDP proxying
+    error = json_.str("error");
+    upstream = json_.str("upstream");
+    if (upstream.empty()) upstream = json_.str("remote_address");
+    if (error.empty()) return d;
+    d.kind = LineKind::error;
+    if (client_side(error, false, upstream)) d.cause = "client_closed";
   } else if (access_logger(logger) || msg == "handled request") {
     if (json_.num("status", v)) ev.status = static_cast<int>(v);
     d.kind = LineKind::access;
@@ -147,6 +187,97 @@ Decoded CaddyDecoder::decode_console(std::string_view text, Event& ev) {
     return d;
   }
   return entry(text, logger, msg, ev);
+}
+
+bool CaddyDecoder::is_caddy1(std::string_view text) {
+  size_t p = text.find("[ERROR ");
+  return p != std::string_view::npos && p <= 32 && p + 11 < text.size() &&
+         text[p + 7] >= '1' && text[p + 7] <= '5' && text[p + 10] == ' ';
+}
+
+Decoded CaddyDecoder::decode_caddy1(std::string_view text, Event& ev) {
+  ev = Event{};
+  Decoded d;
+  d.family = LogFamily::caddy;
+  size_t p = text.find("[ERROR ");
+  if (p == std::string_view::npos) return d;
+  if (p > 1) {  // "29/Jan/2016:15:17:52 +0100 "
+    int64_t t;
+    if (parse_clf_time(text.substr(0, p - 1), t)) {
+      ev.time = t;
+      ev.time_is_utc = true;
+    }
+  }
+  ev.level = "error";
+  std::string_view rest = text.substr(p + 7);
+  ev.status = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 + (rest[2] - '0');
+  size_t close = rest.find("] ", 4);
+  if (close == std::string_view::npos) return d;
+  ev.request = rest.substr(4, close - 4);
+  ev.message = rest.substr(close + 2);
+  while (!ev.message.empty() && (ev.message.back() == '\r' || ev.message.back() == ' '))
+    ev.message.remove_suffix(1);
+  if (ev.message.empty()) return d;
+  bool unix = false;
+  ev.upstream = go_error_upstream(ev.message, unix);
+  d.kind = LineKind::error;
+  d.match = ev.message;
+  return d;
+}
+
+Decoded CaddyDecoder::decode_console_loose(std::string_view text, Event& ev) {
+  // The logger is the anchor: "http.log.error.log0", "http.handlers.reverse_proxy", "layer4...".
+  size_t at = std::string_view::npos;
+  for (std::string_view l : {"http.log.error", "http.log.access", "http.handlers.reverse_proxy", "layer4."}) {
+    size_t p = text.find(l);
+    while (p != std::string_view::npos && p > 0 && text[p - 1] != ' ' && text[p - 1] != '\t')
+      p = text.find(l, p + 1);
+    if (p < at) at = p;
+  }
+  if (at == std::string_view::npos || at > 200) return {};
+  auto space = [](char c) { return c == ' ' || c == '\t'; };
+  size_t e = at;
+  while (e < text.size() && !space(text[e])) ++e;
+  std::string_view logger = text.substr(at, e - at);
+  // Before the logger: [TIME] LEVEL.
+  size_t b = at;
+  while (b > 0 && space(text[b - 1])) --b;
+  size_t lv = b;
+  while (lv > 0 && !space(text[lv - 1])) --lv;
+  std::string_view level = text.substr(lv, b - lv);
+  std::string_view time = text.substr(0, lv);
+  while (!time.empty() && space(time.back())) time.remove_suffix(1);
+  // After it: MSG [{fields}].
+  while (e < text.size() && space(text[e])) ++e;
+  std::string_view rest = text.substr(e);
+  size_t brace = rest.find('{');
+  while (brace != std::string_view::npos && brace > 0 && !space(rest[brace - 1])) brace = rest.find('{', brace + 1);
+  std::string_view msg = rest.substr(0, brace);
+  while (!msg.empty() && space(msg.back())) msg.remove_suffix(1);
+  std::string_view fields = brace == std::string_view::npos ? std::string_view() : rest.substr(brace);
+  ev = Event{};
+  ev.level = level;
+  int64_t t;
+  bool utc;
+  if (go_log_time(time, t, utc)) {
+    ev.time = t;
+    ev.time_is_utc = utc;
+  } else if (!time.empty()) {
+    char buf[32];
+    if (time.size() < sizeof buf) {
+      std::memcpy(buf, time.data(), time.size());
+      buf[time.size()] = 0;
+      char* end = nullptr;
+      double v = std::strtod(buf, &end);
+      if (end == buf + time.size() && v > 0) ev.time_is_utc = go_epoch_time(v, ev.time);
+    }
+  }
+  if (msg.empty()) return {};
+  fields_lost_ = fields.empty() || !(json_.parse(fields) || json_.parse_cut(fields));
+  if (fields_lost_ && !json_.parse("{}")) return {};
+  Decoded d = entry(text, logger, msg, ev);
+  fields_lost_ = false;
+  return d;
 }
 
 }  // namespace gw502

@@ -9,8 +9,15 @@
 //  - access entries (http.log.access[.NAME], "handled request"): the rules see
 //    the whole line and the status; resp_headers X-Gw502-Cause (set by the
 //    Caddy bridge) names the cause.
+//  - caddy-l4's layer4 loggers' entries with an `error`.
+//  - Which side closed: an "aborting with incomplete response" whose error is
+//    a write (`write tcp CADDY->CLIENT: write: broken pipe`) or an HTTP/2
+//    stream the client cancelled (`stream ID 5; CANCEL`) is the client's
+//    (client_closed); `INTERNAL_ERROR; received from peer` is the backend's.
 // reverse_proxy's DEBUG "upstream roundtrip" entry repeats the error that the
-// http.log.error entry of the same request carries: a duplicate, not counted.
+// http.log.error entry of the same request carries, and "reading from backend"
+// the error of the "aborting with incomplete response" that follows it:
+// duplicates, not counted.
 #pragma once
 #include <string>
 #include <string_view>
@@ -30,12 +37,21 @@ class CaddyDecoder {
   // A console entry: TIME<TAB>LEVEL<TAB>[LOGGER<TAB>]MSG[<TAB>{fields}].
   // Returns malformed when its fields are not valid JSON.
   Decoded decode_console(std::string_view text, Event& ev);
+  // The same entry as users paste it: tabs turned into runs of spaces, the
+  // time missing or in exponent form (Caddy 2 betas: 1.5868e+09), fields cut
+  // off. Recognised by its logger (http.log.error..., http.handlers.reverse_proxy,
+  // layer4...). Returns kind none when the line holds no such logger.
+  Decoded decode_console_loose(std::string_view text, Event& ev);
+  // Caddy 1's error log: `[DATE ][ERROR 502 /path] dial tcp ...`.
+  static Decoded decode_caddy1(std::string_view text, Event& ev);
+  static bool is_caddy1(std::string_view text);
 
  private:
   Decoded entry(std::string_view text, std::string_view logger, std::string_view msg, Event& ev);
 
   JsonLine& json_;
   std::string upstream_;  // "unix:/run/app.sock"
+  bool fields_lost_ = false;  // a pasted console entry without its fields (no status to check)
 };
 
 }  // namespace gw502

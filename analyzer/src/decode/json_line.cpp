@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace gw502 {
@@ -15,6 +16,7 @@ struct JsonLine::Impl {
   std::vector<char> padded;
   object root;
   bool ok = false;
+  std::string repaired;  // parse_cut's attempt
 
   bool member(std::string_view key, element& out) const {
     return ok && root.at_key(key).get(out) == simdjson::SUCCESS;
@@ -46,6 +48,7 @@ JsonLine::JsonLine() : impl_(std::make_unique<Impl>()) {}
 JsonLine::~JsonLine() = default;
 
 bool JsonLine::parse(std::string_view text) {
+  cut_ = false;
   Impl& m = *impl_;
   m.ok = false;
   const size_t need = text.size() + simdjson::SIMDJSON_PADDING;
@@ -94,6 +97,50 @@ bool JsonLine::num(std::string_view obj, std::string_view key, double& out) cons
 bool JsonLine::is_object(std::string_view key) const {
   element e;
   return impl_->member(key, e) && e.is_object();
+}
+
+}  // namespace gw502
+
+namespace gw502 {
+
+bool JsonLine::parse_cut(std::string_view text) {
+  // Ends of whole members: a ',' outside strings, with the depth of objects
+  // and arrays open there. Try the last few, closing what is open.
+  struct Cut {
+    size_t at;
+    std::string closers;
+  };
+  Cut cuts[4];
+  size_t ncuts = 0;
+  std::string open;  // '{' or '[' per level
+  bool in_str = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_str) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_str = false;
+      continue;
+    }
+    if (c == '"') in_str = true;
+    else if (c == '{' || c == '[') open += c;
+    else if ((c == '}' || c == ']') && !open.empty()) open.pop_back();
+    else if (c == ',' && !open.empty() && open.size() <= 8) {
+      Cut& k = cuts[ncuts++ % 4];
+      k.at = i;
+      k.closers.clear();
+      for (size_t j = open.size(); j-- > 0;) k.closers += open[j] == '{' ? '}' : ']';
+    }
+  }
+  for (size_t n = 0; n < std::min<size_t>(ncuts, 4); ++n) {
+    const Cut& k = cuts[(ncuts - 1 - n) % 4];
+    impl_->repaired.assign(text.substr(0, k.at));
+    impl_->repaired += k.closers;
+    if (parse(impl_->repaired)) {  // parse() copies it into its padded buffer
+      cut_ = true;
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace gw502

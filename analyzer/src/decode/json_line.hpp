@@ -20,6 +20,12 @@ class JsonLine {
 
   // False when text is not valid JSON or not an object.
   bool parse(std::string_view text);
+  // An object cut off where people paste it (`..."request": [...]`, a line cut
+  // at a terminal's width): parses the longest prefix that ends after a whole
+  // member, with its open objects closed. False when not even that parses.
+  bool parse_cut(std::string_view text);
+  // True when the object parsed last was cut (parse_cut succeeded).
+  bool was_cut() const { return cut_; }
 
   bool has(std::string_view key) const;
   // A string member, or "" when it is absent or not a string.
@@ -37,6 +43,7 @@ class JsonLine {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  bool cut_ = false;
 };
 
 }  // namespace gw502

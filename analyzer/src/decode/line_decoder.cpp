@@ -52,6 +52,10 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
     Decoded d = go_->traefik.decode_clf(text, families == family_bit(LogFamily::traefik), ev);
     if (d.kind != LineKind::none) return d;
   }
+  if (f == LineFormat::unknown || f == LineFormat::clf || f == LineFormat::npm_access) {
+    Decoded g = decode_pasted_go(text, families, ev);
+    if (g.kind != LineKind::none) return g;
+  }
   Decoded d;
   if (!(families & family_bit(LogFamily::nginx))) return d;
   if (decode_nginx_error(text, ev, false)) {  // the scanner finishes it if a rule counts it
@@ -68,6 +72,30 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
   return d;
 }
 
+// Go proxies' lines in forms no format detector claims: Caddy 1's error log,
+// Caddy 2's console entries as pasted (spaces for tabs, no time), and
+// Traefik builds that log "[E] [handler.go:48] '502 Bad Gateway' caused by: ...".
+Decoded LineDecoder::decode_pasted_go(std::string_view text, unsigned families, Event& ev) {
+  if (!(families & kGoFamilies)) return {};
+  if (!go_) go_ = std::make_unique<Go>();
+  if (families & family_bit(LogFamily::caddy)) {
+    if (CaddyDecoder::is_caddy1(text)) return CaddyDecoder::decode_caddy1(text, ev);
+    Decoded d = go_->caddy.decode_console_loose(text, ev);
+    if (d.kind != LineKind::none) return d;
+  }
+  if (families & family_bit(LogFamily::traefik)) {
+    size_t p = text.find("' caused by: ");
+    if (p != std::string_view::npos && p >= 4 && p < 300) {
+      size_t q = text.rfind('\'', p - 1);
+      if (q != std::string_view::npos) {
+        ev = Event{};
+        return go_->traefik.app(text.substr(q), {}, ev);
+      }
+    }
+  }
+  return {};
+}
+
 Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, LineFormat f,
                                unsigned families, Event& ev, int depth) {
   Go& g = *go_;
@@ -76,6 +104,13 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
   switch (f) {
     case LineFormat::json: {
       if (!g.json.parse(text)) {
+        // Cut off (pasted, or a line longer than a terminal): what it still
+        // says may be enough; otherwise it is malformed.
+        if (g.json.parse_cut(text) && depth == 0 && !(g.json.has("log") && g.json.has("stream"))) {
+          Decoded d = (caddy && (g.json.has("logger") || g.json.has("ts"))) ? g.caddy.decode_json(text, ev)
+                      : traefik ? g.traefik.decode_json(text, ev) : Decoded{};
+          if (d.kind != LineKind::none) return d;
+        }
         Decoded d;
         d.kind = LineKind::malformed;
         d.family = caddy ? LogFamily::caddy : LogFamily::traefik;

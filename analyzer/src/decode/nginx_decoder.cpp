@@ -164,6 +164,15 @@ bool has_phase(std::string_view msg) {
   return false;
 }
 
+// A bare message in nginx's own words about its upstream: "upstream sent
+// invalid header", "upstream timed out (110: ...)", "no live upstreams".
+bool upstream_words(std::string_view msg) {
+  for (std::string_view w : {"upstream sent ", "upstream timed out ", "upstream prematurely closed ",
+                             "no live upstreams", "upstream SSL certificate "})
+    if (msg.compare(0, w.size(), w) == 0) return true;
+  return false;
+}
+
 // Cuts message and context from `rest` into ev, as the strict decoder does.
 void cut_message(std::string_view rest, Event& ev, bool whole) {
   size_t ctx = rest.find(", client: ");
@@ -224,7 +233,9 @@ bool decode_nginx_error_loose(std::string_view line, Event& ev, bool whole) {
   }
   std::string_view rest = line.substr(i);
   if (rest.empty()) return false;
-  if (!head && rest.find(", client: ") == std::string_view::npos && !has_phase(rest)) return false;
+  if (!head && rest.find(", client: ") == std::string_view::npos && !has_phase(rest) &&
+      !upstream_words(rest))
+    return false;
   cut_message(rest, ev, whole);
   return true;
 }

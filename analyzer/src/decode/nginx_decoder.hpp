@@ -22,7 +22,8 @@ void finish_nginx_error(Event& ev);
 // knows (`app[web.1]: 2019/04/08 ... [crit] ...`, `_CONTENT__:2021/...`),
 // nginx's own stderr at start-up (`nginx: [emerg] host not found ...`), or
 // the bare message. A line with none of nginx's head must carry nginx's
-// context (`, client: `) or a phase (` while connecting to upstream`).
+// context (`, client: `), a phase (` while connecting to upstream`), or open
+// with nginx's words for its upstream (`upstream sent invalid header: ...`).
 // Time is set only when nginx's timestamp stands right before `[level]`.
 bool decode_nginx_error_loose(std::string_view line, Event& ev, bool whole = true);
 

@@ -73,6 +73,8 @@ Decoded TraefikDecoder::app(std::string_view msg, std::string_view error, Event&
     if (p == npos) return d;
     ev.status = status;
     err = msg.substr(p + 13);
+    caused_time_ = ev.time;
+    caused_status_ = status;
   } else if (msg.size() > 4 && (status = status_at(msg, 0)) > 0 && msg[3] == ' ') {
     ev.status = status;
     err = error;
@@ -88,6 +90,23 @@ Decoded TraefikDecoder::app(std::string_view msg, std::string_view error, Event&
     } else {
       err = error;
     }
+  } else if (starts_with(msg, "Error while serving UDP: ")) {
+    err = msg.substr(25);
+  } else if (size_t rt = msg.find("Round trip: "); rt != npos && rt < 40) {
+    // v1 (oxy): "Round trip: URL, code: 502, Length: 11, duration: ...": a
+    // served status and no cause; the rules see "Round trip: URL, code: N".
+    std::string_view rest = msg.substr(rt);
+    size_t c = rest.find(", code: ");
+    if (c == npos || c + 11 > rest.size()) return d;
+    status = status_at(rest, c + 8);
+    if (status != 502 && status != 504) return d;
+    if (ev.time != kNoTime && ev.time == caused_time_ && status == caused_status_) {
+      d.kind = LineKind::duplicate;
+      return d;
+    }
+    ev.status = status;
+    url = rest.substr(12, c - 12);
+    err = rest.substr(0, c + 11);
   } else if (starts_with(msg, "Error forwarding to ")) {
     std::string_view rest = msg.substr(20);
     size_t c = rest.find(", err: ");

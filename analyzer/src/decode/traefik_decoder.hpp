@@ -35,12 +35,22 @@ class TraefikDecoder {
   // generic = true also plain CLF (accesslog.format=genericCLF).
   Decoded decode_clf(std::string_view text, bool generic, Event& ev);
 
+  // One application message: "'502 Bad Gateway' caused by: ERR", "502 Bad
+  // Gateway" with the error in `error`, "Error calling URL. Cause: ERR",
+  // "Error forwarding to URL, err: ERR", "Error while serving UDP: ERR",
+  // v1's "Round trip: URL, code: 502, ..." (a 502 served, no cause).
+  Decoded app(std::string_view msg, std::string_view error, Event& ev);
+
  private:
   // The semantic part shared by all forms: msg and the error field.
-  Decoded app(std::string_view msg, std::string_view error, Event& ev);
 
   JsonLine& json_;
   std::string msg_, err_, desc_, upstream_;
+  // v1 logs a failure twice: "'502 Bad Gateway' caused by: ERR", then
+  // "Round trip: URL, code: 502" in the same second. The second is the same
+  // request's echo, not another failure.
+  int64_t caused_time_ = kNoTime;
+  int caused_status_ = 0;
 };
 
 }  // namespace gw502

@@ -11,10 +11,14 @@ bool is_name(char c) {
          c == '.';
 }
 
-// "proxy-1  | " or "npm_1     | " (compose v1 and v2).
+// "proxy-1  | " or "npm_1     | " (compose v1 and v2), swarm tasks
+// ("app_proxy.1.x7k2abc@node1    | "), supervisord and friends ("web stderr | ",
+// "nginx stdout | "): a name (single spaces inside), spaces, "| ".
 size_t compose_prefix(std::string_view s) {
   size_t i = 0;
-  while (i < s.size() && i < 128 && is_name(s[i])) ++i;
+  while (i < s.size() && i < 128 &&
+         (is_name(s[i]) || s[i] == '@' || (s[i] == ' ' && i > 0 && i + 1 < s.size() && is_name(s[i + 1]))))
+    ++i;
   if (i == 0) return 0;
   size_t j = i;
   while (j < s.size() && s[j] == ' ') ++j;
@@ -44,6 +48,36 @@ size_t rfc3339_prefix(std::string_view s) {
   }
   if (i < s.size() && s[i] == ' ') return i + 1;
   return 0;
+}
+
+// "2024-10-04 15:42:56 " (Docker Desktop), "2015-11-28 09:46:25.676384500  "
+// (s6 and other loggers): date, a space, time, optional fraction and zone,
+// then one or more spaces.
+size_t datetime_prefix(std::string_view s) {
+  if (s.size() < 21) return 0;
+  const char* p = s.data();
+  if (!(is_digit(p[0]) && is_digit(p[3]) && p[4] == '-' && is_digit(p[5]) && p[7] == '-' &&
+        is_digit(p[9]) && p[10] == ' ' && is_digit(p[11]) && p[13] == ':' && p[16] == ':' && is_digit(p[18])))
+    return 0;
+  size_t i = 19;
+  if (s[i] == '.' || s[i] == ',') {
+    ++i;
+    while (i < s.size() && is_digit(s[i])) ++i;
+  }
+  if (i < s.size() && s[i] == 'Z') ++i;
+  if (i >= s.size() || s[i] != ' ') return 0;
+  while (i < s.size() && s[i] == ' ') ++i;
+  return i;
+}
+
+// Heroku-style "app[web.1]: ", after its timestamp: a word, [instance], ": ".
+size_t ident_prefix(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && i < 64 && is_name(s[i])) ++i;
+  if (i == 0 || i >= s.size() || s[i] != '[') return 0;
+  size_t close = s.find("]: ", i);
+  if (close == std::string_view::npos || close - i > 64) return 0;
+  return close + 3;
 }
 
 // kubectl logs --prefix: "[pod/name/container] ".
@@ -99,6 +133,8 @@ std::string_view unwrap_line(std::string_view line) {
     if (!n) n = kubectl_prefix(line);
     if (!n) n = syslog_prefix(line);
     if (!n) n = rfc3339_prefix(line);
+    if (!n) n = datetime_prefix(line);
+    if (!n && layer > 0) n = ident_prefix(line);  // only behind a timestamp
     if (!n) break;
     line.remove_prefix(n);
   }

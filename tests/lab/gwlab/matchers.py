@@ -101,6 +101,8 @@ def label_access(lines, json_lines=False):
             problems.append(f"unparsable access line: {raw}")
             labels.append("?")
         else:
-            labels.append(UNEXPLAINED if st in UNEXPLAINED_STATUSES else NOISE)
+            # nginx's 499: the client left (counted apart, never the backend's fault).
+            labels.append(UNEXPLAINED if st in UNEXPLAINED_STATUSES
+                          else "client_closed" if st == 499 and not json_lines else NOISE)
         statuses.append(st)
     return labels, statuses, problems

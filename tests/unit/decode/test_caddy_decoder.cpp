@@ -137,8 +137,14 @@ TEST_CASE("Caddy's console format, colours and all", "[caddy]") {
 TEST_CASE("malformed JSON is counted as such, and --proxy nginx does not read JSON", "[caddy]") {
   LineDecoder d;
   Event ev;
-  CHECK(decode(d, R"J({"level":"error","ts":1.7e9,"logger":"http.log.error","msg":"EOF","status":50)J", ev).kind ==
+  CHECK(decode(d, R"J({"level":"error","ts":1.7e9,"logger":"http.log.error","msg":"EOF" "status":502})J", ev).kind ==
         LineKind::malformed);
+  // Cut off where people paste it: what it still says is read.
+  CHECK(decode(d, R"J({"level":"error","ts":1.7e9,"logger":"http.log.error","msg":"dial tcp 10.0.0.5:80: connect: connection refused","request":{"remote_ip":"172.18.0.1","remote_port":"64410")J", ev).kind ==
+        LineKind::error);
+  CHECK(ev.upstream == "10.0.0.5:80");
+  CHECK(decode(d, R"J({"level":"error","ts":1.7e9,"logger":"http.log.error","msg":"dialing backend: dial unix /run/php.sock: connect: permission denied","request": [...])J", ev).kind ==
+        LineKind::error);
   CHECK(decode(d, kRefused, ev, family_bit(LogFamily::nginx)).kind == LineKind::none);
   CHECK(decode(d, kRefused, ev, family_bit(LogFamily::traefik)).kind == LineKind::none);
   CHECK(decode(d, kRefused, ev, family_bit(LogFamily::caddy)).kind == LineKind::error);
@@ -241,7 +247,7 @@ TEST_CASE("the Scanner reads Caddy lines in a file taken for nginx, and counts m
   std::string access =
       R"J({"level":"error","ts":1.7e9,"logger":"http.log.access.log1","msg":"handled request","request":{"host":"h"},"status":502,"resp_headers":{"X-Gw502-Cause":["tls_verify_failed"]}})J";
   std::string data = "caddy-1  | " + kRefused + "\n" + test::refused_line() + "\n" +
-                     R"J({"level":"error","ts":1.7e9,"logger":"http.log.error","msg":"dial tcp 1.2.3.4:5: connect: connection refused","status":50)J" "\n" +
+                     R"J({"level":"error","ts":1.7e9,"logger":"http.log.error","msg":"dial tcp 1.2.3.4:5: connect: connection refused" "status":502})J" "\n" +
                      access;  // last line without its newline
   test::StringSource src(data);
   ScanStats stats;
