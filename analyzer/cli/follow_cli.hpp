@@ -4,10 +4,10 @@
 // every --interval; on SIGINT/SIGTERM (or when followed stdin ends) prints
 // the final report and returns the exit status.
 #pragma once
-#include "options.hpp"
+#include "run_config.hpp"
 
 namespace gw502::cli {
 
-int run_follow(const Options& opt);
+int run_follow(const RunConfig& cfg);
 
 }  // namespace gw502::cli

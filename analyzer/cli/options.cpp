@@ -46,6 +46,40 @@ po::options_description visible() {
   return d;
 }
 
+// base/timeparse checks the shape of an ISO time and ranges loosely (any
+// month has 31 days, any offset is taken). Returns what is impossible in
+// the fields it can read, or null.
+const char* impossible_iso_time(const std::string& s) {
+  auto num = [&](size_t pos, size_t n, int& v) {
+    if (pos + n > s.size()) return false;
+    v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      v = v * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int y, mo, d, h, mi, se = 0;
+  if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d)) return nullptr;  // not this shape
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12) return "no such month";
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (d < 1 || d > kDays[mo - 1] + (mo == 2 && leap)) return "no such day in that month";
+  size_t i = 10;
+  if (i == s.size() || (s[i] != 'T' && s[i] != ' ')) return nullptr;
+  if (!num(i + 1, 2, h) || i + 3 >= s.size() || s[i + 3] != ':' || !num(i + 4, 2, mi)) return nullptr;
+  i += 6;
+  if (i < s.size() && s[i] == ':' && !num(i + 1, 2, se)) return nullptr;
+  if (h > 23 || mi > 59 || se > 60) return "hour, minute or second out of range";
+  i = s.find_first_of("+-", 10);
+  if (i == std::string::npos) return nullptr;
+  int oh, om;
+  const size_t mpos = i + 3 < s.size() && s[i + 3] == ':' ? i + 4 : i + 3;
+  if (!num(i + 1, 2, oh) || !num(mpos, 2, om)) return nullptr;
+  if (om > 59 || oh * 60 + om > 14 * 60) return "zone offset out of range (at most +-14:00)";
+  return nullptr;
+}
+
 }  // namespace
 
 std::string usage() {
@@ -84,8 +118,8 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   str("format", opt.format);
   str("proxy", opt.proxy);
   str("color", opt.color);
-  str("since", opt.since);
-  str("until", opt.until);
+  if (vm.count("since")) opt.since = vm["since"].as<std::string>();
+  if (vm.count("until")) opt.until = vm["until"].as<std::string>();
   str("explain", opt.explain);
   str("export-patterns", opt.export_patterns);
   if (vm.count("patterns")) opt.patterns = vm["patterns"].as<std::vector<std::string>>();
@@ -133,13 +167,21 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   return true;
 }
 
-bool parse_when(const std::string& s, int64_t now, int64_t& out) {
+bool parse_when(const std::string& s, int64_t now, int64_t& out, std::string* why) {
+  auto fail = [&](const char* reason) {
+    if (why) *why = reason;
+    return false;
+  };
+  if (s.empty()) return fail("empty");
   bool utc;
-  if (parse_iso_time(s, out, utc)) return true;
-  if (s.size() < 2) return false;
+  if (s.size() >= 10 && s[4] == '-' && s[7] == '-') {
+    if (const char* bad = impossible_iso_time(s)) return fail(bad);
+    if (parse_iso_time(s, out, utc)) return true;
+  }
+  if (s.size() < 2) return fail("not a time");
   int64_t n = 0;
   for (size_t i = 0; i + 1 < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9' || n > 100000000) return false;
+    if (s[i] < '0' || s[i] > '9' || n > 100000000) return fail("not a time");
     n = n * 10 + (s[i] - '0');
   }
   switch (s.back()) {
@@ -147,7 +189,7 @@ bool parse_when(const std::string& s, int64_t now, int64_t& out) {
     case 'm': n *= 60; break;
     case 'h': n *= 3600; break;
     case 'd': n *= 86400; break;
-    default: return false;
+    default: return fail("not a time");
   }
   out = now - n;
   return true;

@@ -1,6 +1,7 @@
 // Command-line options of gw502-logs.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,7 @@ struct Options {
   std::string format = "text";
   std::string proxy = "auto";
   std::string color = "auto";
-  std::string since, until;
+  std::optional<std::string> since, until;  // given, even empty
   std::string explain;
   std::string export_patterns;  // a proxy name
   bool events = false;
@@ -31,8 +32,10 @@ struct Options {
 bool parse_options(int argc, char** argv, Options& opt, std::string& err);
 std::string usage();
 
-// "2024-01-15", "2024-01-15T10:00:00Z", or a duration back from now:
-// "90s", "30m", "2h", "7d". Returns false when it is none of them.
-bool parse_when(const std::string& s, int64_t now, int64_t& out);
+// "2024-01-15", "2024-01-15T10:00:00Z", "2024-01-15 10:00+02:00", or a
+// duration back from now: "90s", "30m", "2h", "7d". Returns false when it is
+// none of them, or names no real time (2024-02-30, 25:00, an offset beyond
+// 14:00); why (when given) then says what is wrong.
+bool parse_when(const std::string& s, int64_t now, int64_t& out, std::string* why = nullptr);
 
 }  // namespace gw502::cli

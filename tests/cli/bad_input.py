@@ -6,9 +6,11 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 BIN = sys.argv[1]
 FAILURES = []
@@ -42,6 +44,71 @@ def expect_error(name, args, must_name, stdin=None, still_reported=None):
           len(lines) == 1 and must_name in lines[0] and lines[0].startswith("gw502-logs: "), repr(err[:300]))
     if still_reported:
         check(name + ": the readable part is still reported", still_reported in out, out[:300])
+
+
+def run_bytes(args, stdin=None):
+    p = subprocess.run([BIN] + args, input=stdin, capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+# C0 controls and DEL, C1 controls (U+0080-U+009F) and bidi overrides and
+# isolates (U+202A-U+202E, U+2066-U+2069) in UTF-8.
+UNSAFE = [b"\x1b", b"\x07", b"\x7f"] + [b"\xc2" + bytes([c]) for c in range(0x80, 0xa0)] + \
+         [b"\xe2\x80" + bytes([c]) for c in range(0xaa, 0xaf)] + [b"\xe2\x81" + bytes([c]) for c in range(0xa6, 0xaa)]
+EVIL = b"\x1b[31mRED\xc2\x9b" b"31m\xc2\x85\xe2\x80\xae\xe2\x81\xa6"
+
+
+def raw_controls(data):
+    return [u for u in UNSAFE if u in data]
+
+
+def terminal_controls(d, good):
+    """Nothing from the input acts on the terminal: file names on stderr in
+    batch and follow mode, log text in the text report."""
+    missing = os.path.join(d.encode(), b"nope" + EVIL + b".log")
+    rc, out, err = run_bytes([missing, good])
+    check("batch: a file name's C0, C1 and bidi controls are masked on stderr",
+          rc == 2 and b"nope?[31mRED?31m???.log" in err and not raw_controls(err), repr(err[:300]))
+
+    p = subprocess.Popen([BIN, "-f", missing], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=20)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    check("follow: a file name's C0, C1 and bidi controls are masked on stderr",
+          b"nope?[31mRED?31m???.log" in err and not raw_controls(err), repr(err[:300]))
+
+    line = REFUSED.encode().replace(b"a.example", b"evil" + EVIL + b".example")
+    rc, out, err = run_bytes(["--color", "never", "-"], stdin=line)
+    check("text report: controls in log text are masked",
+          rc == 1 and b"evil?[31mRED?31m???.example" in out and not raw_controls(out), repr(out[:600]))
+    rc, out, err = run_bytes(["--format", "json", "-"], stdin=line)
+    host = json.loads(out)["groups"][0]["host"] if rc == 1 else ""
+    check("JSON report: log text is data, kept as it is", "\u009b" in host and "\u202e" in host, repr(out[:300]))
+
+
+def bad_times(good):
+    """--since/--until: one clear line and exit 2 for an empty value, an
+    impossible date or time, an offset past 14:00."""
+    for opt, value, says in (("--since", "", "--since: empty"),
+                             ("--since", "2024-02-30", "no such day"),
+                             ("--until", "2023-02-29T10:00:00Z", "no such day"),
+                             ("--since", "2024-01-15T25:00", "out of range"),
+                             ("--until", "2024-01-15T10:00+99:99", "zone offset out of range"),
+                             ("--since", "2h ", "cannot read '2h ' as a time"),
+                             ("--since", "x\x1b[31m", "cannot read 'x?[31m' as a time")):
+        rc, out, err = run([opt, value, good])
+        lines = err.splitlines()
+        check("%s %r: exit 2, one line" % (opt, value),
+              rc == 2 and len(lines) == 1 and lines[0].startswith("gw502-logs: " + opt) and says in lines[0]
+              and out == "", "rc=%d %r" % (rc, err[:300]))
+    rc, out, err = run(["--since", "2024-02-29", "--until", "2024-01-15T10:00:00-14:00", good])
+    check("--since/--until: a leap day and a -14:00 offset are read", rc == 0 and err == "", (rc, err))
 
 
 def main():
@@ -125,6 +192,9 @@ def main():
     rc, out, err = run(["--patterns", "bad\nname\x1b[31m.json", good])
     check("control characters in a message are not printed raw",
           rc == 2 and len(err.splitlines()) == 1 and "\x1b" not in err, repr(err[:200]))
+
+    terminal_controls(d, good)
+    bad_times(good)
 
     rc, out, err = run(["-"], stdin=REFUSED.encode())
     check("stdin works", rc == 1 and "connection_refused" in out, out[:300])

@@ -18,7 +18,7 @@ import sys
 import termios
 import time
 
-from common import Follower, check, event_id, failure_line, finish, noise_line, tempdir
+from common import Follower, check, event_id, failure_line, finish, free_port, noise_line, tempdir
 
 BIN = sys.argv[1]
 LATENCY_BOUND = 3.0  # seconds; generous for a busy machine (bench/follow measures the real figure)
@@ -233,10 +233,151 @@ def usage_errors(d):
         port_holder.stop()
 
 
+def metrics_port_errors(d):
+    """Bad --metrics ports: one line, exit 2, before anything is followed."""
+    log = os.path.join(d, "x.log")
+    append(log, "")
+    for spec in ("99999", "165535", "0", "127.0.0.1:0", "127.0.0.1:65536", "+9502", "::1:9502"):
+        p = subprocess.Popen([BIN, "-f", "--metrics", spec, log], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            _, err = p.communicate(timeout=5)
+        except subprocess.TimeoutExpired:  # it listens somewhere
+            p.kill()
+            _, err = p.communicate()
+        lines = err.decode(errors="replace").splitlines()
+        check("--metrics %s: exit 2, one line" % spec, p.returncode == 2 and len(lines) == 1
+              and lines[0].startswith("gw502-logs: --metrics: "), (p.returncode, err))
+    port = free_port()
+    fol = subprocess.Popen([BIN, "-f", "--metrics", str(port), log], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        ok = wait_for(lambda: scrape(port, 0.5) is not None, 10)
+        check("--metrics PORT: served on 127.0.0.1", ok)
+        fol.send_signal(signal.SIGTERM)
+        _, err = fol.communicate(timeout=20)
+        check("--metrics PORT: no notice on stderr", err == b"", err)
+    finally:
+        if fol.poll() is None:
+            fol.kill()
+            fol.wait()
+
+
+def scrape(port, timeout):
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=timeout) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
+def idle_connections(d):
+    """1 000 idle or slow connections to the loopback listener do not stop
+    scrapes (D7); past the cap, the oldest idle ones are closed."""
+    import resource
+    import socket
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 1400
+    if soft < want:
+        if hard != resource.RLIM_INFINITY and hard < want:
+            check("1 000 idle connections: skipped, RLIMIT_NOFILE hard limit %d" % hard, True)
+            return
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+    log = os.path.join(d, "idle.log")
+    append(log, "")
+    fol = Follower(BIN, [log], d)
+    socks = []
+    try:
+        check("idle: ready", fol.wait_ready(), fol.stderr())
+
+        def open_idle(n):
+            for i in range(n):
+                s = socket.create_connection(("127.0.0.1", fol.port), timeout=5)
+                socks.append(s)
+                if i % 2:
+                    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")  # never finished (slowloris)
+
+        open_idle(1000)
+        time.sleep(0.3)
+        times = []
+        for _ in range(5):
+            t = time.monotonic()
+            m = scrape(fol.port, 5)
+            times.append(time.monotonic() - t)
+            if m is None or "gw502_" not in m:
+                times.append(None)
+                break
+        check("1 000 idle connections open: 5 scrapes served (worst %.3f s)" % max(t for t in times if t is not None),
+              None not in times and max(times) < 3, times)
+        open_idle(300)
+        time.sleep(0.3)
+        t = time.monotonic()
+        m = scrape(fol.port, 5)
+        check("1 300 idle connections (past the cap): a scrape is served (%.3f s)" % (time.monotonic() - t),
+              m is not None and "gw502_" in m)
+        check("idle: the follower is still running", fol.proc.poll() is None)
+    finally:
+        for s in socks:
+            s.close()
+        fol.stop()
+    check("idle: no error output", fol.stderr() == "", fol.stderr())
+
+
+def open_file_limit(d):
+    """D12: the soft limit is raised to the hard one; the metrics socket is
+    opened before the files, and a file that cannot be opened is named."""
+    import resource
+    logs = os.path.join(d, "many")
+    os.mkdir(logs)
+    for i in range(300):
+        append(os.path.join(logs, "proxy-host-%d_error.log" % i), noise_line(i))
+    glob = os.path.join(logs, "proxy-host-*_error.log")
+
+    def limit(soft, hard):
+        return lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+    port = free_port()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or hard >= 1024:
+        p = subprocess.Popen([BIN, "-f", "--metrics", "127.0.0.1:%d" % port, glob], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=limit(256, 1024))
+        try:
+            m = wait_for(lambda: scrape(port, 0.5), 10)
+            files = [l for l in (m or "").splitlines() if l.startswith("gw502_follow_files_open")]
+            check("soft limit 256, 300 files: all followed", files and float(files[0].split()[-1]) == 300, files)
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=20)
+            check("soft limit 256: no error", p.returncode == 0 and err == b"", (p.returncode, err[:300]))
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    p = subprocess.Popen([BIN, "-f", "--metrics", "127.0.0.1:%d" % port, glob], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit(64, 64))
+    try:
+        time.sleep(1.0)
+        running = p.poll() is None
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=20)
+        lines = err.decode(errors="replace").splitlines()
+        check("hard limit 64, 300 files: starts (the metrics socket first)", running, err[:300])
+        check("hard limit 64: one line per file that cannot be opened, naming it",
+              len(lines) > 200 and all(l.startswith("gw502-logs: " + logs + "/proxy-host-")
+                                       and l.endswith("_error.log: Too many open files") for l in lines),
+              lines[:3])
+        check("hard limit 64: exit 2", p.returncode == 2, p.returncode)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def main():
     d = tempdir("gw502_follow_cli_")
     try:
-        for case in (glob_and_recreate, text_summary, json_stdin, events_stdin_latency, live_view, usage_errors):
+        for case in (glob_and_recreate, text_summary, json_stdin, events_stdin_latency, live_view, usage_errors,
+                     metrics_port_errors, idle_connections, open_file_limit):
             t = time.monotonic()
             case(d)
             print("  (%s: %.1f s)" % (case.__name__, time.monotonic() - t), flush=True)

@@ -1,0 +1,96 @@
+#include "batch.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "catalogue/export.hpp"
+#include "glob.hpp"
+#include "report/events.hpp"
+#include "scan/pipeline.hpp"
+#include "scan/source_info.hpp"
+#include "source/source.hpp"
+#include "terminal_text.hpp"
+
+namespace gw502::cli {
+namespace {
+
+// Plain files are memory-mapped; one truncated while it is read (copytruncate
+// by logrotate) raises SIGBUS on the missing pages. Say so in one line.
+const char* volatile g_reading = nullptr;
+
+void on_sigbus(int) {
+  const char* name = g_reading ? g_reading : "input";
+  const char* a = "gw502-logs: ";
+  const char* b = ": the file shrank while it was read (truncated by log rotation?); run again\n";
+  ssize_t r = ::write(2, a, std::strlen(a));
+  r = ::write(2, name, std::strlen(name));
+  r = ::write(2, b, std::strlen(b));
+  (void)r;
+  ::_exit(2);
+}
+
+int run_report(const RunConfig& cfg) {
+  const Catalogue& cat = cfg.catalogue;
+  std::vector<std::string> inputs;
+  for (const auto& a : cfg.inputs)
+    for (auto& p : expand_input(a)) inputs.push_back(std::move(p));
+
+  Pipeline pipeline(cat, cfg.threads, cfg.scan);
+  if (!pipeline.ok()) return print_error(pipeline.error());
+  Aggregator agg;
+  NdjsonEvents events(cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); });
+  RunSummary run;
+  std::vector<std::string> masked_names;  // for the SIGBUS line
+  masked_names.reserve(inputs.size());
+  for (const auto& path : inputs) {
+    std::string why;
+    SourceInfo info = describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr);
+    auto src = open_source(path, why);
+    if (!src) {
+      run.problems.push_back({path, 0, why});
+      continue;
+    }
+    auto index = static_cast<uint32_t>(run.sources.size());
+    run.sources.push_back(info);
+    run.stats.emplace_back();
+    g_reading = masked_names.emplace_back(mask_controls(path)).c_str();
+    pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
+                  cfg.events ? &events : nullptr);
+  }
+  for (const auto& p : run.problems) print_problem(p);
+  write_out(final_report(cfg, agg, run));
+  std::fflush(stdout);
+  return exit_status(cfg, agg, run.problems);
+}
+
+}  // namespace
+
+int run_batch(const RunConfig& cfg) {
+  const Catalogue& cat = cfg.catalogue;
+  switch (cfg.mode) {
+    case Mode::list_causes:
+      write_out(mask_c1_bidi(render_cause_list(cat)));
+      return 0;
+    case Mode::export_patterns:
+      write_out(export_patterns(cat, family_of(cfg.export_proxy)));
+      return 0;
+    case Mode::list_rules:
+      write_out(mask_c1_bidi(render_rule_list(cat)));
+      return 0;
+    case Mode::explain:
+      write_out(mask_c1_bidi(render_explain(cat, cfg.explain_cause)));
+      return 0;
+    case Mode::report:
+    case Mode::follow:
+      break;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_sigbus;
+  ::sigaction(SIGBUS, &sa, nullptr);
+  return run_report(cfg);
+}
+
+}  // namespace gw502::cli
