@@ -65,15 +65,14 @@ Decoded CaddyDecoder::entry(std::string_view text, std::string_view logger, std:
                             Event& ev) {
   Decoded d;
   d.family = LogFamily::caddy;
-  double v = 0;
   std::string_view error;
   std::string_view upstream;
   if (error_logger(logger)) {
     error = msg;
-    if (json_.num("status", v)) ev.status = static_cast<int>(v);
+    json_.int_num("status", ev.status);
     if (msg == "error handling handler error") {  // handle_errors failed too
       error = json_.str("first_error", "msg");
-      if (json_.num("first_error", "status", v)) ev.status = static_cast<int>(v);
+      json_.int_num("first_error", "status", ev.status);
     }
     std::string_view trace = json_.str("err_trace");
     if (trace.empty()) trace = json_.str("first_error", "err_trace");
@@ -105,7 +104,7 @@ Decoded CaddyDecoder::entry(std::string_view text, std::string_view logger, std:
     d.kind = LineKind::error;
     if (client_side(error, false, upstream)) d.cause = "client_closed";
   } else if (access_logger(logger) || msg == "handled request") {
-    if (json_.num("status", v)) ev.status = static_cast<int>(v);
+    json_.int_num("status", ev.status);
     d.kind = LineKind::access;
     d.match = text;
     d.cause = json_.first_str("resp_headers", "X-Gw502-Cause");

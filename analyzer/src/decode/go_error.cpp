@@ -189,6 +189,9 @@ bool go_epoch_time(double v, int64_t& out) {
     v /= 1e6;
   else if (v > 1e11)
     v /= 1e3;
+  // Seconds beyond year ~33000 (1e12) are no log time; casting a double out of
+  // int64_t's range (1e300, inf) would be undefined behaviour (D8).
+  if (!(v < 1e12)) return false;
   out = static_cast<int64_t>(v);
   return true;
 }

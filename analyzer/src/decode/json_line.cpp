@@ -94,6 +94,26 @@ bool JsonLine::num(std::string_view obj, std::string_view key, double& out) cons
   return impl_->member(obj, key, e) && Impl::as_num(e, out);
 }
 
+namespace {
+bool to_int(double v, int& out) {
+  // -2147483649 < v < 2147483648 holds exactly for the doubles that truncate
+  // into int's range; NaN fails both comparisons.
+  if (!(v > -2147483649.0 && v < 2147483648.0)) return false;
+  out = static_cast<int>(v);
+  return true;
+}
+}  // namespace
+
+bool JsonLine::int_num(std::string_view key, int& out) const {
+  double v;
+  return num(key, v) && to_int(v, out);
+}
+
+bool JsonLine::int_num(std::string_view obj, std::string_view key, int& out) const {
+  double v;
+  return num(obj, key, v) && to_int(v, out);
+}
+
 bool JsonLine::is_object(std::string_view key) const {
   element e;
   return impl_->member(key, e) && e.is_object();

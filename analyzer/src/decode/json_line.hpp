@@ -37,6 +37,11 @@ class JsonLine {
   // A number member (integer or float). False when absent or not a number.
   bool num(std::string_view key, double& out) const;
   bool num(std::string_view obj, std::string_view key, double& out) const;
+  // A number member that fits an int (a status code), truncated toward zero.
+  // False when absent, not a number, NaN or out of int's range: casting such
+  // a double to int is undefined behaviour.
+  bool int_num(std::string_view key, int& out) const;
+  bool int_num(std::string_view obj, std::string_view key, int& out) const;
   // True when the member is an object (Traefik v2 logs ServiceURL as one).
   bool is_object(std::string_view key) const;
 

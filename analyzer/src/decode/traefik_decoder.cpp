@@ -146,7 +146,10 @@ Decoded TraefikDecoder::decode_json(std::string_view text, Event& ev) {
   // An access-log entry.
   Decoded d;
   d.family = LogFamily::traefik;
-  int down = static_cast<int>(ds), origin = static_cast<int>(os);
+  // A status that does not fit an int is no status (D8: casting it is UB).
+  int down = 0, origin = 0;
+  json_.int_num("DownstreamStatus", down);
+  json_.int_num("OriginStatus", origin);
   ev.status = (down == 502 || down == 504 || !has_os) ? down : (origin == 502 || origin == 504) ? origin : down;
   std::string_view t = json_.str("StartUTC");
   set_time(t.empty() ? json_.str("time") : t, ev);

@@ -1,0 +1,56 @@
+// JsonLine's numbers (D8): a JSON number that does not fit is no status and no
+// time, never a float-to-integer cast out of range (undefined behaviour, which
+// UBSan's float-cast-overflow check reports in the sanitizer build).
+#include "decode/go_error.hpp"
+#include "decode/json_line.hpp"
+#include "decode/line_decoder.hpp"
+#include "helpers.hpp"
+
+using namespace gw502;
+
+TEST_CASE("int_num takes numbers that fit an int and refuses the others", "[json][D8]") {
+  JsonLine j;
+  REQUIRE(j.parse(R"J({"a":502,"b":1e20,"c":-1e30,"d":502.9,"e":"502","f":2147483647,"g":2147483648,"o":{"s":1e300}})J"));
+  int v = 7;
+  CHECK(j.int_num("a", v));
+  CHECK(v == 502);
+  v = 7;
+  CHECK_FALSE(j.int_num("b", v));
+  CHECK_FALSE(j.int_num("c", v));
+  CHECK_FALSE(j.int_num("e", v));
+  CHECK_FALSE(j.int_num("g", v));
+  CHECK_FALSE(j.int_num("o", "s", v));
+  CHECK(v == 7);  // untouched on failure
+  CHECK(j.int_num("d", v));
+  CHECK(v == 502);
+  CHECK(j.int_num("f", v));
+  CHECK(v == 2147483647);
+}
+
+TEST_CASE("go_epoch_time refuses times beyond any log's", "[json][D8]") {
+  int64_t t = 0;
+  CHECK(go_epoch_time(1705314225.5, t));
+  CHECK(t == 1705314225);
+  CHECK(go_epoch_time(1705314225123456789.0, t));  // nanoseconds
+  CHECK(t == 1705314225);
+  CHECK_FALSE(go_epoch_time(1e300, t));
+  CHECK_FALSE(go_epoch_time(1e30, t));
+  CHECK_FALSE(go_epoch_time(__builtin_inf(), t));
+  CHECK_FALSE(go_epoch_time(__builtin_nan(""), t));
+}
+
+TEST_CASE("Caddy and Traefik entries with out-of-range numbers decode without a wild status", "[json][D8]") {
+  LineDecoder d;
+  Event ev;
+  std::string caddy =
+      R"J({"level":"error","ts":1e300,"logger":"http.log.error","msg":"dial tcp 127.0.0.1:8080: connect: connection refused","status":1e20,"err_trace":"reverseproxy.statusError (reverseproxy.go:1272)"})J";
+  d.decode(caddy, caddy, kAllFamilies, ev);
+  CHECK(ev.status == 0);
+  CHECK(ev.time == kNoTime);
+  std::string traefik = R"J({"DownstreamStatus":1e30,"OriginStatus":-1e30,"RequestHost":"x","time":"2024-01-01T00:00:00Z"})J";
+  d.decode(traefik, traefik, kAllFamilies, ev);
+  CHECK(ev.status == 0);
+  std::string traefik2 = R"J({"ClientHost":"1.2.3.4","DownstreamStatus":502,"OriginStatus":1e30,"RequestHost":"x","time":"2024-01-01T00:00:00Z"})J";
+  d.decode(traefik2, traefik2, kAllFamilies, ev);
+  CHECK(ev.status == 502);
+}
