@@ -179,7 +179,7 @@ def main():
 
     # -- cmake --install puts the files where the README copies them from -------------------------
     prefix = os.path.join(work, "prefix")
-    r = subprocess.run(["cmake", "--install", build, "--prefix", prefix, "--component", "Unspecified"],
+    r = subprocess.run(["cmake", "--install", build, "--prefix", prefix, "--component", "caddy-bridge"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
     ck.check(r.returncode == 0, f"cmake --install: {r.stdout[-500:]}")
     with open(README) as f:

@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""Turns docs/gw502-logs.1.md, the one source of gw502-logs's manual, into:
+
+  OUT/gw502-logs.1                 the manual page (roff, man macros)
+  OUT/gw502_help.hpp               the --help text and the option table, for the CLI
+  OUT/help.txt                     the same --help text, as the CLI will print it
+  OUT/completions/gw502-logs       bash completion
+  OUT/completions/_gw502-logs      zsh completion
+  OUT/completions/gw502-logs.fish  fish completion
+
+  gen_docs.py SOURCE.md OUT_DIR VERSION
+
+Only the Markdown subset described at the top of the source is understood;
+anything else is an error, so that the man page never shows raw markup."""
+import datetime
+import os
+import re
+import sys
+import textwrap
+
+PROG = "gw502-logs"
+HELP_WIDTH = 80
+
+
+class Doc:
+    def __init__(self):
+        self.title = ""
+        self.sections = []  # (name, [blocks]); a block: ("p", text) ("sub", name) ("code", lines, help) ("item", text)
+        self.options = []   # dicts: short, long, value, text
+
+
+def fail(path, n, why):
+    sys.exit(f"{path}:{n}: {why}")
+
+
+def parse(path):
+    doc = Doc()
+    lines = open(path, encoding="utf-8").read().split("\n")
+    i, para, in_comment = 0, [], False
+    blocks = None
+
+    def flush():
+        if para:
+            if blocks is None:
+                fail(path, i, "text before the first section")
+            blocks.append(("p", " ".join(para)))
+            para.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        n = i + 1
+        if in_comment:
+            in_comment = "-->" not in line
+            i += 1
+            continue
+        if line.startswith("<!--"):
+            flush()
+            in_comment = "-->" not in line
+            i += 1
+            continue
+        if line.startswith("# "):
+            doc.title = line[2:].strip()
+        elif line.startswith("## "):
+            flush()
+            blocks = []
+            doc.sections.append((line[3:].strip(), blocks))
+        elif line.startswith("### "):
+            flush()
+            blocks.append(("sub", line[4:].strip()))
+        elif line.startswith("```"):
+            flush()
+            info = line[3:].split()
+            body = []
+            i += 1
+            while i < len(lines) and not lines[i].startswith("```"):
+                body.append(lines[i])
+                i += 1
+            if i == len(lines):
+                fail(path, n, "unclosed code block")
+            blocks.append(("code", body, "help" in info[1:]))
+        elif line.startswith("* `-") and doc.sections and doc.sections[-1][0] == "OPTIONS":
+            flush()
+            m = re.fullmatch(r"\* (?:`(-\w)`, )?`(--[\w-]+)`(?: (\S+))?", line)
+            if not m:
+                fail(path, n, f"option line not understood: {line}")
+            text = []
+            while i + 1 < len(lines) and lines[i + 1].startswith("  "):
+                i += 1
+                text.append(lines[i].strip())
+            if not text:
+                fail(path, n, f"option {m.group(2)} has no text")
+            doc.options.append({"short": m.group(1), "long": m.group(2), "value": m.group(3),
+                                "text": " ".join(text)})
+        elif line.startswith("- "):
+            flush()
+            text = [line[2:].strip()]
+            while i + 1 < len(lines) and lines[i + 1].startswith("  ") and lines[i + 1].strip():
+                i += 1
+                text.append(lines[i].strip())
+            blocks.append(("item", " ".join(text)))
+        elif not line.strip():
+            flush()
+        elif line.startswith(("#", "*", ">", "|")):
+            fail(path, n, f"markup not in the subset: {line}")
+        else:
+            para.append(line.strip())
+        i += 1
+    flush()
+    if not doc.title.startswith(PROG + "(1) -- "):
+        fail(path, 1, f"the first line must be '# {PROG}(1) -- summary'")
+    return doc
+
+
+def section(doc, name):
+    for s, blocks in doc.sections:
+        if s == name:
+            return blocks
+    sys.exit(f"no section {name}")
+
+
+# -- roff ------------------------------------------------------------------
+
+def roff_escape(s):
+    s = s.replace("\\", "\\e").replace("-", "\\-")
+    return s
+
+
+def roff_inline(s):
+    out, pos = [], 0
+    for m in re.finditer(r"`([^`]+)`|\*([^*\s][^*]*)\*", s):
+        out.append(roff_escape(s[pos:m.start()]))
+        if m.group(1) is not None:
+            out.append("\\fB" + roff_escape(m.group(1)) + "\\fR")
+        else:
+            out.append("\\fI" + roff_escape(m.group(2)) + "\\fR")
+        pos = m.end()
+    out.append(roff_escape(s[pos:]))
+    text = "".join(out)
+    # a line may not start with a control character
+    return "\\&" + text if text.startswith((".", "'")) else text
+
+
+def roff_value(v):
+    return "\\fI" + roff_escape(v) + "\\fR"
+
+
+def man_page(doc, version, date):
+    summary = doc.title.split(" -- ", 1)[1]
+    out = [f'.\\" Generated by docs/gen_docs.py from docs/gw502-logs.1.md: do not edit.',
+           f'.TH {PROG.upper()} 1 "{date}" "gw502 {version}" "User Commands"',
+           ".SH NAME", f"{roff_escape(PROG)} \\- {roff_escape(summary)}"]
+    for name, blocks in doc.sections:
+        out.append(f".SH {name}")
+        if name == "OPTIONS":
+            for o in doc.options:
+                head = (f"\\fB{roff_escape(o['short'])}\\fR, " if o["short"] else "") + f"\\fB{roff_escape(o['long'])}\\fR"
+                if o["value"]:
+                    head += " " + roff_value(o["value"])
+                out += [".TP", head, roff_inline(o["text"])]
+            continue
+        for b in blocks:
+            if b[0] == "p":
+                out += [".PP", roff_inline(b[1])]
+            elif b[0] == "sub":
+                out.append(f".SS {roff_escape(b[1])}")
+            elif b[0] == "item":
+                out += [".IP \\(bu 2", roff_inline(b[1])]
+            elif b[0] == "code":
+                out += [".PP", ".RS 4", ".EX"]
+                out += [roff_escape(l) if not l.startswith((".", "'")) else "\\&" + roff_escape(l) for l in b[1]]
+                out += [".EE", ".RE"]
+    return "\n".join(out) + "\n"
+
+
+# -- --help ------------------------------------------------------------------
+
+def plain(s):
+    return re.sub(r"`([^`]+)`|\*([^*\s][^*]*)\*", lambda m: m.group(1) or m.group(2), s)
+
+
+def option_head(o):
+    head = (o["short"] + ", " if o["short"] else "    ") + o["long"]
+    return head + (" " + o["value"] if o["value"] else "")
+
+
+def help_text(doc):
+    synopsis = plain(section(doc, "SYNOPSIS")[0][1])
+    desc = next(b[1] for b in section(doc, "DESCRIPTION") if b[0] == "p")
+    out = ["Usage: " + synopsis,
+           textwrap.fill(plain(desc), HELP_WIDTH), "", "Options:"]
+    col = min(max(len(option_head(o)) for o in doc.options) + 4, 34)
+    for o in doc.options:
+        head = "  " + option_head(o)
+        body = textwrap.wrap(plain(o["text"]), HELP_WIDTH - col)
+        if len(head) + 2 > col:
+            out.append(head)
+        else:
+            out.append(head.ljust(col) + body.pop(0))
+        out += [" " * col + l for l in body]
+    out += ["", "Examples:"]
+    for b in section(doc, "EXAMPLES"):
+        if b[0] == "code" and b[2]:
+            for l in b[1]:
+                out.append("  " + l)
+    exit_items = [plain(b[1]) for b in section(doc, "EXIT STATUS") if b[0] == "item"]
+    out += ["", "Exit status (the reverse of grep's, for monitoring):"]
+    for e in exit_items:
+        out += textwrap.wrap(re.sub(r"^(\d): ", r"\1  ", e).rstrip(";."), HELP_WIDTH,
+                             initial_indent="  ", subsequent_indent="     ")
+    out += ["", f"A cause and its fixes: {PROG} --explain CAUSE (ids: {PROG} --list-causes).",
+            f"Manual, with examples for each proxy: man {PROG}"]
+    return "\n".join(out) + "\n"
+
+
+def cxx_string(s):
+    return "\n".join('    "' + l.replace("\\", "\\\\").replace('"', '\\"') + '\\n"'
+                     for l in s.rstrip("\n").split("\n"))
+
+
+def help_header(doc, text, version):
+    rows = []
+    for o in doc.options:
+        boost = o["long"][2:] + ("," + o["short"][1:] if o["short"] else "")
+        value = f'"{o["value"]}"' if o["value"] else "nullptr"
+        rows.append(f'    {{"{boost}", {value}, "{plain(o["text"])}"}},'.replace("\\", "\\\\"))
+    return f"""// Generated by docs/gen_docs.py from docs/gw502-logs.1.md: do not edit.
+// The man page gw502-logs.1 comes from the same source, so the two cannot
+// drift. Link the CMake target gw502_help to get this header.
+#pragma once
+
+namespace gw502::cli::help {{
+
+struct OptionDoc {{
+  const char* name;        // Boost.Program_options form: "follow,f"
+  const char* value_name;  // nullptr for a switch
+  const char* text;
+}};
+
+inline constexpr OptionDoc kOptions[] = {{
+{chr(10).join(rows)}
+}};
+
+// The whole --help text: usage, description, options, examples, exit status.
+inline constexpr const char kHelpText[] =
+{cxx_string(text)};
+
+inline constexpr const char kVersion[] = "{version}";
+
+}}  // namespace gw502::cli::help
+"""
+
+
+# -- completions -----------------------------------------------------------
+
+def choices(o):
+    v = o["value"] or ""
+    return v.split("|") if "|" in v else None
+
+
+def short_text(o):
+    """The option's text up to its first colon or parenthesis: a one-line description."""
+    text = re.split(r" \(|:", plain(o["text"]))[0]
+    return text.replace("[", "").replace("]", "").replace("'", "")[:70].rstrip(" ,")
+
+
+def bash_completion(doc):
+    words = " ".join(w for o in doc.options for w in (o["short"], o["long"]) if w)
+    cases = []
+    for o in doc.options:
+        if not o["value"]:
+            continue
+        names = "|".join(w for w in (o["short"], o["long"]) if w)
+        if choices(o):
+            cases.append(f'    {names}) COMPREPLY=($(compgen -W "{" ".join(choices(o))}" -- "$cur")); return ;;')
+        elif o["value"] == "CAUSE":
+            cases.append(f'    {names}) COMPREPLY=($(compgen -W "$({PROG} --list-causes 2>/dev/null | cut -d" " -f1)" -- "$cur")); return ;;')
+        elif o["value"] == "FILE":
+            cases.append(f'    {names}) COMPREPLY=($(compgen -f -- "$cur")); return ;;')
+        else:
+            cases.append(f"    {names}) return ;;")
+    return f"""# bash completion for {PROG}. Generated by docs/gen_docs.py from docs/gw502-logs.1.md.
+_{PROG.replace('-', '_')}() {{
+  local cur prev
+  cur=${{COMP_WORDS[COMP_CWORD]}}
+  prev=${{COMP_WORDS[COMP_CWORD-1]}}
+  case "$prev" in
+{chr(10).join(cases)}
+  esac
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "{words}" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
+}}
+complete -o filenames -F _{PROG.replace('-', '_')} {PROG}
+"""
+
+
+def zsh_completion(doc):
+    specs = []
+    for o in doc.options:
+        text = short_text(o)
+        if choices(o):
+            action = f":{o['value']}:({' '.join(choices(o))})"
+        elif o["value"] == "CAUSE":
+            action = f":cause:{{compadd -- ${{${{(f)\"$({PROG} --list-causes 2>/dev/null)\"}}%% *}}}}"
+        elif o["value"] == "FILE":
+            action = ":file:_files"
+        elif o["value"]:
+            action = f":{o['value'].lower()}: "
+        else:
+            action = ""
+        if o["short"]:
+            specs.append(f"  '({o['short']} {o['long']})'{{{o['short']},{o['long']}}}'[{text}]{action}'")
+        else:
+            specs.append(f"  '{o['long']}[{text}]{action}'")
+    body = " \\\n".join(specs)
+    return f"""#compdef {PROG}
+# zsh completion for {PROG}. Generated by docs/gen_docs.py from docs/gw502-logs.1.md.
+_arguments -s \\
+{body} \\
+  '*:log file:_files'
+"""
+
+
+def fish_completion(doc):
+    out = [f"# fish completion for {PROG}. Generated by docs/gen_docs.py from docs/gw502-logs.1.md."]
+    for o in doc.options:
+        parts = [f"complete -c {PROG}"]
+        if o["short"]:
+            parts.append(f"-s {o['short'][1:]}")
+        parts.append(f"-l {o['long'][2:]}")
+        if choices(o):
+            parts.append(f"-x -a '{' '.join(choices(o))}'")
+        elif o["value"] == "CAUSE":
+            parts.append(f"-x -a '({PROG} --list-causes 2>/dev/null | string replace -r \" .*\" \"\")'")
+        elif o["value"] == "FILE":
+            parts.append("-r -F")
+        elif o["value"]:
+            parts.append("-x")
+        text = short_text(o)
+        parts.append(f"-d '{text}'")
+        out.append(" ".join(parts))
+    return "\n".join(out) + "\n"
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    old = None
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    if old != text:  # unchanged files keep their time: nothing rebuilds for nothing
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    src, out, version = sys.argv[1:]
+    doc = parse(src)
+    # SOURCE_DATE_EPOCH (reproducible builds), else the source's own date
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", os.path.getmtime(src)))
+    date = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime("%Y-%m-%d")
+    text = help_text(doc)
+    write(os.path.join(out, "gw502-logs.1"), man_page(doc, version, date))
+    write(os.path.join(out, "help.txt"), text)
+    write(os.path.join(out, "gw502_help.hpp"), help_header(doc, text, version))
+    write(os.path.join(out, "completions", PROG), bash_completion(doc))
+    write(os.path.join(out, "completions", "_" + PROG), zsh_completion(doc))
+    write(os.path.join(out, "completions", PROG + ".fish"), fish_completion(doc))
+
+
+if __name__ == "__main__":
+    main()
