@@ -81,7 +81,7 @@ int run_batch(const RunConfig& cfg) {
       write_out(mask_c1_bidi(render_rule_list(cat)));
       return 0;
     case Mode::explain:
-      write_out(mask_c1_bidi(render_explain(cat, cfg.explain_cause)));
+      write_out(mask_c1_bidi(render_explain(cat, cfg.explain_cause, cfg.explain_proxy ? static_cast<int>(*cfg.explain_proxy) : -1)));
       return 0;
     case Mode::report:
     case Mode::follow:

@@ -34,6 +34,12 @@ po::options_description visible() {
        "explain a cause and its fixes, then exit")
       ("threads,j", po::value<std::string>()->value_name("N"), "worker threads, 1-256 (default: cores)")
       ("color", po::value<std::string>()->value_name("WHEN"), "auto (default), always or never")
+      ("top", po::value<std::string>()->value_name("N"), "rows of the summary table (default 20, 0: all)")
+      ("brief", "the summary table only, without the explanations")
+      ("verbose", "every site, upstream and cause with its own explanation")
+      ("utc", "log times without a zone (nginx's error log) are UTC (default: this machine's zone)")
+      ("tz", po::value<std::string>()->value_name("ZONE"),
+       "log times without a zone are in ZONE (Europe/Berlin, UTC, ...)")
       ("follow,f", "follow files as they grow, through rotation, like tail -F (files and quoted "
                    "globs start at their end; new files are read whole)")
       ("from-start", "with --follow: read what the files already hold first")
@@ -136,6 +142,22 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
     opt.threads = static_cast<unsigned>(n);
   }
   opt.from_start = vm.count("from-start") > 0;
+  opt.verbose = vm.count("verbose") > 0;
+  opt.brief = vm.count("brief") > 0;
+  opt.utc = vm.count("utc") > 0;
+  str("tz", opt.tz);
+  if (vm.count("top")) {
+    const std::string& s = vm["top"].as<std::string>();
+    if (s.empty() || s.size() > 6 || s.find_first_not_of("0123456789") != std::string::npos) {
+      err = "--top: expected a number of rows, 0 for all";
+      return false;
+    }
+    opt.top = std::stoi(s);
+  }
+  if (opt.verbose && opt.brief) {
+    err = "--verbose and --brief exclude each other";
+    return false;
+  }
   str("metrics", opt.metrics);
   if (vm.count("interval")) {
     const std::string s = vm["interval"].as<std::string>();

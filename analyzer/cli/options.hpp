@@ -26,6 +26,13 @@ struct Options {
   bool help = false;
   bool version = false;
   unsigned threads = 0;
+  // The text report: --verbose (detail per site), --brief (summary only), --top N.
+  bool verbose = false;
+  bool brief = false;
+  int top = -1;             // -1: the default (20); 0: all
+  // Times without a zone (nginx's error log): --utc, or --tz ZONE; default this machine's zone.
+  bool utc = false;
+  std::string tz;
 };
 
 // Parses argv. On a usage error returns false with a one-line reason.

@@ -59,7 +59,27 @@ bool make_run_config(const Options& opt, RunConfig& cfg, ConfigError& err) {
     err = {"unknown cause '" + opt.explain + "' (see --list-causes)", true};
     return false;
   }
+  ProxyKind ep;
+  if (cfg.mode == Mode::explain && opt.proxy != "auto" && parse_proxy(opt.proxy, ep)) cfg.explain_proxy = ep;
   if (cfg.mode != Mode::report && cfg.mode != Mode::follow) return true;
+
+  cfg.report.verbose = opt.verbose;
+  cfg.report.brief = opt.brief;
+  if (opt.top >= 0) cfg.report.top = static_cast<size_t>(opt.top);
+  if (!opt.tz.empty()) {
+    // A zone name from the tz database, or UTC; set for this process so that
+    // naive times are read in it.
+    const bool known = opt.tz == "UTC" || (opt.tz.find("..") == std::string::npos && opt.tz[0] != '/' &&
+                                           access(("/usr/share/zoneinfo/" + opt.tz).c_str(), R_OK) == 0);
+    if (!known) {
+      err = {"--tz: unknown time zone '" + opt.tz + "' (a name like Europe/Berlin, or UTC)", true};
+      return false;
+    }
+    setenv("TZ", opt.tz.c_str(), 1);
+    tzset();
+  }
+  cfg.scan.naive_utc = opt.utc;
+  cfg.report.naive_utc = opt.utc;
 
   cfg.format = opt.format == "json" ? Format::json : Format::text;
   cfg.events = opt.events;
@@ -116,7 +136,7 @@ void write_out(std::string_view s) {
 std::string final_report(const RunConfig& cfg, const Aggregator& agg, const RunSummary& run) {
   if (cfg.events) return {};
   if (cfg.format == Format::json) return render_json(cfg.catalogue, agg, run);
-  ReportOptions ro;
+  ReportOptions ro = cfg.report;
   ro.color = cfg.color;
   return mask_c1_bidi(render_text(cfg.catalogue, agg, run, ro));
 }

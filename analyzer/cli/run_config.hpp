@@ -40,6 +40,8 @@ struct RunConfig {
   bool from_start = false;             // follow: --from-start
   int interval_s = -1;                 // follow: --interval (-1: default)
   std::optional<ListenAddress> metrics;  // follow: --metrics
+  ReportOptions report;                // --verbose, --brief, --top, --utc
+  std::optional<ProxyKind> explain_proxy;  // --explain CAUSE --proxy P: P's fix only
 };
 
 struct ConfigError {

@@ -105,6 +105,13 @@ std::string alternation(const std::vector<std::string>& v) {
   return s + ')';
 }
 
+// (?:111|61|10061)
+std::string number_alternation(const std::vector<int>& numbers) {
+  std::string s = "(?:";
+  for (size_t i = 0; i < numbers.size(); ++i) s += (i ? "|" : "") + std::to_string(numbers[i]);
+  return s + ')';
+}
+
 std::string lower(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -152,9 +159,7 @@ bool ErrnoTable::add(object root, const std::string& file, std::string& err) {
 
 bool ErrnoTable::rules(std::vector<Rule>& out, std::string& err) const {
   for (const ErrnoEntry& e : errnos_) {
-    std::string numbers = "(?:";
-    for (size_t i = 0; i < e.numbers.size(); ++i) numbers += (i ? "|" : "") + std::to_string(e.numbers[i]);
-    numbers += ')';
+    const std::string numbers = number_alternation(e.numbers);
     for (const auto& [phase_id, cause] : e.causes) {
       auto p = std::find_if(phases_.begin(), phases_.end(), [&](const Phase& q) { return q.id == phase_id; });
       if (p == phases_.end()) {
@@ -172,16 +177,6 @@ bool ErrnoTable::rules(std::vector<Rule>& out, std::string& err) const {
         r.origin = e.origin;
         out.push_back(std::move(r));
       }
-      if (!p->nginx_calls.empty()) {  // "connect() to 10.0.0.5:80 failed (111: Connection ref"
-        Rule r;
-        r.id = id + ".call";
-        r.cause_id = cause;
-        r.families = 1u << static_cast<unsigned>(LogFamily::nginx);
-        r.regex = alternation(p->nginx_calls) + "(?: to \\S+)? failed \\(" + numbers + ": ";
-        r.literals = p->nginx_calls;
-        r.origin = e.origin;
-        out.push_back(std::move(r));
-      }
       if (!p->go.empty() && !e.go.empty()) {  // "dial tcp 10.0.0.5:80: connect: connection refused"
         Rule r;
         r.id = id + ".go";
@@ -190,6 +185,25 @@ bool ErrnoTable::rules(std::vector<Rule>& out, std::string& err) const {
                      (1u << static_cast<unsigned>(LogFamily::traefik));
         r.regex = "\\b" + alternation(p->go) + ": " + alternation(e.go);
         r.literals = e.go;
+        r.origin = e.origin;
+        out.push_back(std::move(r));
+      }
+    }
+  }
+  // Calls ("connect() failed (111: ...") name their phase whatever the line
+  // says after them: after every phase's own rules.
+  for (const ErrnoEntry& e : errnos_) {
+    const std::string numbers = number_alternation(e.numbers);
+    for (const auto& [phase_id, cause] : e.causes) {
+      auto p = std::find_if(phases_.begin(), phases_.end(), [&](const Phase& q) { return q.id == phase_id; });
+      const std::string id = "errno." + lower(e.name) + "." + p->id;
+      if (!p->nginx_calls.empty()) {  // "connect() to 10.0.0.5:80 failed (111: Connection ref"
+        Rule r;
+        r.id = id + ".call";
+        r.cause_id = cause;
+        r.families = 1u << static_cast<unsigned>(LogFamily::nginx);
+        r.regex = alternation(p->nginx_calls) + "(?: to \\S+)? failed \\(" + numbers + ": ";
+        r.literals = p->nginx_calls;
         r.origin = e.origin;
         out.push_back(std::move(r));
       }

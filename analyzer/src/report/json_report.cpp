@@ -54,6 +54,9 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   out += ',';
   key(out, "bytes");
   json_number(out, static_cast<int64_t>(bytes));
+  out += ',';
+  key(out, "paired");  // access-log entries counted with the error entry of their request
+  json_number(out, static_cast<int64_t>(agg.paired()));
   out += "},";
 
   key(out, "sources");
@@ -137,6 +140,19 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     key(out, "bursts");
     json_number(out, count_bursts(*g));
     out += ',';
+    key(out, "context");  // lines without a request (resolver, start-up): not a failure
+    out += g->context ? "true," : "false,";
+    key(out, "served");   // statuses the request's access-log entries show
+    out += '{';
+    key(out, "502");
+    json_number(out, static_cast<int64_t>(g->served_502));
+    out += ',';
+    key(out, "504");
+    json_number(out, static_cast<int64_t>(g->served_504));
+    out += ',';
+    key(out, "other");
+    json_number(out, static_cast<int64_t>(g->served_other));
+    out += "},";
     key(out, "rules");
     out += '{';
     for (size_t i = 0; i < g->rules.size(); ++i) {
@@ -237,6 +253,12 @@ void append_event_json(std::string& out, const Catalogue& cat, const SourceInfo&
   out += ',';
   key(out, "message");
   json_string(out, ev.message);
+  out += ',';
+  key(out, "client");
+  json_string(out, ev.client);
+  out += ',';
+  key(out, "request");
+  json_string(out, ev.request);
   out += "}\n";
 }
 

@@ -18,6 +18,10 @@ struct RunSummary {
 
 struct ReportOptions {
   bool color = false;
+  bool verbose = false;   // every (site, upstream, cause) with its own explanation, as before
+  bool brief = false;     // the summary table only
+  size_t top = 20;        // rows of the summary table (0: all)
+  bool naive_utc = false; // naive log times were read as UTC (--utc), for the header
 };
 
 // Groups in report order: sites by failures (most first), then upstreams,
@@ -27,8 +31,15 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg);
 // Failures that count for the exit status (a client that left is not one).
 uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat);
 
+// The default text report: a header (failed requests, window, zone), one
+// summary line per (site, upstream, cause) by count, client aborts and
+// request-less findings apart, then each cause's explanation and fix once
+// per (cause, proxy) with the sites it applies to. opt.verbose: the detail
+// per (site, upstream, cause) instead (render_text_detail).
 std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
                         const ReportOptions& opt);
+std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
+                               const ReportOptions& opt);
 std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSummary& run);
 
 // One NDJSON line (with its newline) for --events.
@@ -39,7 +50,8 @@ void append_event_json(std::string& out, const Catalogue& cat, const SourceInfo&
 std::string render_cause_list(const Catalogue& cat);
 // One rule a line: id, cause id ("-" for noise rules), families; tab-separated.
 std::string render_rule_list(const Catalogue& cat);
-std::string render_explain(const Catalogue& cat, int cause);
+// proxy >= 0: only that proxy's fix (a ProxyKind).
+std::string render_explain(const Catalogue& cat, int cause, int proxy = -1);
 
 
 }  // namespace gw502

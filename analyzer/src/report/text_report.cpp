@@ -5,6 +5,7 @@
 #include "aggregate/diagnosis.hpp"
 #include "report/json_writer.hpp"
 #include "report/report.hpp"
+#include "report/text_wrap.hpp"
 #include "base/timeparse.hpp"
 
 namespace gw502 {
@@ -36,33 +37,6 @@ std::string site_title(const Group& g, const Aggregator& agg) {
   t += " · ";
   safe_text(t, host == "-" ? std::string_view("(no host in the log)") : host);
   return t;
-}
-
-// Word-wraps text after `prefix`; continuation lines are indented to match.
-void wrap_line(std::string& out, std::string_view prefix, std::string_view text, size_t width = 78) {
-  const std::string indent(prefix.size(), ' ');
-  out += prefix;
-  size_t col = prefix.size();
-  bool line_empty = true;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t sp = text.find(' ', i);
-    if (sp == std::string_view::npos) sp = text.size();
-    std::string_view word = text.substr(i, sp - i);
-    if (!line_empty && col + 1 + word.size() > width) {
-      out += '\n';
-      out += indent;
-      col = indent.size();
-    } else if (!line_empty) {
-      out += ' ';
-      ++col;
-    }
-    safe_text(out, word);
-    col += word.size();
-    line_empty = false;
-    i = sp + 1;
-  }
-  out += '\n';
 }
 
 std::string when(int64_t t, bool utc) {
@@ -102,12 +76,12 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
 uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat) {
   uint64_t n = 0;
   for (const Group& g : agg.groups())
-    if (cat.causes()[static_cast<size_t>(g.cause)].counts_as_failure) n += g.count;
+    if (!g.context && cat.causes()[static_cast<size_t>(g.cause)].counts_as_failure) n += g.count;
   return n;
 }
 
-std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
-                        const ReportOptions& opt) {
+std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
+                               const ReportOptions& opt) {
   Style st{opt.color};
   std::string out;
   uint64_t lines = 0, malformed = 0, match_errors = 0;
@@ -159,7 +133,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
       if (g->last != g->first) out += " .. " + when(g->last, g->utc);
     }
     out += "\n";
-    wrap_line(out, "      ", c.title);
+    wrap_text(out, "      ", c.title);
     const auto& src = run.sources;
     size_t shown = c.samples ? g->samples.size() : 1;
     for (size_t i = 0; i < g->samples.size() && i < shown; ++i) {
@@ -176,19 +150,19 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     if (!c.likely.empty()) {
       out += "      Likely, in order:\n";
       for (size_t i = 0; i < c.likely.size(); ++i)
-        wrap_line(out, "        " + std::to_string(i + 1) + ". ", c.likely[i]);
+        wrap_text(out, "        " + std::to_string(i + 1) + ". ", c.likely[i]);
     }
     const auto& fix = c.fix[static_cast<size_t>(g->proxy)];
     if (!fix.empty()) {
       out += "      Fix (" + std::string(proxy_title(g->proxy)) + "):\n";
-      for (const auto& step : fix) wrap_line(out, "        - ", step);
+      for (const auto& step : fix) wrap_text(out, "        - ", step);
     }
     for (const auto& id : hints_for(*g, agg, cat)) {
       const Hint* h = cat.find_hint(id);
       const std::string& text = h->text[static_cast<size_t>(g->proxy)].empty()
                                     ? h->text[static_cast<size_t>(ProxyKind::nginx)]
                                     : h->text[static_cast<size_t>(g->proxy)];
-      if (!text.empty()) wrap_line(out, "      Note: ", text);
+      if (!text.empty()) wrap_text(out, "      Note: ", text);
     }
   }
   return out;
@@ -227,19 +201,19 @@ std::string render_rule_list(const Catalogue& cat) {
   return out;
 }
 
-std::string render_explain(const Catalogue& cat, int cause) {
+std::string render_explain(const Catalogue& cat, int cause, int proxy) {
   const Cause& c = cat.causes()[static_cast<size_t>(cause)];
   std::string out = c.id + ": " + c.title + "\n\n";
-  if (!c.explain.empty()) wrap_line(out, "", c.explain);
+  if (!c.explain.empty()) wrap_text(out, "", c.explain);
   if (!c.likely.empty()) {
     out += "\nLikely root causes, most likely first:\n";
     for (size_t i = 0; i < c.likely.size(); ++i)
-      wrap_line(out, "  " + std::to_string(i + 1) + ". ", c.likely[i]);
+      wrap_text(out, "  " + std::to_string(i + 1) + ". ", c.likely[i]);
   }
   for (size_t p = 0; p < kProxyKinds; ++p) {
-    if (c.fix[p].empty()) continue;
+    if (c.fix[p].empty() || (proxy >= 0 && static_cast<size_t>(proxy) != p)) continue;
     out += "\nFix for " + std::string(proxy_title(static_cast<ProxyKind>(p))) + ":\n";
-    for (const auto& step : c.fix[p]) wrap_line(out, "  - ", step);
+    for (const auto& step : c.fix[p]) wrap_text(out, "  - ", step);
   }
   out += "\nRules:";
   bool any = false;

@@ -15,6 +15,25 @@
 namespace gw502 {
 namespace {
 
+// A request as both of nginx's logs name it: the client and the path. The
+// error log's context has the request line ("GET /p HTTP/1.1"), NPM's access
+// log the path alone.
+uint64_t request_key(std::string_view client, std::string_view request) {
+  if (client.empty() || request.empty()) return 0;
+  size_t sp = request.find(' ');
+  if (sp != std::string_view::npos) {
+    std::string_view rest = request.substr(sp + 1);
+    size_t proto = rest.rfind(" HTTP/");
+    request = proto == std::string_view::npos ? rest : rest.substr(0, proto);
+  }
+  uint64_t h = 1469598103934665603ull;
+  for (std::string_view part : {client, request}) {
+    for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
+    h = h * 1099511628211ull;
+  }
+  return h ? h : 1;
+}
+
 
 }  // namespace
 
@@ -58,6 +77,10 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
     ++stats.ignored;
     return;
   }
+  if (ev.time != kNoTime && !ev.time_is_utc) {  // the writer's local time
+    ev.time = zone_.to_utc(ev.time);
+    ev.time_is_utc = true;
+  }
   if (ev.time != kNoTime && ((opt_.since != kNoTime && ev.time < opt_.since) ||
                              (opt_.until != kNoTime && ev.time > opt_.until))) {
     ++stats.filtered;
@@ -87,6 +110,12 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   }
   Hit h{proxy, src.site, host, ev.upstream, cause, rule,
         ev.time, ev.time_is_utc, source_index, number, text};
+  h.access = access;
+  h.status = ev.status;
+  h.request = d.request ? d.request : request_key(ev.client, ev.request);
+  // nginx lines that belong to no request: resolver, start-up, alerts.
+  h.context = !access && d.family == LogFamily::nginx && ev.client.empty() && ev.request.empty() &&
+              ev.cid < 0;
   const unsigned keep = cat.causes()[static_cast<size_t>(cause)].samples;
   agg_.add(h, keep ? keep : Aggregator::kSamples);
   if (sink_) sink_->on_event(src, number, ev, rule, cause, host);

@@ -11,6 +11,7 @@
 #include "catalogue/catalogue.hpp"
 #include "prefilter/chunk_shape.hpp"
 #include "classify/classifier.hpp"
+#include "base/local_time.hpp"
 #include "core/event.hpp"
 #include "core/event_sink.hpp"
 #include "core/types.hpp"
@@ -20,8 +21,9 @@
 namespace gw502 {
 
 struct ScanOptions {
-  int64_t since = kNoTime;
+  int64_t since = kNoTime;  // UTC
   int64_t until = kNoTime;
+  bool naive_utc = false;   // naive log times are UTC (--utc); else this process's zone
   size_t max_line = 1 << 20;
   size_t block = 1 << 20;
 };
@@ -57,6 +59,7 @@ class Scanner {
   EventSink* sink_;
   ScanOptions opt_;
   LineDecoder decoder_;
+  LocalZone zone_{opt_.naive_utc};
   NewlineIndex newlines_;  // of the buffer being scanned
   SourceInfo as_[kProxyKinds];
   const SourceInfo* as_of_[kProxyKinds] = {};

@@ -120,7 +120,7 @@ def text_summary(d):
         check("missing file: a notice, then followed", "not-yet.log" in fol.stderr(), fol.stderr())
         rc = fol.stop(signal.SIGTERM)
         out = fol.stdout()
-        check("SIGTERM: final report with the fix", rc == 1 and "gw502-logs: 2 upstream failures" in out
+        check("SIGTERM: final report with the fix", rc == 1 and "gw502-logs: 2 failed requests" in out
               and "Fix (Nginx)" in out, (rc, out[-600:]))
     finally:
         fol.close()
@@ -207,7 +207,7 @@ def live_view(d):
         p.wait(5)
         tail = buf[buf.rfind(b"\x1b[?1049l"):]
         check("live view: screen restored, then the final report",
-              p.returncode == 1 and b"1 upstream failure" in tail, (p.returncode, tail[-400:]))
+              p.returncode == 1 and b"1 failed request" in tail, (p.returncode, tail[-400:]))
     finally:
         if p.poll() is None:
             p.kill()

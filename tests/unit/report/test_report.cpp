@@ -15,7 +15,9 @@ struct Fixture {
   Aggregator agg;
   RunSummary run;
   void scan(const std::string& name, const std::string& data) {
-    Scanner s(cls, agg, nullptr, ScanOptions{});
+    ScanOptions opt;
+    opt.naive_utc = true;  // the tests' times do not depend on the machine's zone
+    Scanner s(cls, agg, nullptr, opt);
     StringSource src(data);
     run.sources.push_back(describe_source(name, nullptr));
     run.stats.emplace_back();
@@ -30,17 +32,34 @@ TEST_CASE("the text report names site, upstream, cause, evidence and the proxy's
   Fixture f;
   f.scan("/data/logs/proxy-host-7_error.log",
          test::refused_line("http://127.0.0.1:3000/", "app.example.com") + "\n");
-  std::string text = render_text(f.cat, f.agg, f.run, ReportOptions{});
-  CHECK(text.find("1 upstream failure in 1 source") != std::string::npos);
-  CHECK(text.find("NPM proxy host #7 · app.example.com") != std::string::npos);
-  CHECK(text.find("upstream 127.0.0.1:3000") != std::string::npos);
-  CHECK(text.find("connection_refused  x1") != std::string::npos);
+  ReportOptions opt;
+  opt.naive_utc = true;
+  std::string text = render_text(f.cat, f.agg, f.run, opt);
+  CHECK(text.find("1 failed request in 1 source") != std::string::npos);
+  CHECK(text.find("read as UTC") != std::string::npos);
+  // The summary line: count, cause, site, upstream, time.
+  CHECK(text.find("      1  connection_refused         NPM #7 app.example.com        127.0.0.1:3000") !=
+        std::string::npos);
+  CHECK(text.find("Sites: NPM #7 app.example.com (1)") != std::string::npos);
   CHECK(text.find("proxy-host-7_error.log:1:") != std::string::npos);
   CHECK(text.find("Fix (Nginx Proxy Manager):") != std::string::npos);
   CHECK(text.find("check Forward Port") != std::string::npos);
-  CHECK(text.find("Note: loopback") != std::string::npos);
+  CHECK(text.find("Note (NPM #7 app.example.com):\n    loopback") != std::string::npos);
   CHECK(text.find("\x1b[") == std::string::npos);
-  CHECK(render_text(f.cat, f.agg, f.run, ReportOptions{true}).find("\x1b[") != std::string::npos);
+  opt.color = true;
+  CHECK(render_text(f.cat, f.agg, f.run, opt).find("\x1b[") != std::string::npos);
+  // --verbose: the detail per site and upstream.
+  opt.color = false;
+  opt.verbose = true;
+  std::string detail = render_text(f.cat, f.agg, f.run, opt);
+  CHECK(detail.find("NPM proxy host #7 · app.example.com") != std::string::npos);
+  CHECK(detail.find("upstream 127.0.0.1:3000") != std::string::npos);
+  CHECK(detail.find("connection_refused  x1") != std::string::npos);
+  CHECK(detail.find("Note: loopback") != std::string::npos);
+  // --brief: the summary only.
+  opt.verbose = false;
+  opt.brief = true;
+  CHECK(render_text(f.cat, f.agg, f.run, opt).find("Fix (") == std::string::npos);
 }
 
 TEST_CASE("control characters from the log never reach the terminal", "[report]") {
@@ -57,7 +76,7 @@ TEST_CASE("the JSON report is one valid document with escaped text", "[report]")
   std::string json = render_json(f.cat, f.agg, f.run);
   CHECK(json.find("\"host\":\"bad\\\"host\\ufffd\"") != std::string::npos);
   CHECK(json.find("\"cause\":\"connection_refused\"") != std::string::npos);
-  CHECK(json.find("\"first\":\"2024-01-15T10:23:45\"") != std::string::npos);
+  CHECK(json.find("\"first\":\"2024-01-15T10:23:45Z\"") != std::string::npos);
   CHECK(json.back() == '\n');
 }
 
@@ -72,7 +91,7 @@ TEST_CASE("an event is one NDJSON line", "[report]") {
   CHECK(out ==
         "{\"source\":\"x.log\",\"line\":12,\"proxy\":\"nginx\",\"site\":\"\",\"cause\":\"connection_refused\","
         "\"rule\":\"t.refused\",\"upstream\":\"10.0.0.1:80\",\"host\":\"h\",\"time\":\"1970-01-02T00:00:00\","
-        "\"level\":\"\",\"status\":null,\"message\":\"\"}\n");
+        "\"level\":\"\",\"status\":null,\"message\":\"\",\"client\":\"\",\"request\":\"\"}\n");
 }
 
 TEST_CASE("explain and list-causes", "[report]") {
