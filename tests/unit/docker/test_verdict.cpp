@@ -1,0 +1,359 @@
+// Verdicts on Engine API answers shaped as Docker 20.10 (API 1.41) and 25+
+// (API 1.44, DNSNames) write them; listeners as /proc/<pid>/net/tcp has them.
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "docker/model.hpp"
+#include "docker/proxy_config.hpp"
+#include "docker/render.hpp"
+#include "docker/verdict.hpp"
+
+using namespace gw502;
+using namespace gw502::docker;
+
+namespace {
+
+struct Net {
+  std::string name, ip, gw;
+  std::vector<std::string> aliases;
+  bool dns_names = false;  // API 1.44: DNSNames given
+};
+
+// GET /containers/{id}/json as the daemon answers it (the fields read).
+std::string container_json(const std::string& id, const std::string& name, const std::string& status,
+                           const std::vector<Net>& nets, const std::string& extra_state = "",
+                           const std::string& service = "", const std::string& mode = "",
+                           const std::string& ports = "{}", int pid = 4242, int exit_code = 0) {
+  bool running = status == "running";
+  std::string j = "{\"Id\":\"" + id + "\",\"Name\":\"/" + name + "\",\"Path\":\"/usr/bin/python3\",\"Args\":[\"app.py\"],";
+  j += "\"State\":{\"Status\":\"" + status + "\",\"Running\":" + (running ? "true" : "false") +
+       ",\"Paused\":false,\"Restarting\":" + (status == "restarting" ? "true" : "false") +
+       ",\"OOMKilled\":false,\"Dead\":false,\"Pid\":" + std::to_string(running ? pid : 0) +
+       ",\"ExitCode\":" + std::to_string(exit_code) + ",\"Error\":\"\",\"StartedAt\":\"2026-12-03T13:49:02Z\",\"FinishedAt\":\"2026-12-03T13:49:05Z\"" +
+       extra_state + "},";
+  j += "\"RestartCount\":0,\"HostConfig\":{\"NetworkMode\":\"" + (mode.empty() ? (nets.empty() ? std::string("default") : nets[0].name) : mode) +
+       "\",\"PortBindings\":" + ports + ",\"RestartPolicy\":{\"Name\":\"no\"},\"ExtraHosts\":null},";
+  j += "\"Config\":{\"Hostname\":\"" + id.substr(0, 12) + "\",\"Image\":\"gw502lab:base\",\"Tty\":false,\"Env\":[],\"ExposedPorts\":{\"3000/tcp\":{}},\"Labels\":{";
+  if (!service.empty()) j += "\"com.docker.compose.service\":\"" + service + "\",\"com.docker.compose.project\":\"lab\"";
+  j += "}},\"Mounts\":[],\"NetworkSettings\":{\"Ports\":" + std::string(running ? ports : "{}") + ",\"Networks\":{";
+  for (size_t i = 0; i < nets.size(); ++i) {
+    const Net& n = nets[i];
+    if (i) j += ",";
+    j += "\"" + n.name + "\":{\"IPAMConfig\":null,\"Links\":null,\"Aliases\":[";
+    for (size_t k = 0; k < n.aliases.size(); ++k) j += (k ? ",\"" : "\"") + n.aliases[k] + "\"";
+    j += "],\"NetworkID\":\"net" + n.name + "\",\"EndpointID\":\"\",\"Gateway\":\"" + (running ? n.gw : "") +
+         "\",\"IPAddress\":\"" + (running ? n.ip : "") + "\",\"IPPrefixLen\":24";
+    if (n.dns_names) {
+      j += ",\"DNSNames\":[\"" + name + "\"";
+      for (const auto& a : n.aliases) j += ",\"" + a + "\"";
+      j += "]";
+    }
+    j += "}";
+  }
+  j += "}}}";
+  return j;
+}
+
+const char* kNetworks = R"([
+ {"Name":"bridge","Id":"netbridge","Driver":"bridge","Internal":false,"IPAM":{"Config":[{"Subnet":"10.212.0.0/24","Gateway":"10.212.0.1"}]},"Options":{"com.docker.network.bridge.default_bridge":"true"}},
+ {"Name":"lab_front","Id":"netlab_front","Driver":"bridge","Internal":false,"IPAM":{"Config":[{"Subnet":"10.213.0.0/24","Gateway":"10.213.0.1"}]},"Options":{}},
+ {"Name":"other","Id":"netother","Driver":"bridge","Internal":false,"IPAM":{"Config":[{"Subnet":"10.213.1.0/24","Gateway":"10.213.1.1"}]},"Options":{}},
+ {"Name":"host","Id":"nethost","Driver":"host","IPAM":{"Config":[]},"Options":{}}
+])";
+
+// "  0: 0100007F:0BB8 ..." rows for /proc/net/tcp.
+std::string tcp_row(const std::string& hexaddr, uint16_t port) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "   0: %s:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0\n",
+                hexaddr.c_str(), port);
+  return buf;
+}
+const std::string kTcpHead = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+
+struct Lab {
+  Snapshot snap;
+  std::map<std::string, std::string> tcp;  // container name -> /proc/net/tcp text
+  std::map<std::string, std::string> last_line;
+  Probes probes() {
+    Probes p;
+    p.listeners = [this](const Container& c, std::vector<Listener>& out, std::string& src, std::string& err) {
+      auto it = tcp.find(c.name);
+      if (it == tcp.end()) {
+        err = "cannot read /proc/" + std::to_string(c.pid) + "/net/tcp";
+        return false;
+      }
+      src = "/proc/" + std::to_string(c.pid) + "/net/tcp";
+      out = parse_proc_net_tcp(it->second, false);
+      return true;
+    };
+    p.last_log_line = [this](const Container& c) { return last_line[c.name]; };
+    return p;
+  }
+  void add(const std::string& json) {
+    Container c;
+    std::string err;
+    REQUIRE(parse_container(json, c, err));
+    snap.containers.push_back(c);
+  }
+  Lab() {
+    std::string err;
+    REQUIRE(parse_networks(kNetworks, snap.networks, err));
+    snap.version = {"20.10.24+dfsg1", "1.41"};
+    add(container_json("aaaaaaaaaaaa0001", "lab-proxy-1", "running", {{"lab_front", "10.213.0.2", "10.213.0.1", {"proxy", "aaaaaaaaaaaa"}}}, "", "proxy"));
+  }
+  const Container& proxy() { return snap.containers.front(); }
+  Finding run(const std::string& upstream, const std::string& cause, ProxyKind kind = ProxyKind::caddy,
+              const std::vector<Route>& routes = {}) {
+    Failure f;
+    f.site = "photos.example.com";
+    f.upstream = upstream;
+    f.log_cause = cause;
+    f.count = 3;
+    auto pr = probes();
+    return diagnose(snap, proxy(), kind, f, routes, pr);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("container JSON of API 1.41 and 1.44", "[docker]") {
+  Container c;
+  std::string err;
+  REQUIRE(parse_container(container_json("bbbbbbbbbbbb0002", "lab-app-1", "running",
+                                         {{"lab_front", "10.213.0.3", "10.213.0.1", {"app", "bbbbbbbbbbbb"}}}, "", "app"),
+                          c, err));
+  CHECK(c.name == "lab-app-1");
+  CHECK(c.service() == "app");
+  CHECK(c.pid == 4242);
+  REQUIRE(c.endpoints.size() == 1);
+  CHECK(c.endpoints[0].ip == "10.213.0.3");
+  CHECK_FALSE(c.endpoints[0].has_dns_names);
+  Network front{"netlab_front", "lab_front", "bridge", {}, {}, false, false};
+  auto names = dns_names(c, c.endpoints[0], &front);
+  CHECK(std::find(names.begin(), names.end(), "app") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "lab-app-1") != names.end());
+  // 1.44: DNSNames is the truth, even when Aliases lack the service
+  REQUIRE(parse_container(container_json("bbbbbbbbbbbb0002", "lab-app-1", "running",
+                                         {{"lab_front", "10.213.0.3", "10.213.0.1", {"app"}, true}}),
+                          c, err));
+  CHECK(c.endpoints[0].has_dns_names);
+  names = dns_names(c, c.endpoints[0], &front);
+  CHECK(names == std::vector<std::string>{"lab-app-1", "app"});
+  // the default bridge resolves no names
+  Network bridge{"netbridge", "bridge", "bridge", {}, {}, false, true};
+  CHECK(dns_names(c, c.endpoints[0], &bridge).empty());
+  CHECK(compare_api_versions("1.41", "1.44") < 0);
+  CHECK(compare_api_versions("1.44", "1.44") == 0);
+  std::vector<std::string> ids;
+  REQUIRE(parse_container_ids(R"([{"Id":"x1","Names":["/a"]},{"Id":"x2"}])", ids, err));
+  CHECK(ids == std::vector<std::string>{"x1", "x2"});
+  CHECK_FALSE(parse_container("{", c, err));
+}
+
+TEST_CASE("/proc/net/tcp listeners", "[docker]") {
+  std::string t = kTcpHead + tcp_row("0100007F", 3000) + tcp_row("00000000", 8080) +
+                  "   2: 0100007F:0BB8 0300D50A:D431 01 00000000:00000000 00:00000000 00000000 0 0 1\n";
+  auto ls = parse_proc_net_tcp(t, false);
+  REQUIRE(ls.size() == 2);
+  CHECK(ls[0].address == "127.0.0.1");
+  CHECK(ls[0].port == 3000);
+  CHECK(ls[0].loopback());
+  CHECK(ls[1].any());
+  std::string t6 = kTcpHead + "   0: 00000000000000000000000001000000:0BB8 00000000000000000000000000000000:0000 0A 0 0 0 0 0\n" +
+                   "   1: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 0 0 0 0 0\n";
+  auto l6 = parse_proc_net_tcp(t6, true);
+  REQUIRE(l6.size() == 2);
+  CHECK(l6[0].address == "::1");
+  CHECK(l6[0].loopback());
+  CHECK(l6[1].address == "::");
+}
+
+TEST_CASE("upstream texts", "[docker]") {
+  auto u = parse_upstream("http://app:3000/x");
+  CHECK(u.scheme == "http");
+  CHECK(u.host == "app");
+  CHECK(u.port == 3000);
+  CHECK(parse_upstream("172.18.0.5:3000").is_ip());
+  CHECK(parse_upstream("[fd00::5]:80").host == "fd00::5");
+  CHECK(parse_upstream("https://app").port == 443);
+  CHECK(edit_distance("imich", "immich") == 1);
+}
+
+TEST_CASE("verdict: backend_down, exited, with its last log line", "[docker]") {
+  Lab lab;
+  lab.add(container_json("cccccccccccc0003", "lab-app-1", "exited", {{"lab_front", "10.213.0.3", "10.213.0.1", {"app", "cccccccccccc"}}},
+                         "", "app", "", "{}", 0, 1));
+  lab.last_line["lab-app-1"] = "KeyError: 'DATABASE_URL'";
+  auto f = lab.run("app:3000", "dns_failure");
+  CHECK(f.cause == RootCause::backend_down);
+  CHECK(seed_cause(f.cause) == 1);
+  CHECK(f.backend_container == "lab-app-1");
+  CHECK(f.summary.find("exited with code 1") != std::string::npos);
+  CHECK(f.summary.find("DATABASE_URL") != std::string::npos);
+  // nginx resolved it at start: the old address, no holder now
+  auto g = lab.run("10.213.0.3:3000", "network_unreachable", ProxyKind::nginx,
+                   routes_from_nginx("server { server_name photos.example.com; location / { proxy_pass http://app:3000; } }", "/etc/nginx/conf.d/a.conf"));
+  CHECK(g.cause == RootCause::backend_down);
+}
+
+TEST_CASE("verdict: backend_down, OOMKilled and unhealthy", "[docker]") {
+  Lab lab;
+  lab.add(container_json("cccccccccccc0003", "lab-app-1", "exited", {{"lab_front", "10.213.0.3", "10.213.0.1", {"app"}}},
+                         "", "app", "", "{}", 0, 137));
+  lab.snap.containers.back().oom_killed = true;
+  Container c;
+  std::string err;
+  std::string j = container_json("cccccccccccc0004", "x", "exited", {}, "");
+  auto k = j.find("\"OOMKilled\":false");
+  j.replace(k, 17, "\"OOMKilled\":true");
+  REQUIRE(parse_container(j, c, err));
+  CHECK(c.oom_killed);
+  auto f = lab.run("app:3000", "upstream_reset");
+  CHECK(f.cause == RootCause::backend_down);
+  CHECK(f.summary.find("OOMKilled") != std::string::npos);
+  CHECK(f.fix.find("memory") != std::string::npos);
+
+  Lab lab2;
+  lab2.add(container_json("dddddddddddd0005", "lab-app-1", "running", {{"lab_front", "10.213.0.3", "10.213.0.1", {"app"}}},
+                          ",\"Health\":{\"Status\":\"unhealthy\",\"FailingStreak\":5,\"Log\":[{\"ExitCode\":1,\"Output\":\"db not ready\\n\"}]}", "app"));
+  auto h = lab2.run("app:3000", "read_timeout");
+  CHECK(h.cause == RootCause::backend_down);
+  CHECK(h.summary.find("db not ready") != std::string::npos);
+}
+
+TEST_CASE("verdict: wrong_port, host_port, loopback_bind, ok, backend_slow, tls_mismatch", "[docker]") {
+  Lab lab;
+  lab.add(container_json("eeeeeeeeeeee0006", "lab-app-1", "running", {{"lab_front", "10.213.0.3", "10.213.0.1", {"app"}}}, "", "app", "",
+                         R"({"3000/tcp":[{"HostIp":"0.0.0.0","HostPort":"9090"},{"HostIp":"::","HostPort":"9090"}]})"));
+  lab.tcp["lab-app-1"] = kTcpHead + tcp_row("00000000", 3000);
+  auto f = lab.run("app:8080", "connection_refused");
+  CHECK(f.cause == RootCause::wrong_port);
+  CHECK(f.fix == "reverse_proxy app:3000");
+  f = lab.run("app:9090", "connection_refused");
+  CHECK(f.cause == RootCause::host_port);
+  CHECK(f.summary.find("container port 3000") != std::string::npos);
+  f = lab.run("app:3000", "connection_refused");
+  CHECK(f.cause == RootCause::ok);
+  f = lab.run("app:3000", "read_timeout", ProxyKind::nginx,
+              routes_from_nginx("server { server_name photos.example.com; proxy_read_timeout 2s; location / { proxy_pass http://app:3000; } }", "/etc/nginx/conf.d/a.conf"));
+  CHECK(f.cause == RootCause::backend_slow);
+  CHECK(f.summary.find("proxy_read_timeout 2s") != std::string::npos);
+  f = lab.run("https://app:3000", "tls_to_plain_backend");
+  CHECK(f.cause == RootCause::tls_mismatch);
+  CHECK(f.fix == "reverse_proxy http://app:3000");
+  lab.tcp["lab-app-1"] = kTcpHead + tcp_row("0100007F", 3000);
+  f = lab.run("app:3000", "connection_refused");
+  CHECK(f.cause == RootCause::loopback_bind);
+  CHECK(seed_cause(f.cause) == 8);
+  CHECK(f.summary == "the container listens on 127.0.0.1:3000 only");
+  CHECK(headline(f).find("photos.example.com \u2192 app:3000: the container listens on 127.0.0.1:3000 only; ") == 0);
+  // no /proc: unknown, with what was checked
+  lab.tcp.clear();
+  f = lab.run("app:3000", "connection_refused");
+  CHECK(f.cause == RootCause::unknown);
+}
+
+TEST_CASE("verdict: no_shared_network, default bridge, host_network", "[docker]") {
+  Lab lab;
+  lab.add(container_json("ffffffffffff0007", "app", "running", {{"other", "10.213.1.2", "10.213.1.1", {"ffffffffffff"}}}));
+  lab.tcp["app"] = kTcpHead + tcp_row("00000000", 3000);
+  auto f = lab.run("app:3000", "dns_failure");
+  CHECK(f.cause == RootCause::no_shared_network);
+  CHECK(f.fix.find("docker network connect other lab-proxy-1") == 0);
+  // both on the default bridge
+  Lab b;
+  b.snap.containers.clear();
+  b.add(container_json("aaaaaaaaaaaa0001", "proxy", "running", {{"bridge", "10.212.0.2", "10.212.0.1", {}}}, "", "", "default"));
+  b.add(container_json("ffffffffffff0007", "app", "running", {{"bridge", "10.212.0.3", "10.212.0.1", {}}}, "", "", "default"));
+  f = b.run("app:3000", "dns_failure");
+  CHECK(f.cause == RootCause::no_shared_network);
+  CHECK(f.summary.find("default bridge") != std::string::npos);
+  // host network
+  Lab h;
+  h.add(container_json("9999999999990008", "app", "running", {{"host", "", "", {}}}, "", "app", "host"));
+  f = h.run("app:3000", "dns_failure");
+  CHECK(f.cause == RootCause::host_network);
+  CHECK(seed_cause(f.cause) == 4);
+}
+
+TEST_CASE("verdict: name_unknown suggests the closest name; stale_address names the holder", "[docker]") {
+  Lab lab;
+  lab.add(container_json("eeeeeeeeeeee0006", "lab-immich-1", "running", {{"lab_front", "10.213.0.4", "10.213.0.1", {"immich", "eeeeeeeeeeee"}}}, "", "immich"));
+  lab.add(container_json("eeeeeeeeeeee0009", "lab-other-1", "running", {{"lab_front", "10.213.0.3", "10.213.0.1", {"other"}}}, "", "other"));
+  lab.tcp["lab-immich-1"] = kTcpHead + tcp_row("00000000", 2283);
+  auto f = lab.run("imich:2283", "dns_failure");
+  CHECK(f.cause == RootCause::name_unknown);
+  CHECK(f.fix == "reverse_proxy immich:2283");
+  // nginx resolved immich to 10.213.0.3 at start; immich is .4 now, .3 is other
+  auto routes = routes_from_nginx(
+      "upstream photos { server immich:2283; }\n"
+      "server { listen 80; server_name photos.example.com;\n location / { proxy_pass http://photos; } }\n",
+      "/etc/nginx/conf.d/photos.conf");
+  REQUIRE(routes.size() == 1);
+  CHECK(routes[0].upstream.host == "immich");
+  CHECK(routes[0].where == "/etc/nginx/conf.d/photos.conf:3");
+  f = lab.run("10.213.0.3:2283", "connection_refused", ProxyKind::nginx, routes);
+  CHECK(f.cause == RootCause::stale_address);
+  CHECK(f.summary.find("10.213.0.3 is lab-other-1") != std::string::npos);
+  CHECK(f.backend_container == "lab-immich-1");
+  // an address matched to a container directly
+  lab.tcp["lab-other-1"] = kTcpHead + tcp_row("00000000", 80);
+  f = lab.run("10.213.0.3:2283", "connection_refused", ProxyKind::nginx);
+  CHECK(f.cause == RootCause::wrong_port);
+  CHECK(f.backend_container == "lab-other-1");
+}
+
+TEST_CASE("proxy configs: NPM proxy host, Caddyfile, Traefik labels", "[docker]") {
+  auto npm = routes_from_nginx(
+      "server {\n  set $forward_scheme http;\n  set $server         \"immich\";\n  set $port           2283;\n"
+      "  listen 80;\n  server_name photos.example.com;\n  location / {\n    include conf.d/include/proxy.conf;\n  }\n}\n",
+      "/data/nginx/proxy_host/1.conf");
+  REQUIRE(npm.size() == 1);
+  CHECK(npm[0].upstream.host_port() == "immich:2283");
+  CHECK(npm[0].site == "photos.example.com");
+  auto caddy = routes_from_caddyfile(
+      "{\n  admin off\n}\nphotos.example.com, http://p.example.com {\n  reverse_proxy /api/* immich:2283 {\n"
+      "    transport http {\n      read_timeout 5s\n    }\n  }\n}\n:8080 {\n  reverse_proxy http://other:80\n}\n",
+      "/etc/caddy/Caddyfile");
+  REQUIRE(caddy.size() == 2);
+  CHECK(caddy[0].site == "photos.example.com");
+  CHECK(caddy[0].sites.size() == 2);
+  CHECK(caddy[0].read_timeout.find("read_timeout 5s") == 0);
+  CHECK(caddy[1].upstream.host == "other");
+  CHECK(caddy[1].site.empty());
+  Snapshot s;
+  Container c;
+  c.name = "whoami";
+  c.labels["traefik.http.routers.w.rule"] = "Host(`w.example.com`)";
+  c.labels["traefik.http.services.w.loadbalancer.server.port"] = "8000";
+  s.containers.push_back(c);
+  auto t = routes_from_traefik_labels(s);
+  REQUIRE(t.size() == 1);
+  CHECK(t[0].upstream.host_port() == "whoami:8000");
+  CHECK(t[0].site == "w.example.com");
+  ProxyKind k;
+  Container p;
+  p.image = "jc21/nginx-proxy-manager:2.15.1";
+  CHECK(looks_like_proxy(p, k));
+  CHECK(k == ProxyKind::npm);
+  p.image = "gw502lab:base";
+  p.command = "/usr/bin/caddy run --config /etc/caddy/Caddyfile";
+  CHECK(looks_like_proxy(p, k));
+  CHECK(k == ProxyKind::caddy);
+  p.command = "/usr/bin/python3 -m http.server";
+  CHECK_FALSE(looks_like_proxy(p, k));
+}
+
+TEST_CASE("JSON findings", "[docker]") {
+  Finding f;
+  f.site = "a";
+  f.upstream = "app:1";
+  f.proxy_container = "p";
+  f.cause = RootCause::loopback_bind;
+  f.evidence.push_back({"x \"q\"", "/proc/1/net/tcp"});
+  DockerRun run;
+  std::string j = render_json(run, {f});
+  CHECK(j.find("\"root_cause\": \"loopback_bind\", \"seed_cause\": 8") != std::string::npos);
+  CHECK(j.find("{\"fact\": \"x \\\"q\\\"\", \"source\": \"/proc/1/net/tcp\"}") != std::string::npos);
+  CHECK(j.find("\"backend_container\": null") != std::string::npos);
+}
