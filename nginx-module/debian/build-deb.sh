@@ -40,8 +40,16 @@ chmod 0755 "$root"
 install -D -m 0644 "$so" "$root/usr/lib/nginx/modules/ngx_http_gw502_module.so"
 strip --strip-unneeded "$root/usr/lib/nginx/modules/ngx_http_gw502_module.so"
 install -D -m 0644 "$here/mod-http-gw502.conf" "$root/usr/share/nginx/modules-available/mod-http-gw502.conf"
-install -D -m 0644 /dev/null "$root/usr/share/doc/$pkg/copyright"
-echo "gw502: see the project's repository for the licence." > "$root/usr/share/doc/$pkg/copyright"
+install -D -m 0644 "$here/gw502-http.conf" "$root/usr/share/nginx/gw502/http.conf"
+# the project's licence (packaging/deb-lib.sh), and what the .so links in statically
+# shellcheck source=../../packaging/deb-lib.sh
+. "$here/../../packaging/deb-lib.sh"
+static="libgw502"
+for a in libhs libzstd libz; do
+  if ! readelf -d "$so" | grep -q "NEEDED.*\[$a\.so"; then static="$static, $a"; fi
+done
+deb_copyright "$root/usr/share/doc/$pkg/copyright" \
+  "The module links in statically: $static (Hyperscan: BSD-3-Clause, Intel; zstd: BSD-3-Clause, Meta; zlib: Zlib, Gailly and Adler; when built from Debian's static archives) and libstdc++ (GPL-3+ with the GCC Runtime Library Exception). Their licences: /usr/share/doc/libhyperscan5, libzstd1, zlib1g and libstdc++6 on Debian."
 mkdir -p "$root/DEBIAN"
 size=$(du -sk "$root/usr" | cut -f1)
 cat > "$root/DEBIAN/control" <<EOF
@@ -57,7 +65,9 @@ Description: gw502 module for nginx: the cause of every 502/504
  A 502 or 504 that nginx generates for an upstream failure carries its
  classified cause (X-Gw502-Cause: connection_refused, \$gw502_cause for
  log_format), from the same catalogue as gw502-logs. Enable with
- "gw502 on;" in http, server or location.
+ "include /usr/share/nginx/gw502/http[.]conf;" in http (the header for
+ internal clients only; the glob keeps nginx starting once the package is
+ removed), or with "gw502 on;" in http, server or location.
 EOF
 names="mod-http-gw502.conf:50-mod-http-gw502.conf"
 cat > "$root/DEBIAN/postinst" <<EOF
