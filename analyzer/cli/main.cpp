@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "batch.hpp"
+#include "docker_cli.hpp"
 #include "follow_cli.hpp"
 #include "options.hpp"
 #include "run_config.hpp"
@@ -41,6 +42,7 @@ int run_cli(int argc, char** argv) {
   RunConfig cfg;
   ConfigError cerr;
   if (!make_run_config(opt, cfg, cerr)) return config_error(cerr);
+  if (opt.docker) return run_docker(cfg, {opt.container, opt.docker_check});
   return cfg.mode == Mode::follow ? run_follow(cfg) : run_batch(cfg);
 }
 

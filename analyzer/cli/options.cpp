@@ -40,6 +40,9 @@ po::options_description visible() {
       ("utc", "log times without a zone (nginx's error log) are UTC (default: this machine's zone)")
       ("tz", po::value<std::string>()->value_name("ZONE"),
        "log times without a zone are in ZONE (Europe/Berlin, UTC, ...)")
+      ("docker", "read the proxy containers' logs through the Docker Engine API and name each failure's root cause from the containers (DOCKER_HOST=unix://PATH honoured)")
+      ("check", "with --docker: check every upstream the proxies are configured with, without logs")
+      ("container", po::value<std::string>()->value_name("NAME"), "with --docker: only this proxy container")
       ("follow,f", "follow files as they grow, through rotation, like tail -F (files and quoted "
                    "globs start at their end; new files are read whole)")
       ("from-start", "with --follow: read what the files already hold first")
@@ -122,6 +125,7 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   opt.list_causes = vm.count("list-causes") > 0;
   opt.list_rules = vm.count("list-rules") > 0;
   str("format", opt.format);
+  opt.docker = vm.count("docker") > 0, opt.docker_check = vm.count("check") > 0, str("container", opt.container);
   str("proxy", opt.proxy);
   str("color", opt.color);
   if (vm.count("since")) opt.since = vm["since"].as<std::string>();

@@ -33,6 +33,7 @@ struct Options {
   // Times without a zone (nginx's error log): --utc, or --tz ZONE; default this machine's zone.
   bool utc = false;
   std::string tz;
+  bool docker = false, docker_check = false; std::string container;  // --docker [--check] [--container NAME]
 };
 
 // Parses argv. On a usage error returns false with a one-line reason.
