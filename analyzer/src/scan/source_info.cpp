@@ -2,21 +2,46 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "base/strutil.hpp"
 #include "decode/format_detect.hpp"
 #include "source/source.hpp"
 
 namespace gw502 {
 
-// Random bytes or an executable: NUL bytes and many control characters in the
-// first block. A log with a NUL run from a crash still has mostly text.
+// Random bytes or an executable: control characters other than NUL runs in
+// the first block of content. A NUL run is a hole, not content (D10): a file
+// copytruncated under a writer that does not append starts with one as long
+// as the file was, and a crash leaves zeroed blocks. So a leading run (up to
+// 1 MiB, so that a huge hole costs no time) is skipped, and within the 8 KiB
+// after it runs of 16 or more NULs do not count. Nothing but NULs is binary:
+// there is no text to read.
 bool looks_binary(std::string_view head) {
-  head = head.substr(0, 8192);
+  constexpr size_t kMaxHole = 1 << 20, kWindow = 8192, kRun = 16;
   if (head.find('\0') == std::string_view::npos) return false;
-  size_t control = 0;
-  for (unsigned char c : head)
+  size_t skip = 0;
+  const size_t limit = std::min(head.size(), kMaxHole);
+  while (skip < limit && head[skip] == '\0') ++skip;
+  if (skip == head.size() || skip == kMaxHole) return true;
+  head = head.substr(skip, kWindow);
+  size_t control = 0, counted = 0;
+  for (size_t i = 0; i < head.size();) {
+    if (head[i] == '\0') {
+      size_t j = i;
+      while (j < head.size() && head[j] == '\0') ++j;
+      if (j - i < kRun) {
+        control += j - i;
+        counted += j - i;
+      }
+      i = j;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(head[i++]);
+    ++counted;
     if (c < 0x09 || (c > 0x0d && c < 0x20) || c == 0x7f) ++control;
-  return control * 20 > head.size();
+  }
+  return counted == 0 || control * 20 > counted;
 }
 
 SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
@@ -65,6 +90,9 @@ SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
 }
 
 void refine_source(SourceInfo& info, std::string_view head) {
+  unsigned lines = 0, recognised = 0;
+  count_recognised(head, lines, recognised);
+  info.unrecognised = lines > 0 && recognised == 0;
   if (info.forced) return;
   ProxyKind p = detect_source_proxy(head, info.proxy);
   if (p != info.proxy && family_of(p) != family_of(info.proxy)) {

@@ -17,8 +17,9 @@ SourceInfo describe_source(const std::string& path, const ProxyKind* forced);
 void refine_source(SourceInfo& info, std::string_view head);
 
 // Random bytes or an executable rather than a log: NUL bytes and many
-// control characters in the first 8 KiB (a log with a NUL run after a crash
-// is still mostly text).
+// control characters in the first 8 KiB of content. NUL runs are holes, not
+// content: a leading run (copytruncate under a writer that does not append)
+// is skipped, and runs inside the block do not count.
 bool looks_binary(std::string_view head);
 
 }  // namespace gw502
