@@ -57,10 +57,19 @@ int run_report(const RunConfig& cfg) {
     run.sources.push_back(info);
     run.stats.emplace_back();
     g_reading = masked_names.emplace_back(mask_controls(path)).c_str();
+    const size_t problems_before = run.problems.size();
     pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
                   cfg.events ? &events : nullptr);
+    if (run.sources.back().unrecognised && run.stats.back().events == 0 &&
+        run.problems.size() == problems_before)
+      run.problems.push_back({path, 0,
+                              "none of its first lines is a log line of nginx, NPM, Traefik or Caddy "
+                              "(a custom log_format? nginx's JSON access log? not a log?); no failures could be read from it"});
   }
   for (const auto& p : run.problems) print_problem(p);
+  // Nothing could be read at all: the errors say why; no report that reads
+  // like an all-clear.
+  if (run.sources.empty() && !run.problems.empty()) return 2;
   write_out(final_report(cfg, agg, run));
   std::fflush(stdout);
   return exit_status(cfg, agg, run.problems);

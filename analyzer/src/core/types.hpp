@@ -27,6 +27,7 @@ struct SourceInfo {
   ProxyKind proxy = ProxyKind::nginx;
   std::string site;            // NPM: "proxy-host-12", "fallback"; else empty
   bool forced = false;         // --proxy: only that proxy's formats are read
+  bool unrecognised = false;   // its first lines hold text, none in a format gw502 reads
 };
 
 struct Problem {

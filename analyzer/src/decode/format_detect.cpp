@@ -5,7 +5,10 @@
 #include <cstring>
 #include <string>
 
+#include "core/event.hpp"
+#include "decode/caddy_decoder.hpp"
 #include "decode/go_error.hpp"
+#include "decode/nginx_decoder.hpp"
 #include "decode/unwrap.hpp"
 
 namespace gw502 {
@@ -82,6 +85,32 @@ LineFormat detect_line_format(std::string_view s) {
       s[lb + 4] == '/' && s[lb + 8] == '/')
     return LineFormat::clf;
   return LineFormat::unknown;
+}
+
+void count_recognised(std::string_view head, unsigned& lines, unsigned& recognised) {
+  lines = recognised = 0;
+  std::string plain;
+  size_t pos = 0;
+  while (lines < 50 && pos < head.size()) {
+    size_t nl = head.find('\n', pos);
+    if (nl == std::string_view::npos) break;  // the head may end inside a line
+    std::string_view line = head.substr(pos, nl - pos);
+    pos = nl + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty()) continue;
+    ++lines;
+    if (line.find('\x1b') != std::string_view::npos) line = strip_ansi(line, plain);
+    line = unwrap_line(line);
+    const LineFormat f = detect_line_format(line);
+    Event ev;
+    bool known = f != LineFormat::unknown && f != LineFormat::json;
+    if (f == LineFormat::json)
+      for (std::string_view k : {"\"logger\":", "\"ts\":", "\"level\":", "\"DownstreamStatus\":",
+                                 "\"RouterName\":", "\"stream\":"})
+        known = known || line.find(k) != std::string_view::npos;
+    if (!known) known = decode_nginx_error_loose(line, ev, false) || CaddyDecoder::is_caddy1(line);
+    if (known) ++recognised;
+  }
 }
 
 ProxyKind detect_source_proxy(std::string_view head, ProxyKind fallback) {

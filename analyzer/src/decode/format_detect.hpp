@@ -28,6 +28,12 @@ LineFormat detect_line_format(std::string_view line);
 // they look like nginx's or say nothing.
 ProxyKind detect_source_proxy(std::string_view head, ProxyKind fallback);
 
+// How many of the first lines of a source (up to 50) are in a format gw502
+// reads, and how many are not empty. A source with lines but none recognised
+// (a custom log_format, nginx's JSON access log, not a log) must be said so,
+// not reported as "no upstream failures".
+void count_recognised(std::string_view head, unsigned& lines, unsigned& recognised);
+
 // What a decoder made of one line.
 enum class LineKind : uint8_t {
   none,       // not an upstream failure (or not a line of a known format)

@@ -64,6 +64,13 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
   } else if (decode_nginx_access(text, ev)) {
     d.kind = LineKind::access;
     d.match = text;
+    // The nginx module's access-log formats name the cause it saw: cause=ID.
+    size_t c = text.find(" cause=");
+    if (c != std::string_view::npos) {
+      std::string_view id = text.substr(c + 7);
+      id = id.substr(0, id.find(' '));
+      if (id != "-") d.cause = id;
+    }
   } else if ((f == LineFormat::unknown || f == LineFormat::npm_access) &&
              decode_nginx_error_loose(text, ev, false)) {
     d.kind = LineKind::error;

@@ -290,6 +290,33 @@ bool status_token(std::string_view t, int& status) {
   return true;
 }
 
+// The nginx module's NPM format (nginx-module/npm/http.conf, log_format gw502):
+// `[time] STATUS UPSTREAM_STATUS HOST "URI" cause=C rule=R upstream=ADDR`.
+bool module_format(std::string_view line, size_t i, int64_t t, Event& ev) {
+  if (line.find(" cause=", i) == std::string_view::npos) return false;
+  int status = 0;
+  if (!status_token(next_token(line, i), status)) return false;
+  size_t q = line.find(" \"", i);
+  if (q == std::string_view::npos) return false;
+  size_t host_end = q;
+  size_t host_at = line.rfind(' ', host_end - 1);
+  if (host_at == std::string_view::npos || host_at < i) return false;
+  ev = Event{};
+  ev.time = t;
+  ev.time_is_utc = true;
+  ev.status = status;
+  ev.host = line.substr(host_at + 1, host_end - host_at - 1);
+  size_t close = line.find('"', q + 2);
+  if (close != std::string_view::npos) ev.request = line.substr(q + 2, close - q - 2);
+  size_t u = line.find(" upstream=", i);
+  if (u != std::string_view::npos) {
+    std::string_view up = line.substr(u + 10);
+    ev.upstream = up.substr(0, up.find(' '));
+    if (ev.upstream == "-") ev.upstream = {};
+  }
+  return true;
+}
+
 // NPM: `[time] STATUS - METHOD SCHEME HOST "URI" [Client A] ...` (standard) or
 // `[time] CACHE UPSTREAM_STATUS STATUS - METHOD SCHEME HOST "URI" [Client A] ... [Sent-to S] ...` (proxy).
 bool npm(std::string_view line, Event& ev) {
@@ -305,14 +332,14 @@ bool npm(std::string_view line, Event& ev) {
   bool found = false;
   for (int k = 0; k < 8; ++k) {
     std::string_view tok = next_token(line, i);
-    if (tok.empty()) return false;
+    if (tok.empty()) break;
     if (tok == "-" && status_token(prev, status)) {
       found = true;
       break;
     }
     prev = tok;
   }
-  if (!found) return false;
+  if (!found) return module_format(line, rb + 2, t, ev);
   ev = Event{};
   ev.time = t;
   ev.time_is_utc = true;

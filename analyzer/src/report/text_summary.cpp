@@ -142,8 +142,11 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
 
   std::string out = st.bold();
   out += "gw502-logs: ";
-  out += n_fail == 0 ? std::string("no upstream failures")
-                     : thousands(n_fail) + (n_fail == 1 ? " failed request" : " failed requests");
+  const size_t problems = run.problems.size();
+  out += n_fail != 0 ? thousands(n_fail) + (n_fail == 1 ? " failed request" : " failed requests")
+         : problems  ? "no upstream failures found, but with " + thousands(problems) +
+                          (problems == 1 ? " input problem (see the error)" : " input problems (see the errors)")
+                     : std::string("no upstream failures");
   out += st.off();
   out += " in " + thousands(run.sources.size()) + (run.sources.size() == 1 ? " source" : " sources") + " (" +
          thousands(lines) + " lines read" +

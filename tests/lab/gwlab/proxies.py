@@ -101,6 +101,9 @@ NGINX_NOISE = [
     M(_NG + r"start worker process \d+$"),
     M(_NG + r"signal \d+ \(SIG\w+\) received(?: from \d+)?, (?:exiting|reconfiguring|shutting down)$"),
     M(_NG + r"signal \d+ \(SIGCHLD\) received from \d+$"),
+    # The timer signal nginx logs at notice level now and then (a worker's
+    # timer resolution / resolver timeouts): seen once in a module lab run.
+    M(_NG + r"signal \d+ \(SIGALRM\) received$"),
     M(_NG + r"worker process \d+ exited with code \d+$"),
     M(_NG + r"(?:exiting|exit|gracefully shutting down)$"),
     M(_NG + r"\*\d+ client [\d.]+ closed keepalive connection$"),
