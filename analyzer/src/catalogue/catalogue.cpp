@@ -5,13 +5,13 @@
 #include <re2/re2.h>
 #include <simdjson.h>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace gw502 {
 
@@ -374,27 +374,73 @@ bool Catalogue::finish(std::string& err) {
   return true;
 }
 
+// A user's catalogue file (D4): a regular file of at most kMaxCatalogueFile
+// bytes. Opened without blocking, so that a FIFO with no writer is refused
+// instead of waited on, and read with a cap, so that /dev/zero or a file that
+// grows while it is read cannot take all memory.
+bool read_catalogue_file(const std::string& path, std::string& text, std::string& err) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    err = path + ": cannot read the catalogue file (" + std::strerror(errno) + ")";
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    err = path + ": is a directory, not a catalogue file";
+    return false;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    err = path + ": cannot read the catalogue file (" + std::strerror(errno) + ")";
+    return false;
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    err = path + ": not a regular file; a catalogue file must be one";
+    return false;
+  }
+  const std::string too_big = path + ": catalogue file larger than " +
+                              std::to_string(kMaxCatalogueFile >> 20) + " MiB; not read";
+  if (static_cast<uint64_t>(st.st_size) > kMaxCatalogueFile) {
+    err = too_big;
+    return false;
+  }
+  text.resize(static_cast<size_t>(st.st_size) + 1);
+  size_t n = 0;
+  for (;;) {
+    if (n == text.size()) {
+      if (n > kMaxCatalogueFile) {
+        err = too_big;
+        return false;
+      }
+      text.resize(std::min<size_t>(n * 2 + 4096, kMaxCatalogueFile + 1));
+    }
+    ssize_t r = ::read(fd, &text[n], text.size() - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      err = path + ": cannot read the catalogue file (" + std::strerror(errno) + ")";
+      return false;
+    }
+    if (r == 0) break;
+    n += static_cast<size_t>(r);
+  }
+  if (n > kMaxCatalogueFile) {
+    err = too_big;
+    return false;
+  }
+  text.resize(n);
+  return true;
+}
+
 bool Catalogue::load(const std::vector<std::string>& user_files, std::string& err) {
   for (size_t i = 0; i < kEmbeddedCatalogueCount; ++i)
     if (!add_json(kEmbeddedCatalogue[i].name, kEmbeddedCatalogue[i].text, false, err)) return false;
   for (auto& path : user_files) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) {
-      err = path + ": cannot read the catalogue file (" + std::strerror(errno) + ")";
-      return false;
-    }
-    if (S_ISDIR(st.st_mode)) {
-      err = path + ": is a directory, not a catalogue file";
-      return false;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      err = path + ": cannot read the catalogue file";
-      return false;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();  // an empty file leaves ss empty: "invalid JSON" below
-    if (!add_json(path, ss.str(), true, err)) return false;
+    std::string text;
+    if (!read_catalogue_file(path, text, err)) return false;
+    if (!add_json(path, text, true, err)) return false;  // empty: "invalid JSON"
   }
   return finish(err);
 }

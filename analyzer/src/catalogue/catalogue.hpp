@@ -67,6 +67,12 @@ extern const size_t kEmbeddedCatalogueCount;
 
 class ErrnoTable;
 
+// A user catalogue file is a regular file of at most this many bytes (D4).
+constexpr size_t kMaxCatalogueFile = 4 << 20;
+// Reads one user catalogue file into text: refuses FIFOs, devices and files
+// over kMaxCatalogueFile without blocking; err is one line naming the file.
+bool read_catalogue_file(const std::string& path, std::string& text, std::string& err);
+
 class Catalogue {
  public:
   Catalogue();
@@ -77,7 +83,8 @@ class Catalogue {
   Catalogue& operator=(Catalogue&&) noexcept;
 
   // The embedded catalogue, then each user file in order (their new rules
-  // take priority over the built-in ones; same ids override). On failure
+  // take priority over the built-in ones; same ids override). Each file
+  // must be a regular file of at most kMaxCatalogueFile bytes. On failure
   // returns false and err holds one line: "FILE: rule ID: reason".
   bool load(const std::vector<std::string>& user_files, std::string& err);
   // Lower-level: one JSON document. `user` files may override built-in ids.

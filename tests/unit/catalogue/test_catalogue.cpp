@@ -1,3 +1,8 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
 #include "helpers.hpp"
 
 using namespace gw502;
@@ -125,3 +130,43 @@ TEST_CASE("cause policy is data: counts_as_failure, samples, hint conditions", "
   CHECK(why.find("nope") != std::string::npos);
 }
 
+
+TEST_CASE("a user catalogue file is a regular file under the size cap, read without blocking", "[catalogue][D4]") {
+  std::string err;
+  {
+    Catalogue cat;  // an endless device: refused at once, no unbounded read
+    CHECK_FALSE(cat.load({"/dev/zero"}, err));
+    CHECK(err == "/dev/zero: not a regular file; a catalogue file must be one");
+  }
+  {
+    // A FIFO with no writer: refused, not waited on (a hang fails by timeout).
+    std::string fifo = "/tmp/gw502_test_fifo_" + std::to_string(::getpid());
+    ::unlink(fifo.c_str());
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    Catalogue cat;
+    CHECK_FALSE(cat.load({fifo}, err));
+    CHECK(err == fifo + ": not a regular file; a catalogue file must be one");
+    ::unlink(fifo.c_str());
+  }
+  {
+    std::string big = "/tmp/gw502_test_big_" + std::to_string(::getpid()) + ".json";
+    {
+      std::ofstream f(big, std::ios::binary);
+      f << "{\"rules\":[]}" << std::string(kMaxCatalogueFile, ' ');
+    }
+    Catalogue cat;
+    CHECK_FALSE(cat.load({big}, err));
+    CHECK(err == big + ": catalogue file larger than 4 MiB; not read");
+    ::unlink(big.c_str());
+  }
+  {
+    std::string ok = "/tmp/gw502_test_ok_" + std::to_string(::getpid()) + ".json";
+    {
+      std::ofstream f(ok, std::ios::binary);
+      f << R"J({"rules":[{"id":"u.x","cause":"connection_refused","regex":"zzz (?P<upstream>\\S+)","literal":"zzz"}]})J";
+    }
+    Catalogue cat;
+    CHECK(cat.load({ok}, err));
+    ::unlink(ok.c_str());
+  }
+}
