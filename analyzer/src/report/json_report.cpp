@@ -1,4 +1,7 @@
+#include <algorithm>
+
 #include "aggregate/diagnosis.hpp"
+#include "report/json_object.hpp"
 #include "report/json_writer.hpp"
 #include "report/report.hpp"
 #include "base/timeparse.hpp"
@@ -30,184 +33,129 @@ void time_or_null(std::string& out, int64_t t, bool utc, bool known) {
 }  // namespace
 
 std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSummary& run) {
-  std::string out = "{";
-  key(out, "version");
-  out += "1,";
-  uint64_t lines = 0, bytes = 0;
+  std::string out;
+  out.reserve(4096);
+  JsonOut j(out);
+  uint64_t lines = 0, bytes = 0, aborts = 0;
   for (auto& s : run.stats) {
     lines += s.lines;
     bytes += s.bytes;
   }
-  key(out, "summary");
-  out += '{';
-  key(out, "failures");
-  json_number(out, static_cast<int64_t>(agg.total()));
-  out += ',';
-  key(out, "upstream_failures");
-  json_number(out, static_cast<int64_t>(upstream_failures(agg, cat)));
-  out += ',';
-  key(out, "sources");
-  json_number(out, static_cast<int64_t>(run.sources.size()));
-  out += ',';
-  key(out, "lines");
-  json_number(out, static_cast<int64_t>(lines));
-  out += ',';
-  key(out, "bytes");
-  json_number(out, static_cast<int64_t>(bytes));
-  out += ',';
-  key(out, "paired");  // access-log entries counted with the error entry of their request
-  json_number(out, static_cast<int64_t>(agg.paired()));
-  out += "},";
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  std::vector<bool> used(cat.causes().size(), false);
+  const std::vector<const Group*> groups = ordered_groups(agg);
+  for (const Group* g : groups) {
+    used[static_cast<size_t>(g->cause)] = true;
+    if (!g->context && !cat.causes()[static_cast<size_t>(g->cause)].counts_as_failure) aborts += g->count;
+    if (!g->context && g->first != INT64_MAX) {
+      first = std::min(first, g->first);
+      last = std::max(last, g->last);
+    }
+  }
+  j.open('{');
+  j.key("version").num(2);
+  j.key("summary").open('{');
+  j.key("failures").num(static_cast<int64_t>(agg.total()));
+  j.key("upstream_failures").num(static_cast<int64_t>(upstream_failures(agg, cat)));
+  j.key("client_aborts").num(static_cast<int64_t>(aborts));
+  j.key("sources").num(static_cast<int64_t>(run.sources.size()));
+  j.key("lines").num(static_cast<int64_t>(lines));
+  j.key("bytes").num(static_cast<int64_t>(bytes));
+  j.key("paired").num(static_cast<int64_t>(agg.paired()));
+  j.key("window").open('{');
+  j.key("first");
+  if (first != INT64_MAX) j.str(format_iso(first, true)); else j.null();
+  j.key("last");
+  if (first != INT64_MAX) j.str(format_iso(last, true)); else j.null();
+  j.close('}');
+  j.close('}');
 
-  key(out, "sources");
-  out += '[';
+  j.key("sources").open('[');
   for (size_t i = 0; i < run.sources.size(); ++i) {
     const SourceInfo& s = run.sources[i];
     const ScanStats& st = run.stats[i];
-    if (i) out += ',';
-    out += '{';
-    key(out, "name");
-    json_string(out, s.name);
-    out += ',';
-    key(out, "proxy");
-    json_string(out, proxy_name(s.proxy));
-    out += ',';
-    key(out, "site");
-    json_string(out, s.site);
-    out += ',';
-    key(out, "lines");
-    json_number(out, static_cast<int64_t>(st.lines));
-    out += ',';
-    key(out, "failures");
-    json_number(out, static_cast<int64_t>(st.events));
-    out += ',';
-    key(out, "ignored");
-    json_number(out, static_cast<int64_t>(st.ignored));
-    out += ',';
-    key(out, "malformed");
-    json_number(out, static_cast<int64_t>(st.malformed));
-    out += ',';
-    key(out, "paired");  // Caddy access entries of requests whose error entry counted
-    json_number(out, static_cast<int64_t>(st.paired));
-    if (st.match_errors) {  // lines the regex engine could not match (out of memory)
-      out += ',';
-      key(out, "match_errors");
-      json_number(out, static_cast<int64_t>(st.match_errors));
-    }
-    out += '}';
+    j.open('{');
+    j.key("name").str(s.name);
+    j.key("proxy").str(proxy_name(s.proxy));
+    j.key("site").str(s.site);
+    j.key("lines").num(static_cast<int64_t>(st.lines));
+    j.key("failures").num(static_cast<int64_t>(st.events));
+    j.key("ignored").num(static_cast<int64_t>(st.ignored));
+    j.key("malformed").num(static_cast<int64_t>(st.malformed));
+    j.key("paired").num(static_cast<int64_t>(st.paired));  // Caddy access entries right after their error entry
+    j.key("recognised").boolean(!s.unrecognised);
+    if (st.match_errors) j.key("match_errors").num(static_cast<int64_t>(st.match_errors));
+    j.close('}');
   }
-  out += "],";
+  j.close(']');
 
-  key(out, "groups");
-  out += '[';
-  bool first = true;
-  for (const Group* g : ordered_groups(agg)) {
-    const Cause& c = cat.causes()[static_cast<size_t>(g->cause)];
-    if (!first) out += ',';
-    first = false;
-    out += '{';
-    key(out, "proxy");
-    json_string(out, proxy_name(g->proxy));
-    out += ',';
-    key(out, "site");
-    json_string(out, agg.str(g->site));
-    out += ',';
-    key(out, "host");
-    json_string(out, agg.str(g->host));
-    out += ',';
-    key(out, "upstream");
-    json_string(out, agg.str(g->upstream));
-    out += ',';
-    key(out, "cause");
-    json_string(out, c.id);
-    out += ',';
-    key(out, "family");
-    json_string(out, c.family);
-    out += ',';
-    key(out, "title");
-    json_string(out, c.title);
-    out += ',';
-    key(out, "count");
-    json_number(out, static_cast<int64_t>(g->count));
-    out += ',';
-    bool known = g->first != INT64_MAX;
-    key(out, "first");
-    time_or_null(out, g->first, g->utc, known);
-    out += ',';
-    key(out, "last");
-    time_or_null(out, g->last, g->utc, known);
-    out += ',';
-    key(out, "bursts");
-    json_number(out, count_bursts(*g));
-    out += ',';
-    key(out, "context");  // lines without a request (resolver, start-up): not a failure
-    out += g->context ? "true," : "false,";
-    key(out, "served");   // statuses the request's access-log entries show
-    out += '{';
-    key(out, "502");
-    json_number(out, static_cast<int64_t>(g->served_502));
-    out += ',';
-    key(out, "504");
-    json_number(out, static_cast<int64_t>(g->served_504));
-    out += ',';
-    key(out, "other");
-    json_number(out, static_cast<int64_t>(g->served_other));
-    out += "},";
-    key(out, "rules");
-    out += '{';
-    for (size_t i = 0; i < g->rules.size(); ++i) {
-      if (i) out += ',';
-      json_string(out, cat.rules()[static_cast<size_t>(g->rules[i].first)].id);
-      out += ':';
-      json_number(out, static_cast<int64_t>(g->rules[i].second));
-    }
-    out += "},";
-    key(out, "samples");
-    out += '[';
-    for (size_t i = 0; i < g->samples.size(); ++i) {
-      const Sample& s = g->samples[i];
-      if (i) out += ',';
-      out += '{';
-      key(out, "source");
-      json_string(out, s.source < run.sources.size() ? run.sources[s.source].name : "");
-      out += ',';
-      key(out, "line");
-      json_number(out, static_cast<int64_t>(s.line));
-      out += ',';
-      key(out, "text");
-      json_string(out, s.text);
-      out += '}';
-    }
-    out += "],";
-    key(out, "likely");
-    strings(out, c.likely);
-    out += ',';
-    key(out, "fix");
-    strings(out, c.fix[static_cast<size_t>(g->proxy)]);
-    out += ',';
-    key(out, "hints");
-    strings(out, hints_for(*g, agg, cat));
-    out += '}';
+  // Each cause's texts once; groups name their cause by id.
+  j.key("causes").open('{');
+  for (size_t c = 0; c < used.size(); ++c) {
+    if (!used[c]) continue;
+    const Cause& cause = cat.causes()[c];
+    j.key(cause.id).open('{');
+    j.key("family").str(cause.family);
+    j.key("title").str(cause.title);
+    j.key("counts_as_failure").boolean(cause.counts_as_failure);
+    j.key("likely").strs(cause.likely);
+    j.key("fix").open('{');
+    for (size_t p = 0; p < kProxyKinds; ++p)
+      if (!cause.fix[p].empty()) j.key(proxy_name(static_cast<ProxyKind>(p))).strs(cause.fix[p]);
+    j.close('}');
+    j.close('}');
   }
-  out += "],";
+  j.close('}');
 
-  key(out, "errors");
-  out += '[';
-  for (size_t i = 0; i < run.problems.size(); ++i) {
-    const Problem& p = run.problems[i];
-    if (i) out += ',';
-    out += '{';
-    key(out, "source");
-    json_string(out, p.source);
-    out += ',';
-    key(out, "line");
-    json_number(out, static_cast<int64_t>(p.line));
-    out += ',';
-    key(out, "message");
-    json_string(out, p.message);
-    out += '}';
+  j.key("groups").open('[');
+  for (const Group* g : groups) {
+    j.open('{');
+    j.key("proxy").str(proxy_name(g->proxy));
+    j.key("site").str(agg.str(g->site));
+    j.key("host").str(agg.str(g->host));
+    j.key("upstream").str(agg.str(g->upstream));
+    j.key("cause").str(cat.causes()[static_cast<size_t>(g->cause)].id);
+    j.key("count").num(static_cast<int64_t>(g->count));
+    const bool known = g->first != INT64_MAX;
+    j.key("first");
+    if (known) j.str(format_iso(g->first, g->utc)); else j.null();
+    j.key("last");
+    if (known) j.str(format_iso(g->last, g->utc)); else j.null();
+    j.key("bursts").num(count_bursts(*g));
+    j.key("context").boolean(g->context);  // lines without a request (resolver, start-up): not a failure
+    j.key("served").open('{');            // statuses the request's access-log entries show
+    j.key("502").num(static_cast<int64_t>(g->served_502));
+    j.key("504").num(static_cast<int64_t>(g->served_504));
+    j.key("other").num(static_cast<int64_t>(g->served_other));
+    j.close('}');
+    j.key("rules").open('{');
+    for (auto& [rule, n] : g->rules) j.key(cat.rules()[static_cast<size_t>(rule)].id).num(static_cast<int64_t>(n));
+    j.close('}');
+    j.key("samples").open('[');
+    for (const Sample& s : g->samples) {
+      j.open('{');
+      j.key("source").str(s.source < run.sources.size() ? run.sources[s.source].name : "");
+      j.key("line").num(static_cast<int64_t>(s.line));
+      j.key("text").str(s.text);
+      j.close('}');
+    }
+    j.close(']');
+    j.key("hints").strs(hints_for(*g, agg, cat));
+    j.close('}');
   }
-  out += "]}\n";
+  j.close(']');
+
+  j.key("errors").open('[');
+  for (const Problem& p : run.problems) {
+    j.open('{');
+    j.key("source").str(p.source);
+    j.key("line").num(static_cast<int64_t>(p.line));
+    j.key("message").str(p.message);
+    j.close('}');
+  }
+  j.close(']');
+  j.close('}');
+  out += '\n';
   return out;
 }
 
