@@ -10,9 +10,12 @@
   - the module: Debian's nginx loads it through modules-enabled, and with
     the package's snippet (`include /usr/share/nginx/gw502/http[.]conf;`) a
     failed upstream's 502 carries X-Gw502-Cause for a loopback client;
+  - Caddy: a site with `import /usr/share/gw502/caddy-bridge/gw502*.caddy`
+    gets the bridge's handle_errors (`caddy adapt`);
   then `apt-get remove`: nginx with that include still passes `nginx -t`
   (the glob matches nothing once the snippet is gone), while a bare
   `gw502 on;` would not (what the module README's removal step is about);
+  the Caddyfile still adapts, without the snippet;
   then `apt-get purge`: every file `dpkg -L` listed is gone, and so are the
   conffile, the modules-enabled link and the `systemctl enable` link.
 
@@ -137,6 +140,15 @@ def module_serves_cause(ck, work):
             time.sleep(0.1)
 
 
+def caddy_adapt(work):
+    """The Caddyfile the bridge's README gives, adapted to JSON: (ok, has handle_errors)."""
+    path = os.path.join(work, "Caddyfile")
+    with open(path, "w") as f:
+        f.write(":18999 {\n\timport /usr/share/gw502/caddy-bridge/gw502*.caddy\n\trespond \"hi\"\n}\n")
+    r = run(["caddy", "adapt", "--config", path, "--adapter", "caddyfile"])
+    return r.returncode == 0, '"errors"' in r.stdout, r.stdout[-500:]
+
+
 def files_of(pkg):
     r = run(["dpkg", "-L", pkg])
     return [l for l in r.stdout.splitlines() if l.startswith("/")]
@@ -230,6 +242,9 @@ def main():
             ck.ok(os.path.islink("/etc/nginx/modules-enabled/50-mod-http-gw502.conf"), "module not linked in modules-enabled")
             if shutil.which("nginx"):
                 module_serves_cause(ck, work)
+            if shutil.which("caddy"):
+                good, errors, text = caddy_adapt(work)
+                ck.ok(good and errors, f"caddy adapt with the packaged snippet: {text}")
 
             # -- remove: the conf that includes the snippet must still work --------------------
             r = run(APT + ["remove"] + PKGS, timeout=600)
@@ -242,6 +257,9 @@ def main():
                 ck.ok(r.returncode != 0 and 'unknown directive "gw502"' in r.stdout,
                       f"a bare 'gw502 on;' after removal: {r.stdout}")
                 print("after removal: nginx -t passes with the snippet's include; a bare 'gw502 on;' fails, as documented")
+            if shutil.which("caddy"):
+                good, errors, text = caddy_adapt(work)
+                ck.ok(good and not errors, f"caddy adapt with the snippet's import glob after removal: {text}")
 
             # -- purge: nothing left -------------------------------------------------------------
             r = run(APT + ["purge"] + PKGS, timeout=600)
