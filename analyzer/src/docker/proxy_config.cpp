@@ -411,7 +411,11 @@ bool looks_like_proxy(const Container& c, ProxyKind& kind) {
     return true;
   }
   if (s.find("nginx") != std::string::npos || s.find("openresty") != std::string::npos) {
-    kind = ProxyKind::nginx;
+    // NPM keeps its hosts in /data/nginx (a volume or bind mount)
+    std::string hp = host_path(c, "/data/nginx/proxy_host");
+    std::error_code ec;
+    bool npm = !hp.empty() && fs::is_directory(hp, ec);
+    kind = npm ? ProxyKind::npm : ProxyKind::nginx;
     return true;
   }
   return false;

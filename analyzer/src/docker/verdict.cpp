@@ -62,6 +62,9 @@ std::vector<std::string> network_names(const Container& c) {
   return out;
 }
 
+// 137/143: killed by SIGKILL/SIGTERM (docker stop), not a crash of its own.
+bool stopped_by_signal(const Container& c) { return !c.oom_killed && (c.exit_code == 137 || c.exit_code == 143 || c.exit_code == 0); }
+
 bool down(const Container& c) { return !c.running || c.restarting || c.status == "paused"; }
 
 // The name the proxy should use for c on network: its compose service when
@@ -185,6 +188,11 @@ bool check_down(Context& cx, const Container& c, const std::string& port_text) {
       what = "keeps restarting (" + std::to_string(c.restart_count) + " restarts, last exit code " +
              std::to_string(c.exit_code) + ")";
       cx.fact(c.name + ": RestartCount is " + std::to_string(c.restart_count), api(c, "RestartCount"));
+    } else if ((c.status == "exited" || c.status == "dead") && stopped_by_signal(c)) {
+      what = "is not running: it was stopped (exit code " + std::to_string(c.exit_code) +
+             (c.exit_code == 137 ? ", SIGKILL" : c.exit_code == 143 ? ", SIGTERM" : "") + ": docker stop, compose down, a reboot)";
+      if (!c.finished_at.empty() && !starts_with(c.finished_at, "0001-"))
+        cx.fact(c.name + ": finished at " + c.finished_at, api(c, "State.FinishedAt"));
     } else if (c.status == "exited" || c.status == "dead") {
       what = "is not running: exited with code " + std::to_string(c.exit_code);
       if (!c.finished_at.empty() && !starts_with(c.finished_at, "0001-"))
@@ -196,10 +204,10 @@ bool check_down(Context& cx, const Container& c, const std::string& port_text) {
     std::string last = cx.probes.last_log_line ? cx.probes.last_log_line(c) : std::string();
     if (!last.empty()) {
       cx.fact(c.name + "'s last log line: " + last, "GET /containers/" + c.name + "/logs?tail=1");
-      if (c.status == "exited" || c.restarting) what += "; its last log line: " + last;
+      if ((c.status == "exited" && !stopped_by_signal(c)) || c.restarting) what += "; its last log line: " + last;
     }
     std::string fix = c.oom_killed ? "raise the container's memory limit (mem_limit / deploy.resources.limits.memory), then docker compose up -d " + nm
-                                   : c.status == "exited" && c.exit_code != 0
+                                   : c.status == "exited" && c.exit_code != 0 && !stopped_by_signal(c)
                                          ? "fix the start-up error in its log, then docker compose up -d " + nm + " (docker start " + c.name + ")"
                                          : "start it: docker compose up -d " + nm + " (docker start " + c.name + "); add restart: unless-stopped";
     cx.verdict(RootCause::backend_down, "container " + c.name + " " + what, fix);
@@ -295,7 +303,8 @@ void check_ports(Context& cx, const Container& c, const Upstream& u, const Failu
     return;
   }
   std::vector<std::string> all;
-  for (const auto& l : ls) all.push_back(listener_text(l));
+  for (const auto& l : ls)
+    if (!(l.address == "127.0.0.11" && !l.v6)) all.push_back(listener_text(l));  // Docker's embedded DNS
   std::vector<const Listener*> on_port;
   for (const auto& l : ls)
     if (l.port == u.port) on_port.push_back(&l);
@@ -516,7 +525,11 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
   Context cx{snap, proxy, kind, probes, f};
   Upstream u = parse_upstream(fl.upstream);
   const Route* route = match_route(routes, fl, u);
-  if (route && !u.port) u.port = route->upstream.port;
+  if (route && !u.port) {
+    u.port = route->upstream.port;
+    if (u.port) f.upstream = u.host_port();
+  }
+  if (route && (f.site.empty() || f.site == "-") && !route->site.empty()) f.site = route->site;
   if (route && u.scheme.empty()) u.scheme = route->upstream.scheme;
   if (route) cx.fact("the proxy's configuration sends " + (route->site.empty() ? std::string("it") : route->site) +
                          " to " + (route->upstream.scheme.empty() ? "" : route->upstream.scheme + "://") + route->upstream.host_port(),
@@ -679,7 +692,8 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
               api(*holder, "NetworkSettings.Networks." + ip_network + ".IPAddress"));
       return f;
     }
-    cx.fact(name + " is " + target->name + (now ? ", now at " + now->ip + " on " + now->network : std::string()),
+    cx.fact((name == target->name ? name : name + " is container " + target->name + ",") +
+                (now ? " now at " + now->ip + " on network " + now->network : std::string(" now elsewhere")),
             api(*target, "NetworkSettings.Networks"));
     cx.fact(u.host + " is now held by " + holder->name + " (network " + ip_network + ")",
             api(*holder, "NetworkSettings.Networks." + ip_network + ".IPAddress"));
