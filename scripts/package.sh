@@ -7,19 +7,22 @@
 #   gw502-caddy-bridge_VERSION_ARCH.deb       the Caddy bridge and its unit
 # VERSION is project(VERSION) in CMakeLists.txt.
 #
-#   package.sh [--build-dir DIR] [--out DIR]     (defaults: build/, build/deb/)
+#   package.sh [--build-dir DIR] [--out DIR] [--no-build]
+#                                        (defaults: build/, build/deb/)
 #
-# Configures DIR if needed and builds what the packages hold. Needs
+# Configures DIR if needed and builds what the packages hold (--no-build:
+# packs what DIR already holds, as the packaging_debs test does). Needs
 # dpkg-dev (dpkg-shlibdeps) and, for the module, nginx-dev: scripts/test.sh
 # installs both (scripts/deps/test.txt).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=$here/build out=
+build=$here/build out= do_build=1
 while (($#)); do
   case "$1" in
     --build-dir) build=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-build) do_build=0; shift ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "package.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -35,12 +38,17 @@ version=$(sed -n 's/^project(gw502 VERSION \([0-9][0-9.]*\).*/\1/p' "$here/CMake
 arch=$(dpkg --print-architecture)
 command -v dpkg-shlibdeps >/dev/null || { echo "package.sh: needs dpkg-shlibdeps (apt-get install dpkg-dev)" >&2; exit 1; }
 
-[ -f "$build/CMakeCache.txt" ] || cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-targets=(gw502-logs gw502_docs gw502-caddy-bridge)
-if grep -q '^nginx_module:' <(cmake --build "$build" --target help 2>/dev/null | sed -n 's/^\.\.\. \([^ ]*\).*/\1:/p'); then
-  targets+=(nginx_module)
+if ((do_build)); then
+  [ -f "$build/CMakeCache.txt" ] || cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  targets=(gw502-logs gw502_docs gw502-caddy-bridge)
+  if grep -q '^nginx_module:' <(cmake --build "$build" --target help 2>/dev/null | sed -n 's/^\.\.\. \([^ ]*\).*/\1:/p'); then
+    targets+=(nginx_module)
+  fi
+  cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
 fi
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
+for f in bin/gw502-logs docs/gw502-logs.1; do
+  [ -f "$build/$f" ] || { echo "package.sh: $build/$f is missing (build first, or drop --no-build)" >&2; exit 1; }
+done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The Debian packages, installed on this machine the way a user would:
 
-  scripts/package.sh builds gw502-logs, gw502-caddy-bridge and
-  libnginx-mod-http-gw502; for each, `apt-get install ./X.deb`, then
+  scripts/package.sh --no-build packs gw502-logs, gw502-caddy-bridge and
+  libnginx-mod-http-gw502 from the build under test; for each, `apt-get install ./X.deb`, then
   - gw502-logs: `gw502-logs --version` (the project's version), the man page
     (`man -w`), the completions, the exporter unit and /etc/default file
     (`systemd-analyze verify`), the unit enabled with `systemctl enable`;
@@ -170,7 +170,7 @@ def main():
     try:
         out = os.path.join(work, "debs")
         t0 = time.time()
-        r = run([os.path.join(root, "scripts", "package.sh"), "--build-dir", build, "--out", out], timeout=900)
+        r = run([os.path.join(root, "scripts", "package.sh"), "--build-dir", build, "--out", out, "--no-build"], timeout=900)
         print(r.stdout.strip())
         if not ck.ok(r.returncode == 0, f"package.sh failed ({r.returncode})"):
             return 1
