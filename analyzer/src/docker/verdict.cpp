@@ -202,6 +202,10 @@ bool check_down(Context& cx, const Container& c, const std::string& port_text) {
     }
     if (!c.error.empty()) cx.fact(c.name + ": " + c.error, api(c, "State.Error"));
     std::string last = cx.probes.last_log_line ? cx.probes.last_log_line(c) : std::string();
+    // "2026-12-03T14:27:19.104754204Z text" (timestamps=1) -> "text"
+    if (last.size() > 20 && last[4] == '-' && last[10] == 'T' && last.find(' ') != std::string::npos)
+      last.erase(0, last.find(' ') + 1);
+    while (!last.empty() && (last.back() == '\n' || last.back() == '\r')) last.pop_back();
     if (!last.empty()) {
       cx.fact(c.name + "'s last log line: " + last, "GET /containers/" + c.name + "/logs?tail=1");
       if ((c.status == "exited" && !stopped_by_signal(c)) || c.restarting) what += "; its last log line: " + last;
