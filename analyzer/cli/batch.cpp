@@ -41,7 +41,8 @@ int run_report(const RunConfig& cfg) {
   Pipeline pipeline(cat, cfg.threads, cfg.scan);
   if (!pipeline.ok()) return print_error(pipeline.error());
   Aggregator agg;
-  NdjsonEvents events(cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); });
+  NdjsonEvents events(
+      cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }, cfg.report.redact);
   RunSummary run;
   std::vector<std::string> masked_names;  // for the SIGBUS line
   masked_names.reserve(inputs.size());

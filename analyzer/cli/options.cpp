@@ -36,6 +36,10 @@ po::options_description visible() {
       ("color", po::value<std::string>()->value_name("WHEN"), "auto (default), always or never")
       ("top", po::value<std::string>()->value_name("N"), "rows of the summary table (default 20, 0: all)")
       ("brief", "the summary table only, without the explanations")
+      ("site", po::value<std::string>()->value_name("TEXT"), "only sites (host or NPM proxy host) containing TEXT")
+      ("cause", po::value<std::string>()->value_name("CAUSE"), "only this cause (an id of --list-causes)")
+      ("upstream", po::value<std::string>()->value_name("TEXT"), "only upstreams containing TEXT")
+      ("redact", "mask client addresses and query strings in the evidence (for posting in a forum)")
       ("verbose", "every site, upstream and cause with its own explanation")
       ("utc", "log times without a zone (nginx's error log) are UTC (default: this machine's zone)")
       ("tz", po::value<std::string>()->value_name("ZONE"),
@@ -149,6 +153,10 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   opt.verbose = vm.count("verbose") > 0;
   opt.brief = vm.count("brief") > 0;
   opt.utc = vm.count("utc") > 0;
+  opt.redact = vm.count("redact") > 0;
+  str("site", opt.site);
+  str("cause", opt.cause);
+  str("upstream", opt.upstream);
   str("tz", opt.tz);
   if (vm.count("top")) {
     const std::string& s = vm["top"].as<std::string>();

@@ -33,6 +33,8 @@ struct Options {
   // Times without a zone (nginx's error log): --utc, or --tz ZONE; default this machine's zone.
   bool utc = false;
   std::string tz;
+  bool redact = false;      // client addresses and query strings masked
+  std::string site, cause, upstream;  // report filters
   bool docker = false, docker_check = false; std::string container;  // --docker [--check] [--container NAME]
 };
 

@@ -64,6 +64,18 @@ bool make_run_config(const Options& opt, RunConfig& cfg, ConfigError& err) {
   if (cfg.mode != Mode::report && cfg.mode != Mode::follow) return true;
 
   cfg.report.verbose = opt.verbose;
+  cfg.report.redact = opt.redact;
+  cfg.report.site = opt.site;
+  cfg.report.upstream = opt.upstream;
+  cfg.report.cause = opt.cause;
+  if (!opt.cause.empty() && cat.find_cause(opt.cause) < 0) {
+    bool family = false;
+    for (auto& c : cat.causes()) family = family || c.family == opt.cause;
+    if (!family) {
+      err = {"--cause: unknown cause '" + opt.cause + "' (see --list-causes)", true};
+      return false;
+    }
+  }
   cfg.report.brief = opt.brief;
   if (opt.top >= 0) cfg.report.top = static_cast<size_t>(opt.top);
   if (!opt.tz.empty()) {
@@ -135,7 +147,7 @@ void write_out(std::string_view s) {
 
 std::string final_report(const RunConfig& cfg, const Aggregator& agg, const RunSummary& run) {
   if (cfg.events) return {};
-  if (cfg.format == Format::json) return render_json(cfg.catalogue, agg, run);
+  if (cfg.format == Format::json) return render_json(cfg.catalogue, agg, run, cfg.report);
   ReportOptions ro = cfg.report;
   ro.color = cfg.color;
   return mask_c1_bidi(render_text(cfg.catalogue, agg, run, ro));
@@ -143,7 +155,7 @@ std::string final_report(const RunConfig& cfg, const Aggregator& agg, const RunS
 
 int exit_status(const RunConfig& cfg, const Aggregator& agg, const std::vector<Problem>& problems) {
   if (!problems.empty()) return 2;
-  return upstream_failures(agg, cfg.catalogue) > 0 ? 1 : 0;
+  return upstream_failures(agg, cfg.catalogue, cfg.report) > 0 ? 1 : 0;
 }
 
 }  // namespace gw502::cli

@@ -31,6 +31,27 @@ unsigned count_bursts(const Group& g) {
 
 namespace {
 
+// "172.18.0.5:3000", "[fd00::5]:80": an address, not a name.
+bool is_ip(std::string_view up) {
+  if (up.empty()) return false;
+  if (up[0] == '[') return true;
+  for (char c : up)
+    if (!((c >= '0' && c <= '9') || c == '.' || c == ':')) return false;
+  return up.find('.') != std::string_view::npos;
+}
+
+// The same site (proxy, site, host) failed at another IP upstream too: a
+// backend that came back with another address (a recreated container) while
+// the proxy kept the one it resolved at start.
+bool address_changed(const Group& g, const Aggregator& agg) {
+  if (!is_ip(agg.str(g.upstream)) || agg.str(g.host) == "-") return false;
+  for (const Group& o : agg.groups())
+    if (o.upstream != g.upstream && o.host == g.host && o.site == g.site && o.proxy == g.proxy &&
+        !o.context && is_ip(agg.str(o.upstream)))
+      return true;
+  return false;
+}
+
 bool applies(const Hint& h, const Cause& c) {
   if (h.applies_to.empty()) return true;
   for (auto& a : h.applies_to)
@@ -54,6 +75,7 @@ std::vector<std::string> hints_for(const Group& g, const Aggregator& agg, const 
       case HintWhen::docker_host: holds = is_docker_host(up); break;
       case HintWhen::steady: holds = bursts == 1; break;
       case HintWhen::bursts: holds = bursts >= 2; break;
+      case HintWhen::address_changed: holds = address_changed(g, agg); break;
     }
     if (holds) ids.push_back(h.id);
   }

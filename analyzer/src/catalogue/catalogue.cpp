@@ -135,12 +135,13 @@ bool parse_hint(object o, Hint& h, std::string& why) {
     return false;
   static const std::pair<const char*, HintWhen> kWhen[] = {
       {"loopback", HintWhen::loopback}, {"docker_host", HintWhen::docker_host},
-      {"steady", HintWhen::steady}, {"bursts", HintWhen::bursts}};
+      {"steady", HintWhen::steady}, {"bursts", HintWhen::bursts},
+      {"address_changed", HintWhen::address_changed}};
   if (!when.empty()) {
     for (auto& w : kWhen)
       if (when == w.first) h.when = w.second;
     if (h.when == HintWhen::never) {
-      why = "\"when\" must be one of loopback, docker_host, steady, bursts";
+      why = "\"when\" must be one of loopback, docker_host, steady, bursts, address_changed";
       return false;
     }
   }

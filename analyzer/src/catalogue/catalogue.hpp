@@ -35,6 +35,7 @@ enum class HintWhen : uint8_t {
   docker_host,  // the upstream is Docker's host gateway (172.17.0.1, host.docker.internal)
   steady,       // one unbroken burst of at least `min_count` failures
   bursts,       // two or more bursts, kBurstGapMinutes apart
+  address_changed,  // the upstream is an IP, and the same site failed at another IP too
 };
 
 struct Hint {

@@ -12,7 +12,8 @@ namespace gw502 {
 class NdjsonEvents final : public EventSink {
  public:
   using Write = std::function<void(std::string_view)>;
-  NdjsonEvents(const Catalogue& cat, Write write) : cat_(cat), write_(std::move(write)) {}
+  NdjsonEvents(const Catalogue& cat, Write write, bool redact = false)
+      : cat_(cat), write_(std::move(write)), redact_(redact) {}
   void on_event(const SourceInfo& src, uint64_t line, const Event& ev, int rule, int cause,
                 std::string_view host) override;
   uint64_t written() const { return written_; }
@@ -20,6 +21,7 @@ class NdjsonEvents final : public EventSink {
  private:
   const Catalogue& cat_;
   Write write_;
+  bool redact_;
   std::string text_;  // reused for each object
   uint64_t written_ = 0;
 };

@@ -3,6 +3,7 @@
 #include "aggregate/diagnosis.hpp"
 #include "report/json_object.hpp"
 #include "report/json_writer.hpp"
+#include "report/redact.hpp"
 #include "report/report.hpp"
 #include "base/timeparse.hpp"
 
@@ -14,15 +15,6 @@ void key(std::string& out, const char* k) {
   out += ':';
 }
 
-void strings(std::string& out, const std::vector<std::string>& v) {
-  out += '[';
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    json_string(out, v[i]);
-  }
-  out += ']';
-}
-
 void time_or_null(std::string& out, int64_t t, bool utc, bool known) {
   if (known)
     json_string(out, format_iso(t, utc));
@@ -32,7 +24,8 @@ void time_or_null(std::string& out, int64_t t, bool utc, bool known) {
 
 }  // namespace
 
-std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSummary& run) {
+std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
+                        const ReportOptions& opt) {
   std::string out;
   out.reserve(4096);
   JsonOut j(out);
@@ -43,7 +36,10 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   }
   int64_t first = INT64_MAX, last = INT64_MIN;
   std::vector<bool> used(cat.causes().size(), false);
-  const std::vector<const Group*> groups = ordered_groups(agg);
+  std::vector<const Group*> groups = ordered_groups(agg);
+  groups.erase(std::remove_if(groups.begin(), groups.end(),
+                              [&](const Group* g) { return !selected(*g, agg, cat, opt); }),
+               groups.end());
   for (const Group* g : groups) {
     used[static_cast<size_t>(g->cause)] = true;
     if (!g->context && !cat.causes()[static_cast<size_t>(g->cause)].counts_as_failure) aborts += g->count;
@@ -56,7 +52,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   j.key("version").num(2);
   j.key("summary").open('{');
   j.key("failures").num(static_cast<int64_t>(agg.total()));
-  j.key("upstream_failures").num(static_cast<int64_t>(upstream_failures(agg, cat)));
+  j.key("upstream_failures").num(static_cast<int64_t>(upstream_failures(agg, cat, opt)));
   j.key("client_aborts").num(static_cast<int64_t>(aborts));
   j.key("sources").num(static_cast<int64_t>(run.sources.size()));
   j.key("lines").num(static_cast<int64_t>(lines));
@@ -136,7 +132,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
       j.open('{');
       j.key("source").str(s.source < run.sources.size() ? run.sources[s.source].name : "");
       j.key("line").num(static_cast<int64_t>(s.line));
-      j.key("text").str(s.text);
+      j.key("text").str(opt.redact ? redact(s.text) : s.text);
       j.close('}');
     }
     j.close(']');

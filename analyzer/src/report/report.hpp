@@ -22,14 +22,22 @@ struct ReportOptions {
   bool brief = false;     // the summary table only
   size_t top = 20;        // rows of the summary table (0: all)
   bool naive_utc = false; // naive log times were read as UTC (--utc), for the header
+  bool redact = false;    // --redact: client addresses and query strings masked in evidence
+  // --site, --cause, --upstream: only groups that match (site: the host or NPM
+  // site contains it; upstream: contains it; cause: the id or family).
+  std::string site, cause, upstream;
 };
+
+// Whether a group passes opt's filters.
+bool selected(const Group& g, const Aggregator& agg, const Catalogue& cat, const ReportOptions& opt);
 
 // Groups in report order: sites by failures (most first), then upstreams,
 // then causes, each by count.
 std::vector<const Group*> ordered_groups(const Aggregator& agg);
 
 // Failures that count for the exit status (a client that left is not one).
-uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat);
+uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat,
+                           const ReportOptions& opt = ReportOptions{});
 
 // The default text report: a header (failed requests, window, zone), one
 // summary line per (site, upstream, cause) by count, client aborts and
@@ -40,7 +48,8 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
                         const ReportOptions& opt);
 std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
                                const ReportOptions& opt);
-std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSummary& run);
+std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
+                        const ReportOptions& opt = ReportOptions{});
 
 // One NDJSON line (with its newline) for --events.
 void append_event_json(std::string& out, const Catalogue& cat, const SourceInfo& src,

@@ -5,6 +5,7 @@
 #include "aggregate/diagnosis.hpp"
 #include "report/json_writer.hpp"
 #include "report/report.hpp"
+#include "report/redact.hpp"
 #include "report/text_wrap.hpp"
 #include "base/timeparse.hpp"
 
@@ -73,10 +74,22 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
   return v;
 }
 
-uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat) {
+bool selected(const Group& g, const Aggregator& agg, const Catalogue& cat, const ReportOptions& opt) {
+  if (!opt.cause.empty()) {
+    const Cause& c = cat.causes()[static_cast<size_t>(g.cause)];
+    if (c.id != opt.cause && c.family != opt.cause) return false;
+  }
+  if (!opt.site.empty() && agg.str(g.host).find(opt.site) == std::string_view::npos &&
+      agg.str(g.site).find(opt.site) == std::string_view::npos)
+    return false;
+  return opt.upstream.empty() || agg.str(g.upstream).find(opt.upstream) != std::string_view::npos;
+}
+
+uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat, const ReportOptions& opt) {
   uint64_t n = 0;
   for (const Group& g : agg.groups())
-    if (!g.context && cat.causes()[static_cast<size_t>(g.cause)].counts_as_failure) n += g.count;
+    if (!g.context && cat.causes()[static_cast<size_t>(g.cause)].counts_as_failure && selected(g, agg, cat, opt))
+      n += g.count;
   return n;
 }
 
@@ -110,6 +123,7 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
 
   std::string current_site, current_up;
   for (const Group* g : ordered_groups(agg)) {
+    if (!selected(*g, agg, cat, opt)) continue;
     const Cause& c = cat.causes()[static_cast<size_t>(g->cause)];
     std::string site = site_title(*g, agg);
     if (site != current_site) {
@@ -143,7 +157,7 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
       out += "e.g. ";
       safe_text(out, s.source < src.size() ? std::string_view(src[s.source].name) : "?");
       out += ":" + std::to_string(s.line) + ": ";
-      safe_text(out, std::string_view(s.text).substr(0, 300));
+      safe_text(out, opt.redact ? redact(s.text) : s.text);
       out += st.off();
       out += '\n';
     }

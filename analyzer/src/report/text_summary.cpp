@@ -9,6 +9,7 @@
 #include "base/timeparse.hpp"
 #include "report/json_writer.hpp"
 #include "report/report.hpp"
+#include "report/redact.hpp"
 #include "report/text_wrap.hpp"
 
 namespace gw502 {
@@ -117,6 +118,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
   int64_t first = INT64_MAX, last = INT64_MIN;
   uint64_t n_fail = 0, n_abort = 0, s502 = 0, s504 = 0;
   for (const Group* g : ordered_groups(agg)) {
+    if (!selected(*g, agg, cat, opt)) continue;
     const Cause& c = cat.causes()[static_cast<size_t>(g->cause)];
     Row row{g, site_name(*g, agg)};
     if (g->context) {
@@ -263,7 +265,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
       out += "e.g. ";
       safe_text(out, s.source < src.size() ? std::string_view(src[s.source].name) : "?");
       out += ":" + std::to_string(s.line) + ": ";
-      safe_text(out, cut(s.text, 400));
+      safe_text(out, cut(opt.redact ? redact(s.text) : s.text, 400));
       out += st.off();
       out += '\n';
     }

@@ -108,8 +108,25 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
     recent_[recent_next_] = d.request;
     recent_next_ = (recent_next_ + 1) % kRecentRequests;
   }
+  // Evidence a reader can use: a JSON entry's message and request, not the
+  // first bytes of the raw object (Caddy puts the error after the headers).
+  std::string_view evidence = text;
+  if (!text.empty() && text.front() == '{' && !ev.message.empty()) {
+    evidence_.assign(ev.level.empty() ? std::string_view("entry") : ev.level);
+    evidence_ += ": ";
+    evidence_ += ev.message;
+    if (!ev.host.empty() || !ev.request.empty()) {
+      evidence_ += " (request ";
+      evidence_ += ev.host;
+      evidence_ += ev.request;
+      if (!ev.client.empty()) evidence_.append(" from ").append(ev.client);
+      evidence_ += ')';
+    }
+    if (ev.status) evidence_ += " status " + std::to_string(ev.status);
+    evidence = evidence_;
+  }
   Hit h{proxy, src.site, host, ev.upstream, cause, rule,
-        ev.time, ev.time_is_utc, source_index, number, text};
+        ev.time, ev.time_is_utc, source_index, number, evidence};
   h.access = access;
   h.status = ev.status;
   h.request = d.request ? d.request : request_key(ev.client, ev.request);

@@ -61,6 +61,7 @@ class Scanner {
   LineDecoder decoder_;
   LocalZone zone_{opt_.naive_utc};
   NewlineIndex newlines_;  // of the buffer being scanned
+  std::string evidence_;   // a JSON entry's sample: its decoded fields, not the raw object
   SourceInfo as_[kProxyKinds];
   const SourceInfo* as_of_[kProxyKinds] = {};
   // Requests of the last Caddy error entries counted: the access entry of the
