@@ -148,6 +148,9 @@ class Lab:
              "--data-root", data, "--exec-root", execroot, "--pidfile", os.path.join(self.dir, "dockerd.pid"),
              "-H", "unix://" + self.sock, "--storage-driver", "vfs", "--iptables=true",
              "--userland-proxy=false", "--bip", "10.212.0.1/24",
+             # if a system containerd runs, dockerd uses it: keep apart from
+             # another daemon's containers there
+             "--containerd-namespace", "gw502lab", "--containerd-plugins-namespace", "gw502lab-plugins",
              "--default-address-pool", "base=10.213.0.0/16,size=24", "--log-level", "warn"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
