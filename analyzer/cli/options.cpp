@@ -7,55 +7,27 @@
 
 #include "base/timeparse.hpp"
 
+#include "gw502_help.hpp"
+
 namespace po = boost::program_options;
 
 namespace gw502::cli {
 namespace {
 
+// The options come from the same source as the man page and --help
+// (docs/gw502-logs.1.md, through the generated gw502_help.hpp): they cannot
+// drift. Every option with a value takes a string, checked below; --patterns
+// may be given more than once.
 po::options_description visible() {
   po::options_description d("Options");
-  d.add_options()
-      ("help,h", "show this help and exit")
-      ("version", "show the version and exit")
-      ("format", po::value<std::string>()->value_name("text|json"), "report format (default text)")
-      ("events", "print one NDJSON object per classified line instead of the report")
-      ("proxy", po::value<std::string>()->value_name("NAME"),
-       "auto (default), nginx, npm, traefik or caddy: whose logs these are")
-      ("since", po::value<std::string>()->value_name("WHEN"),
-       "only failures at or after WHEN: 2024-01-15, 2024-01-15T10:00:00Z, or 30m/2h/7d ago")
-      ("until", po::value<std::string>()->value_name("WHEN"), "only failures at or before WHEN")
-      ("patterns", po::value<std::vector<std::string>>()->value_name("FILE"),
-       "add or override catalogue entries from FILE (repeatable)")
-      ("list-causes", "list the cause ids and exit")
-      ("list-rules", "list the rules (id, cause, proxies) in priority order and exit")
-      ("export-patterns", po::value<std::string>()->value_name("PROXY"),
-       "print the cause rules for PROXY as one grep -E / rg regex a line, and exit")
-      ("explain", po::value<std::string>()->value_name("CAUSE"),
-       "explain a cause and its fixes, then exit")
-      ("threads,j", po::value<std::string>()->value_name("N"), "worker threads, 1-256 (default: cores)")
-      ("color", po::value<std::string>()->value_name("WHEN"), "auto (default), always or never")
-      ("top", po::value<std::string>()->value_name("N"), "rows of the summary table (default 20, 0: all)")
-      ("brief", "the summary table only, without the explanations")
-      ("site", po::value<std::string>()->value_name("TEXT"), "only sites (host or NPM proxy host) containing TEXT")
-      ("cause", po::value<std::string>()->value_name("CAUSE"), "only this cause (an id of --list-causes)")
-      ("upstream", po::value<std::string>()->value_name("TEXT"), "only upstreams containing TEXT")
-      ("redact", "mask client addresses and query strings in the evidence (for posting in a forum)")
-      ("verbose", "every site, upstream and cause with its own explanation")
-      ("utc", "log times without a zone (nginx's error log) are UTC (default: this machine's zone)")
-      ("tz", po::value<std::string>()->value_name("ZONE"),
-       "log times without a zone are in ZONE (Europe/Berlin, UTC, ...)")
-      ("docker", "read the proxy containers' logs through the Docker Engine API and name each failure's root cause from the containers (DOCKER_HOST=unix://PATH honoured)")
-      ("check", "with --docker: check every upstream the proxies are configured with, without logs")
-      ("container", po::value<std::string>()->value_name("NAME"), "with --docker: only this proxy container")
-      ("follow,f", "follow files as they grow, through rotation, like tail -F (files and quoted "
-                   "globs start at their end; new files are read whole)")
-      ("from-start", "with --follow: read what the files already hold first")
-      ("interval", po::value<std::string>()->value_name("SECS"),
-       "with --follow, when stdout is not a terminal and without --events: print a summary "
-       "every SECS (30, 30s, 5m; default 60; 0: only at the end)")
-      ("metrics", po::value<std::string>()->value_name("[ADDR:]PORT"),
-       "with --follow: serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR defaults to "
-       "127.0.0.1)");
+  for (const auto& o : help::kOptions) {
+    if (!o.value_name)
+      d.add_options()(o.name, o.text);
+    else if (std::string_view(o.name) == "patterns")
+      d.add_options()(o.name, po::value<std::vector<std::string>>()->value_name(o.value_name), o.text);
+    else
+      d.add_options()(o.name, po::value<std::string>()->value_name(o.value_name), o.text);
+  }
   return d;
 }
 
@@ -95,16 +67,7 @@ const char* impossible_iso_time(const std::string& s) {
 
 }  // namespace
 
-std::string usage() {
-  std::ostringstream ss;
-  ss << "Usage: gw502-logs [OPTIONS] [FILE|GLOB|-]...\n"
-        "Reads reverse-proxy logs (plain, gzip, zstd; '-' or no file: standard input),\n"
-        "finds every upstream failure behind a 502/504 and says why, per upstream,\n"
-        "with the fix for that proxy.\n\n"
-     << visible()
-     << "\nExit status: 0 no upstream failure found, 1 some found, 2 usage or input error.\n";
-  return ss.str();
-}
+std::string usage() { return help::kHelpText; }
 
 bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   po::options_description all = visible();
