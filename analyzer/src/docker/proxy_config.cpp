@@ -92,9 +92,16 @@ class NginxParser {
       return 1;
     }
     while (pos_ < t_.size() && !std::isspace(static_cast<unsigned char>(t_[pos_])) && t_[pos_] != ';' &&
-           t_[pos_] != '{' && (t_[pos_] != '}' || (!tok.empty() && tok.back() == '$'))) {
-      // ${var} stays one word
-      if (t_[pos_] == '{' ) break;
+           t_[pos_] != '}') {
+      if (t_[pos_] == '{') {
+        if (tok.empty() || tok.back() != '$') break;
+        // ${var} stays one word
+        size_t close = t_.find('}', pos_);
+        if (close == std::string_view::npos) break;
+        tok.append(t_.substr(pos_, close + 1 - pos_));
+        pos_ = close + 1;
+        continue;
+      }
       tok += t_[pos_++];
     }
     if (tok.empty()) tok += t_[pos_++];
@@ -343,11 +350,6 @@ std::vector<Route> routes_from_caddyfile(std::string_view text, const std::strin
         --depth;
         if (depth < proxy_depth) proxy_depth = -1;
       }
-    if (w.empty() && !opens) {
-    }
-    if (line.find('}') != std::string_view::npos && std::find(w.begin(), w.end(), "}") == w.end() && !opens) {
-      // "}" alone is a word; nothing else closes
-    }
     if (eol == text.size()) break;
   }
   return out;

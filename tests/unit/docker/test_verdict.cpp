@@ -309,6 +309,9 @@ TEST_CASE("proxy configs: NPM proxy host, Caddyfile, Traefik labels", "[docker]"
       "  listen 80;\n  server_name photos.example.com;\n  location / {\n    include conf.d/include/proxy.conf;\n  }\n}\n",
       "/data/nginx/proxy_host/1.conf");
   REQUIRE(npm.size() == 1);
+  auto braces = routes_from_nginx("server { server_name a.example; set $b app; location / { proxy_pass http://${b}:81; } }", "x.conf");
+  REQUIRE(braces.size() == 1);
+  CHECK(braces[0].upstream.host_port() == "app:81");
   CHECK(npm[0].upstream.host_port() == "immich:2283");
   CHECK(npm[0].site == "photos.example.com");
   auto caddy = routes_from_caddyfile(
