@@ -22,6 +22,8 @@ namespace {
 
 struct Job {
   size_t index = 0;
+  bool from_map = false;  // text is the map's bytes (a slice or a copy) from `offset` on
+  size_t offset = 0;
   std::string_view text;  // into the map, or into `owned`
   std::vector<char> owned;  // a stream's chunk (from the framer, padded), or a copy
   bool overlong_mark = false;  // no text: the chunk before was an over-long line's start
@@ -128,33 +130,82 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   std::string_view mapped;
   const bool use_map = src.map(mapped);
 
+  // A plain file's chunks are slices of the map, newline-aligned, of about
+  // chunk_bytes. Memory stays bounded by the line limit whatever the file
+  // holds (D1): a line longer than max_line that a chunk's end falls in is
+  // cut out as in a stream (its first max_line bytes, copied, as one line,
+  // then the over-long mark) and the rest of it is skipped by the
+  // source (read, holes jumped over), not through the map. The last chunk is
+  // copied (decoders may read a few bytes past a line's end, and a map ends
+  // at the file's last byte); it is at most chunk_bytes + max_line long.
+  // A file truncated under us (D3) reads as zeros past its new end: the
+  // producer stops at the new end, a worker scans a chunk only up to it, and
+  // the file is named as truncated.
+  auto produce_mapped = [&](std::string_view m) {
+    const size_t max_line = std::max<size_t>(im.opt.max_line, 1);
+    size_t pos = 0, index = 0;
+    size_t size = m.size();
+    auto push_slice = [&](size_t from, size_t to) {
+      Job job;
+      job.index = index++;
+      job.from_map = true;
+      job.offset = from;
+      if (to == size) {
+        job.owned.assign(to - from + Framer::kPadding, '\0');
+        std::memcpy(job.owned.data(), m.data() + from, to - from);
+        job.text = std::string_view(job.owned.data(), to - from);
+      } else {
+        job.text = m.substr(from, to - from);
+      }
+      push(std::move(job));
+    };
+    while (pos < size) {
+      size = std::min(size, src.map_valid_size());  // truncated: read up to the new end
+      if (pos >= size) break;
+      size_t end = std::min(pos + im.chunk_bytes, size);
+      if (end == size) {
+        push_slice(pos, end);
+        break;
+      }
+      const size_t look = std::min(size - end, max_line + 1);
+      if (const void* nl = std::memchr(m.data() + end, '\n', look)) {
+        push_slice(pos, static_cast<size_t>(static_cast<const char*>(nl) - m.data()) + 1);
+        pos = static_cast<size_t>(static_cast<const char*>(nl) - m.data()) + 1;
+        continue;
+      }
+      if (end + look == size) {  // the last line, without its newline, not over-long
+        push_slice(pos, size);
+        break;
+      }
+      // A line longer than max_line runs through `end`: the whole lines before it...
+      const void* prev = memrchr(m.data() + pos, '\n', end - pos);
+      const size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - m.data()) + 1 : pos;
+      if (start > pos) push_slice(pos, start);
+      // ...then its start as one line, and the mark.
+      Job cut;
+      cut.index = index++;
+      cut.from_map = true;
+      cut.offset = start;
+      cut.owned.assign(max_line + 1 + Framer::kPadding, '\0');
+      std::memcpy(cut.owned.data(), m.data() + start, max_line);
+      cut.owned[max_line] = '\n';
+      cut.text = std::string_view(cut.owned.data(), max_line + 1);
+      push(std::move(cut));
+      Job mark;
+      mark.index = index++;
+      mark.overlong_mark = true;
+      push(std::move(mark));
+      // Skip the rest of it without touching its pages.
+      pos = src.map_skip_line(start + max_line);
+    }
+  };
+
   std::thread producer([&] {
     if (use_map) {
       if (looks_binary(mapped)) {
         binary = true;
       } else {
-        size_t pos = 0, index = 0;
-        while (pos < mapped.size()) {
-          size_t end = std::min(pos + im.chunk_bytes, mapped.size());
-          if (end < mapped.size()) {
-            const void* nl = std::memchr(mapped.data() + end, '\n', mapped.size() - end);
-            end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - mapped.data()) + 1
-                     : mapped.size();
-          }
-          Job job;
-          job.index = index++;
-          if (end == mapped.size()) {
-            // The last chunk is copied: decoders may read a few bytes past a
-            // line's end, and a map ends at the file's last byte.
-            job.owned.assign(end - pos + Framer::kPadding, '\0');
-            std::memcpy(job.owned.data(), mapped.data() + pos, end - pos);
-            job.text = std::string_view(job.owned.data(), end - pos);
-          } else {
-            job.text = mapped.substr(pos, end - pos);
-          }
-          push(std::move(job));
-          pos = end;
-        }
+        produce_mapped(mapped);
       }
     } else {
       // Stream chunks are the framer's own buffers, handed over without a
@@ -221,6 +272,11 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
           job = std::move(queue.front());
           queue.pop_front();
         }
+        if (job.from_map) {  // D3: past a truncation the map reads zeros, not the file
+          const size_t valid = src.map_valid_size();
+          if (job.offset + job.text.size() > valid)
+            job.text = job.text.substr(0, valid > job.offset ? valid - job.offset : 0);
+        }
         auto r = std::make_unique<Result>();
         if (job.owned.empty() && !job.overlong_mark) {
           r->mapped = job.text;
@@ -274,6 +330,12 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
 
   if (binary) {
     problems.push_back({info.name, 0, "binary data, not a text log; skipped"});
+    ok = false;
+  }
+  if (use_map && src.map_valid_size() < mapped.size()) {
+    problems.push_back({info.name, 0,
+                        "the file shrank while it was read (truncated by log rotation?); what was read before "
+                        "is reported (after line " + std::to_string(base) + ")"});
     ok = false;
   }
   if (!read_error.empty()) {

@@ -7,8 +7,13 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 namespace gw502 {
@@ -16,24 +21,125 @@ namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
 
+// Truncation of a mapped file (D3). A page past the file's end raises SIGBUS
+// when touched; the handler maps zeros over the rest of the map instead,
+// notes the truncation, and returns, so the access that faulted reads zeros
+// and the reader carries on to the next check. Faults anywhere else go to
+// the handler that was there before (or the default action).
+struct MapSlot {
+  std::atomic<uintptr_t> begin{0};  // 0: free
+  std::atomic<uintptr_t> end{0};
+  std::atomic<uintptr_t> fault{UINTPTR_MAX};  // the lowest address that faulted
+};
+constexpr size_t kMapSlots = 64;
+constexpr uintptr_t kClaimed = 1;  // being filled in
+MapSlot g_maps[kMapSlots];
+struct sigaction g_previous_sigbus;
+uintptr_t g_page = 4096;
+
+void on_sigbus(int sig, siginfo_t* si, void* ctx) {
+  const auto a = reinterpret_cast<uintptr_t>(si->si_addr);
+  for (MapSlot& m : g_maps) {
+    const uintptr_t b = m.begin.load(std::memory_order_acquire), e = m.end.load(std::memory_order_acquire);
+    if (b == 0 || b == kClaimed || a < b || a >= e) continue;
+    const uintptr_t from = a & ~(g_page - 1);
+    void* p = ::mmap(reinterpret_cast<void*>(from), e - from, PROT_READ,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+    if (p != MAP_FAILED) {
+      uintptr_t f = m.fault.load();
+      while (from < f && !m.fault.compare_exchange_weak(f, from)) {
+      }
+      return;
+    }
+    break;
+  }
+  const struct sigaction& prev = g_previous_sigbus;
+  if ((prev.sa_flags & SA_SIGINFO) && prev.sa_sigaction) {
+    prev.sa_sigaction(sig, si, ctx);
+  } else if (prev.sa_handler != SIG_DFL && prev.sa_handler != SIG_IGN && prev.sa_handler) {
+    prev.sa_handler(sig);
+  } else {
+    // The default action: returning re-runs the access, which faults again.
+    ::signal(SIGBUS, SIG_DFL);
+  }
+}
+
+MapSlot* guard_map(const void* p, size_t len) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    struct sigaction sa {};
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, &sa, &g_previous_sigbus);
+  });
+  const auto b = reinterpret_cast<uintptr_t>(p);
+  for (MapSlot& m : g_maps) {
+    uintptr_t free_slot = 0;
+    if (!m.begin.compare_exchange_strong(free_slot, kClaimed)) continue;
+    m.fault.store(UINTPTR_MAX);
+    m.end.store(b + ((len + g_page - 1) & ~(g_page - 1)));
+    m.begin.store(b, std::memory_order_release);
+    return &m;
+  }
+  return nullptr;  // all slots taken: the caller reads instead of mapping
+}
+
 // Raw bytes from a descriptor; the first few bytes may have been peeked.
 class FdSource final : public Source {
  public:
   FdSource(int fd, bool own) : fd_(fd), own_(own) {}
   ~FdSource() override {
-    if (map_) ::munmap(map_, map_len_);
+    if (map_) {
+      ::munmap(map_, map_len_);
+      slot_->begin.store(0, std::memory_order_release);
+    }
     if (own_) ::close(fd_);
   }
   bool map(std::string_view& out) override {
     struct stat st;
-    if (!own_ || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
+    if (!own_ || map_ || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
     void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd_, 0);
     if (p == MAP_FAILED) return false;
+    slot_ = guard_map(p, static_cast<size_t>(st.st_size));
+    if (!slot_) {
+      ::munmap(p, static_cast<size_t>(st.st_size));
+      return false;
+    }
     ::madvise(p, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
     map_ = p;
     map_len_ = static_cast<size_t>(st.st_size);
     out = std::string_view(static_cast<const char*>(p), map_len_);
     return true;
+  }
+  size_t map_skip_line(size_t from) override {
+    std::vector<char> buf(256 << 10);
+    while (from < map_len_) {
+      off_t d = ::lseek(fd_, static_cast<off_t>(from), SEEK_DATA);
+      if (d < 0) {
+        if (errno == ENXIO) return map_len_;  // only a hole from here on
+        d = static_cast<off_t>(from);         // no SEEK_DATA here: read on
+      }
+      from = static_cast<size_t>(d);
+      if (from >= map_len_) return map_len_;
+      ssize_t r = ::pread(fd_, buf.data(), std::min(buf.size(), map_len_ - from), d);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return map_len_;  // an error, or the file shrank
+      if (const void* nl = std::memchr(buf.data(), '\n', static_cast<size_t>(r)))
+        return from + static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+      from += static_cast<size_t>(r);
+    }
+    return map_len_;
+  }
+  size_t map_valid_size() override {
+    if (!map_) return 0;
+    size_t valid = map_len_;
+    const uintptr_t f = slot_->fault.load(std::memory_order_acquire);
+    if (f != UINTPTR_MAX) valid = std::min(valid, static_cast<size_t>(f - reinterpret_cast<uintptr_t>(map_)));
+    struct stat st;
+    if (::fstat(fd_, &st) == 0) valid = std::min(valid, static_cast<size_t>(std::max<off_t>(st.st_size, 0)));
+    return valid;
   }
   void unread(const char* p, size_t n) { peek_.assign(p, p + n); }
   long read(char* dst, size_t n, std::string& err) override {
@@ -59,6 +165,7 @@ class FdSource final : public Source {
   size_t peek_pos_ = 0;
   void* map_ = nullptr;
   size_t map_len_ = 0;
+  MapSlot* slot_ = nullptr;
 };
 
 constexpr size_t kInBlock = 256 * 1024;

@@ -21,10 +21,22 @@ class Source {
   // Batch mode only: the whole input mapped into memory, when it is a plain
   // regular file (not compressed, not a pipe). Valid while the source lives.
   // Never used for files that may be truncated under us (follow mode).
+  // A batch read can still meet a truncation (copytruncate by logrotate):
+  // the pages past the file's new end then read as zeros instead of raising
+  // SIGBUS, and map_valid_size() says so (D3).
   virtual bool map(std::string_view& out) {
     (void)out;
     return false;
   }
+  // How many bytes of the map the file still backs: the map's size until the
+  // file shrinks (fstat, and the first page that faulted). Thread-safe, and
+  // cheap enough per chunk.
+  virtual size_t map_valid_size() { return 0; }
+  // A mapped file: the offset just past the first newline at or after
+  // `from`, or the map's size when none follows. Found without touching the
+  // map (holes skipped with SEEK_DATA, data read in blocks), so that a huge
+  // line costs neither memory nor page faults (D1).
+  virtual size_t map_skip_line(size_t from) { return from; }
 
  protected:
   Compression compression_ = Compression::none;
