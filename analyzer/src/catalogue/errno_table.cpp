@@ -161,7 +161,7 @@ bool ErrnoTable::rules(std::vector<Rule>& out, std::string& err) const {
   for (const ErrnoEntry& e : errnos_) {
     const std::string numbers = number_alternation(e.numbers);
     for (const auto& [phase_id, cause] : e.causes) {
-      auto p = std::find_if(phases_.begin(), phases_.end(), [&](const Phase& q) { return q.id == phase_id; });
+      auto p = std::find_if(phases_.begin(), phases_.end(), [&, phase_id = phase_id](const Phase& q) { return q.id == phase_id; });
       if (p == phases_.end()) {
         err = e.origin + ": errno " + e.name + ": unknown phase \"" + phase_id + "\"";
         return false;
@@ -195,7 +195,7 @@ bool ErrnoTable::rules(std::vector<Rule>& out, std::string& err) const {
   for (const ErrnoEntry& e : errnos_) {
     const std::string numbers = number_alternation(e.numbers);
     for (const auto& [phase_id, cause] : e.causes) {
-      auto p = std::find_if(phases_.begin(), phases_.end(), [&](const Phase& q) { return q.id == phase_id; });
+      auto p = std::find_if(phases_.begin(), phases_.end(), [&, phase_id = phase_id](const Phase& q) { return q.id == phase_id; });
       const std::string id = "errno." + lower(e.name) + "." + p->id;
       if (!p->nginx_calls.empty()) {  // "connect() to 10.0.0.5:80 failed (111: Connection ref"
         Rule r;
