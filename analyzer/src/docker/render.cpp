@@ -40,7 +40,10 @@ std::string safe(const std::string& s) {
 
 std::string headline(const Finding& f) {
   std::string site = f.site.empty() || f.site == "-" ? std::string("(any site)") : f.site;
-  std::string s = site + " \u2192 " + f.upstream + ": " + f.summary;
+  std::string up = f.upstream;
+  if (!f.configured_upstream.empty() && f.configured_upstream != up && up.find(f.configured_upstream) == std::string::npos)
+    up = f.configured_upstream + " (" + up + ")";
+  std::string s = site + " \u2192 " + up + ": " + f.summary;
   if (!f.fix.empty()) s += "; " + f.fix;
   return s;
 }
@@ -84,7 +87,8 @@ std::string render_json(const DockerRun& run, const std::vector<Finding>& findin
   for (size_t i = 0; i < findings.size(); ++i) {
     const Finding& f = findings[i];
     out += i ? ",\n    {" : "\n    {";
-    out += "\"site\": " + q(f.site) + ", \"upstream\": " + q(f.upstream) + ", \"proxy_container\": " +
+    out += "\"site\": " + q(f.site) + ", \"upstream\": " + q(f.upstream) + ", \"configured_upstream\": " +
+           (f.configured_upstream.empty() ? "null" : q(f.configured_upstream)) + ", \"proxy_container\": " +
            q(f.proxy_container) + ", \"backend_container\": " + (f.backend_container.empty() ? "null" : q(f.backend_container)) +
            ", \"root_cause\": " + q(root_cause_id(f.cause)) + ", \"seed_cause\": " +
            (seed_cause(f.cause) ? std::to_string(seed_cause(f.cause)) : std::string("null")) +

@@ -534,6 +534,7 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
     if (u.port) f.upstream = u.host_port();
   }
   if (route && (f.site.empty() || f.site == "-") && !route->site.empty()) f.site = route->site;
+  if (route) f.configured_upstream = route->upstream.host_port();
   if (route && u.scheme.empty()) u.scheme = route->upstream.scheme;
   if (route) cx.fact("the proxy's configuration sends " + (route->site.empty() ? std::string("it") : route->site) +
                          " to " + (route->upstream.scheme.empty() ? "" : route->upstream.scheme + "://") + route->upstream.host_port(),

@@ -71,7 +71,8 @@ struct Fact {
 
 struct Finding {
   std::string site;
-  std::string upstream;
+  std::string upstream;             // as the log has it
+  std::string configured_upstream;  // as the proxy's configuration has it ("" when not found)
   std::string proxy_container;
   std::string backend_container;  // "" when none
   RootCause cause = RootCause::unknown;

@@ -296,6 +296,8 @@ TEST_CASE("verdict: name_unknown suggests the closest name; stale_address names 
   CHECK(f.cause == RootCause::stale_address);
   CHECK(f.summary.find("10.213.0.3 is lab-other-1") != std::string::npos);
   CHECK(f.backend_container == "lab-immich-1");
+  CHECK(f.configured_upstream == "immich:2283");
+  CHECK(headline(f).find("photos.example.com \u2192 immich:2283 (10.213.0.3:2283): the proxy uses 10.213.0.3") == 0);
   // an address matched to a container directly
   lab.tcp["lab-other-1"] = kTcpHead + tcp_row("00000000", 80);
   f = lab.run("10.213.0.3:2283", "connection_refused", ProxyKind::nginx);
