@@ -459,7 +459,10 @@ void gather(const Container& c, const std::string& dir, bool caddy,
   if (!h.empty()) roots.push_back({dir, h});
   for (const auto& m : c.mounts)
     if (starts_with(m.destination, dir + "/") && !m.source.empty()) roots.push_back({m.destination, m.source});
-  for (const auto& [cpath, hpath] : roots) {
+  for (const auto& root : roots) {
+    // named references: a lambda may not capture structured bindings (C++17, clang)
+    const std::string& cpath = root.first;
+    const std::string& hpath = root.second;
     std::error_code ec;
     auto want = [&](const fs::path& p) {
       std::string n = p.filename().string();
