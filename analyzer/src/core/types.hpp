@@ -44,7 +44,6 @@ struct ScanStats {
   uint64_t ignored = 0;   // lines a noise rule claimed
   uint64_t filtered = 0;  // classified, but outside --since/--until
   uint64_t malformed = 0; // candidate lines that looked like JSON and were not
-  uint64_t paired = 0;    // Caddy access entries of a request whose error entry counted
   uint64_t match_errors = 0;  // lines the regex engine could not match (out of memory)
 
   ScanStats& operator+=(const ScanStats& o) {
@@ -55,7 +54,6 @@ struct ScanStats {
     ignored += o.ignored;
     filtered += o.filtered;
     malformed += o.malformed;
-    paired += o.paired;
     match_errors += o.match_errors;
     return *this;
   }

@@ -63,6 +63,11 @@ std::string_view url_address(std::string_view url) {
 
 }  // namespace
 
+// Traefik v1 logs a failed request twice and names no client: "'502 Bad
+// Gateway' caused by: ERR", then "Round trip: URL, code: 502". Both get this
+// key; the aggregator pairs them within a few seconds.
+static uint64_t v1_echo_key(int status) { return 0x7472616566696b00ull | static_cast<uint64_t>(status); }
+
 Decoded TraefikDecoder::app(std::string_view msg, std::string_view error, Event& ev) {
   Decoded d;
   d.family = LogFamily::traefik;
@@ -73,8 +78,7 @@ Decoded TraefikDecoder::app(std::string_view msg, std::string_view error, Event&
     if (p == npos) return d;
     ev.status = status;
     err = msg.substr(p + 13);
-    caused_time_ = ev.time;
-    caused_status_ = status;
+    d.request = v1_echo_key(status);
   } else if (msg.size() > 4 && (status = status_at(msg, 0)) > 0 && msg[3] == ' ') {
     ev.status = status;
     err = error;
@@ -100,13 +104,17 @@ Decoded TraefikDecoder::app(std::string_view msg, std::string_view error, Event&
     if (c == npos || c + 11 > rest.size()) return d;
     status = status_at(rest, c + 8);
     if (status != 502 && status != 504) return d;
-    if (ev.time != kNoTime && ev.time == caused_time_ && status == caused_status_) {
-      d.kind = LineKind::duplicate;
-      return d;
-    }
+    // The status served, like an access entry: the aggregator pairs it with
+    // the "'502 Bad Gateway' caused by" line of the same second, so the
+    // request counts once, with that line's cause.
     ev.status = status;
-    url = rest.substr(12, c - 12);
-    err = rest.substr(0, c + 11);
+    ev.upstream = url_address(rest.substr(12, c - 12));
+    d.kind = LineKind::access;
+    d.family = LogFamily::traefik;
+    d.match = rest.substr(0, c + 11);
+    d.request = v1_echo_key(status);
+    ev.message = d.match;
+    return d;
   } else if (starts_with(msg, "Error forwarding to ")) {
     std::string_view rest = msg.substr(20);
     size_t c = rest.find(", err: ");

@@ -46,11 +46,7 @@ class TraefikDecoder {
 
   JsonLine& json_;
   std::string msg_, err_, desc_, upstream_;
-  // v1 logs a failure twice: "'502 Bad Gateway' caused by: ERR", then
-  // "Round trip: URL, code: 502" in the same second. The second is the same
-  // request's echo, not another failure.
-  int64_t caused_time_ = kNoTime;
-  int caused_status_ = 0;
+
 };
 
 }  // namespace gw502

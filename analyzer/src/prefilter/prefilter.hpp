@@ -10,7 +10,9 @@
 
 namespace gw502 {
 
-enum class PrefilterEngine { automatic, hyperscan, re2 };
+// every_line: no prefilter, every line is a candidate (tests: a literal set
+// that misses a rule's lines cannot hide behind the prefilter then).
+enum class PrefilterEngine { automatic, hyperscan, re2, every_line };
 
 class Prefilter {
  public:

@@ -78,7 +78,6 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     j.key("failures").num(static_cast<int64_t>(st.events));
     j.key("ignored").num(static_cast<int64_t>(st.ignored));
     j.key("malformed").num(static_cast<int64_t>(st.malformed));
-    j.key("paired").num(static_cast<int64_t>(st.paired));  // Caddy access entries right after their error entry
     j.key("recognised").boolean(!s.unrecognised);
     if (st.match_errors) j.key("match_errors").num(static_cast<int64_t>(st.match_errors));
     j.close('}');

@@ -87,8 +87,8 @@ Pipeline::Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& op
   impl_->classifiers.resize(threads);
   std::vector<std::thread> build;
   for (unsigned i = 1; i < threads; ++i)
-    build.emplace_back([this, &cat, i] { impl_->classifiers[i] = std::make_unique<Classifier>(cat); });
-  impl_->classifiers[0] = std::make_unique<Classifier>(cat);
+    build.emplace_back([this, &cat, &opt, i] { impl_->classifiers[i] = std::make_unique<Classifier>(cat, opt.prefilter); });
+  impl_->classifiers[0] = std::make_unique<Classifier>(cat, opt.prefilter);
   for (auto& t : build) t.join();
   for (auto& c : impl_->classifiers)
     if (!c->ok()) {

@@ -63,11 +63,6 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   }
   if (d.kind != LineKind::error && d.kind != LineKind::access) return;
   const bool access = d.kind == LineKind::access;
-  if (access && d.request &&
-      std::find(std::begin(recent_), std::end(recent_), d.request) != std::end(recent_)) {
-    ++stats.paired;  // its error entry was counted, with the cause
-    return;
-  }
   int rule = cls_.classify(d.family, access, d.match, ev.status);
   if (rule == Classifier::kMatchError) ++stats.match_errors;
   if (rule < 0) return;
@@ -104,10 +99,6 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   const SourceInfo& src = source_as(info, proxy);
   std::string_view host = !ev.host.empty() ? ev.host : ev.server;
   ++stats.events;
-  if (!access && d.request) {
-    recent_[recent_next_] = d.request;
-    recent_next_ = (recent_next_ + 1) % kRecentRequests;
-  }
   // Evidence a reader can use: a JSON entry's message and request, not the
   // first bytes of the raw object (Caddy puts the error after the headers).
   std::string_view evidence = text;

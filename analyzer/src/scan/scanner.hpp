@@ -24,6 +24,7 @@ struct ScanOptions {
   int64_t since = kNoTime;  // UTC
   int64_t until = kNoTime;
   bool naive_utc = false;   // naive log times are UTC (--utc); else this process's zone
+  PrefilterEngine prefilter = PrefilterEngine::automatic;  // the pipeline's classifiers
   size_t max_line = 1 << 20;
   size_t block = 1 << 20;
 };
@@ -64,11 +65,6 @@ class Scanner {
   std::string evidence_;   // a JSON entry's sample: its decoded fields, not the raw object
   SourceInfo as_[kProxyKinds];
   const SourceInfo* as_of_[kProxyKinds] = {};
-  // Requests of the last Caddy error entries counted: the access entry of the
-  // same request, which Caddy writes after it, is not counted again.
-  static constexpr size_t kRecentRequests = 64;
-  uint64_t recent_[kRecentRequests] = {};
-  size_t recent_next_ = 0;
 };
 
 }  // namespace gw502

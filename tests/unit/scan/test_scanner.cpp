@@ -112,7 +112,7 @@ TEST_CASE("NPM files are recognised by name", "[scanner]") {
   CHECK(describe_source("x.log", &forced).proxy == ProxyKind::npm);
 }
 
-TEST_CASE("a Caddy access entry after its request's error entry counts once", "[scanner]") {
+TEST_CASE("a Caddy access entry of a request whose error entry counted is evidence, not a second failure", "[scanner]") {
   auto req = [](int port) {
     return R"j("request":{"remote_ip":"10.0.0.9","remote_port":")j" + std::to_string(port) +
            R"j(","method":"GET","host":"app.example","uri":"/x"})j";
@@ -126,8 +126,12 @@ TEST_CASE("a Caddy access entry after its request's error entry counts once", "[
       R"j(,"status":502})j" + "\n";
   Run run(test::embedded_catalogue());
   REQUIRE(run.scan(data, ScanOptions{}, 1 << 20, "caddy.log"));
-  REQUIRE(run.rec.seen.size() == 2);
+  // Every line is evidence (an event); the request counts once: the access
+  // entry of port 1000 pairs with its error entry in the aggregator.
+  REQUIRE(run.rec.seen.size() == 3);
   CHECK(run.rec.seen[0] == std::make_pair(uint64_t{1}, run.cat.find_cause("connection_refused")));
-  CHECK(run.rec.seen[1] == std::make_pair(uint64_t{3}, run.cat.find_cause("unexplained")));
-  CHECK(run.stats.paired == 1);
+  CHECK(run.rec.seen[1] == std::make_pair(uint64_t{2}, run.cat.find_cause("unexplained")));
+  CHECK(run.rec.seen[2] == std::make_pair(uint64_t{3}, run.cat.find_cause("unexplained")));
+  CHECK(run.agg.total() == 2);
+  CHECK(run.agg.paired() == 1);
 }
