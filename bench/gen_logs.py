@@ -1,13 +1,24 @@
 #!/usr/bin/env python3
 """Deterministic log generator for the benchmarks (fixed seed).
 
-  gen_logs.py KIND SIZE OUT      KIND: nginx | caddy | traefik2 | traefik3
-                                 SIZE: bytes, with K/M/G suffix (default 1G)
+  gen_logs.py KIND SIZE OUT [--shape SHAPE]
+      KIND:  nginx | caddy | traefik2 | traefik3
+      SIZE:  bytes, with K/M/G suffix (default 1G)
+      SHAPE: base (default) | multisite | hostflood
 
-nginx: an error log with ~15 % upstream failures of many kinds among
-ordinary notice/warn/info noise and client-side TLS errors. The others: the
-same mix in each proxy's JSON or text form. The number of upstream-failure
-lines written goes to OUT.failures, for the harness to check counts against."""
+Shapes (the same for every KIND; hostflood is meant for nginx):
+  base       5 hosts, 5 upstreams, ~15 % upstream failures of many kinds among
+             ordinary notice/warn/info noise and client-side TLS errors.
+  multisite  a fleet behind one proxy: 40 sites, 60 upstream services whose pod
+             addresses change over the day as pods restart (each service
+             restarts every 2-12 hours; the file spans one day whatever its
+             size), 25 % failures: thousands of (site, upstream, cause) groups.
+  hostflood  every failure names a new Host header and a new client (a scanner
+             or a wildcard DNS name under attack), 25 % failures: as many
+             groups as failures, unless the analyser bounds them.
+
+The number of upstream-failure lines written goes to OUT.failures, for the
+harness to check counts against."""
 import random
 import sys
 
@@ -43,17 +54,68 @@ UPSTREAMS = ["172.18.0.5:3000", "172.18.0.7:80", "127.0.0.1:8080", "172.17.0.1:2
 PATHS = ["/", "/api/v1/items?page=2", "/login", "/static/app.3f9a.js", "/remote.php/dav/files/anna/Photos"]
 
 
+# multisite: 40 sites, 60 services (each site its own, 20 shared backends:
+# an auth service, an API gateway, ...); a pod's address changes when the
+# service restarts.
+SITES = ["%s.%s" % (n, d) for n in ("shop", "api", "auth", "cdn", "blog", "mail", "git", "ci", "docs", "chat")
+         for d in ("example.com", "example.org", "example.net", "example.io")]
+SERVICE_PORTS = [3000, 8080, 80, 9000, 5000, 8000, 8443, 2283]
+LINES_PER_BYTE = {"nginx": 1 / 237.0, "caddy": 1 / 441.0, "traefik2": 1 / 163.0, "traefik3": 1 / 194.0}
+
+
+class Shape:
+    """Where a line goes (host, upstream, client) and when, for one shape."""
+
+    def __init__(self, name, kind, size):
+        self.name = name
+        self.fail = 0.15 if name == "base" else 0.25
+        # multisite spans one day whatever the size; base keeps 50 lines/s
+        self.lines = max(1, int(size * LINES_PER_BYTE[kind]))
+        self.flood = 0
+
+    def seconds(self, i):
+        if self.name == "multisite":
+            return i * 86400 // self.lines
+        return i // 50
+
+    def pick(self, rng, i, failure):
+        """(host, upstream, client) of line i."""
+        if self.name == "base":
+            return rng.choice(HOSTS), rng.choice(UPSTREAMS), "10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        if self.name == "hostflood":
+            if failure:
+                self.flood += 1
+                n = self.flood
+                return ("h%07d.wild.example.com" % n, rng.choice(UPSTREAMS),
+                        "%d.%d.%d.%d" % (11 + n // 16777216 % 200, n // 65536 % 256, n // 256 % 256, n % 256))
+            return rng.choice(HOSTS), rng.choice(UPSTREAMS), "10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        site = rng.randrange(len(SITES))
+        service = site if rng.random() < 0.6 else 40 + site % 20
+        period = 2 + (service * 7) % 11  # hours between restarts
+        epoch = (self.seconds(i) + service * 977) // (period * 3600)
+        pod = 2 + (service * 131 + epoch * 53) % 250
+        up = "10.42.%d.%d:%d" % (service, pod, SERVICE_PORTS[service % len(SERVICE_PORTS)])
+        return SITES[site], up, "192.168.%d.%d" % (rng.randrange(256), rng.randrange(256))
+
+
 def size_arg(s):
     mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
     return int(float(s[:-1]) * mult[s[-1]]) if s[-1] in mult else int(s)
 
 
-def nginx_line(rng, i):
-    sec = i // 50
+def nginx_line(rng, i, shape):
+    sec = shape.seconds(i)
     ts = "2026/11/%02d %02d:%02d:%02d" % (1 + sec // 86400 % 28, sec // 3600 % 24, sec // 60 % 60, sec % 60)
-    host, up, path = rng.choice(HOSTS), rng.choice(UPSTREAMS), rng.choice(PATHS)
-    ctx = ', client: 10.%d.%d.%d, server: %s, request: "GET %s HTTP/1.1"' % (rng.randrange(256), rng.randrange(256), rng.randrange(256), host, path)
-    if rng.random() < 0.15:
+    if shape.name == "base":  # the draws in the order of the first generator: the same file
+        host, up, path = rng.choice(HOSTS), rng.choice(UPSTREAMS), rng.choice(PATHS)
+        client = "10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+        failure = rng.random() < shape.fail
+    else:
+        failure = rng.random() < shape.fail
+        host, up, client = shape.pick(rng, i, failure)
+        path = rng.choice(PATHS)
+    ctx = ', client: %s, server: %s, request: "GET %s HTTP/1.1"' % (client, host, path)
+    if failure:
         msg = rng.choice(FAILURES_NGINX)
         return '%s [error] 29#29: *%d %s%s, upstream: "http://%s%s", host: "%s"\n' % (ts, i, msg, ctx, up, path, host)
     level, msg = rng.choice(NOISE_NGINX)
@@ -74,12 +136,21 @@ GO_ERRORS = [
 ]
 
 
-def caddy_line(rng, i):
-    ts = 1764000000 + i / 50.0
-    host, up, path = rng.choice(HOSTS), rng.choice(UPSTREAMS), rng.choice(PATHS)
-    req = ('{"remote_ip":"10.0.0.%d","remote_port":"5%04d","proto":"HTTP/1.1","method":"GET","host":"%s","uri":"%s",'
-           '"headers":{"User-Agent":["Mozilla/5.0 (X11; Linux x86_64)"],"Accept":["*/*"]}}' % (rng.randrange(256), rng.randrange(10000), host, path))
-    if rng.random() < 0.15:
+def caddy_line(rng, i, shape):
+    ts = 1764000000 + (shape.seconds(i) if shape.name == "multisite" else i / 50.0)
+    if shape.name == "base":  # the first generator's order of draws
+        host, up, path = rng.choice(HOSTS), rng.choice(UPSTREAMS), rng.choice(PATHS)
+        client = "10.0.0.%d" % rng.randrange(256)
+        failure = None
+    else:
+        failure = rng.random() < shape.fail
+        host, up, client = shape.pick(rng, i, failure)
+        path = rng.choice(PATHS)
+    req = ('{"remote_ip":"%s","remote_port":"5%04d","proto":"HTTP/1.1","method":"GET","host":"%s","uri":"%s",'
+           '"headers":{"User-Agent":["Mozilla/5.0 (X11; Linux x86_64)"],"Accept":["*/*"]}}' % (client, rng.randrange(10000), host, path))
+    if failure is None:
+        failure = rng.random() < shape.fail
+    if failure:
         err, status = rng.choice(GO_ERRORS)
         err = err.format(u=up)
         return ('{"level":"error","ts":%.6f,"logger":"http.log.error","msg":"%s","request":%s,"duration":0.0012,'
@@ -89,31 +160,45 @@ def caddy_line(rng, i):
             '"user_id":"","duration":0.0031,"size":5120,"status":200,"resp_headers":{"Content-Type":["text/html"]}}\n' % (ts, req))
 
 
-def traefik2_line(rng, i):
-    ts = "2026-11-24T10:%02d:%02dZ" % (i // 3000 % 60, i // 50 % 60)
-    if rng.random() < 0.15:
+def go_time(i, shape):
+    if shape.name == "base":
+        return "2026-11-24T10:%02d:%02dZ" % (i // 3000 % 60, i // 50 % 60)
+    sec = shape.seconds(i)
+    return "2026-11-%02dT%02d:%02d:%02dZ" % (24 + sec // 86400 % 5, sec // 3600 % 24, sec // 60 % 60, sec % 60)
+
+
+def traefik2_line(rng, i, shape):
+    ts = go_time(i, shape)
+    if rng.random() < shape.fail:
         err, _ = rng.choice(GO_ERRORS)
-        err = err.format(u=rng.choice(UPSTREAMS))
+        err = err.format(u=rng.choice(UPSTREAMS) if shape.name == "base" else shape.pick(rng, i, True)[1])
         return 'time="%s" level=debug msg="\'502 Bad Gateway\' caused by: %s"\n' % (ts, err)
     return 'time="%s" level=debug msg="vulcand/oxy/roundrobin/rr: completed ServeHttp on request" Request="{\\"Method\\":\\"GET\\",\\"URL\\":{\\"Path\\":\\"%s\\"}}"\n' % (ts, rng.choice(PATHS))
 
 
-def traefik3_line(rng, i):
-    ts = "2026-11-24T10:%02d:%02dZ" % (i // 3000 % 60, i // 50 % 60)
-    if rng.random() < 0.15:
+def traefik3_line(rng, i, shape):
+    ts = go_time(i, shape)
+    if rng.random() < shape.fail:
         err, status = rng.choice(GO_ERRORS)
-        err = err.format(u=rng.choice(UPSTREAMS))
+        err = err.format(u=rng.choice(UPSTREAMS) if shape.name == "base" else shape.pick(rng, i, True)[1])
         return ('{"level":"debug","error":"%s","time":"%s","caller":"github.com/traefik/traefik/v3/pkg/proxy/httputil/proxy.go:113",'
                 '"message":"%d %s"}\n' % (err, ts, status, "Bad Gateway" if status == 502 else "Gateway Timeout"))
     return '{"level":"debug","time":"%s","caller":"github.com/traefik/traefik/v3/pkg/server/service/loadbalancer/wrr/wrr.go:196","message":"Service selected by WRR: %s"}\n' % (ts, rng.choice(UPSTREAMS))
 
 
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("nginx", "caddy", "traefik2", "traefik3"):
+    args = list(sys.argv[1:])
+    shape_name = "base"
+    if "--shape" in args:
+        at = args.index("--shape")
+        shape_name = args[at + 1] if at + 1 < len(args) else ""
+        del args[at:at + 2]
+    if not args or args[0] not in ("nginx", "caddy", "traefik2", "traefik3") or shape_name not in ("base", "multisite", "hostflood"):
         sys.exit(__doc__)
-    kind = sys.argv[1]
-    size = size_arg(sys.argv[2]) if len(sys.argv) > 2 else 1 << 30
-    out = sys.argv[3] if len(sys.argv) > 3 else "/dev/stdout"
+    kind = args[0]
+    size = size_arg(args[1]) if len(args) > 1 else 1 << 30
+    out = args[2] if len(args) > 2 else "/dev/stdout"
+    shape = Shape(shape_name, kind, size)
     gen = {"nginx": nginx_line, "caddy": caddy_line, "traefik2": traefik2_line, "traefik3": traefik3_line}[kind]
     rng = random.Random(502)
     written, i, buf, failures = 0, 0, [], 0
@@ -121,7 +206,7 @@ def main():
     marker = markers[kind]
     with open(out, "w") as f:
         while written < size:
-            line = gen(rng, i)
+            line = gen(rng, i, shape)
             i += 1
             buf.append(line)
             written += len(line)

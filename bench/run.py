@@ -1,13 +1,26 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark of gw502-logs against cat, wc, rg, grep, zstd and
-gzip, in one run, warm cache, LC_ALL=C, with hyperfine --output=pipe.
-Results are ratios (this machine is shared and noisy); they go to
-bench/RESULTS.md with machine, date and commit. Never a test.
+"""Side-by-side benchmark of gw502-logs against cat, rg, grep and zstd, on
+every log shape of bench/gen_logs.py, in one run, warm cache, LC_ALL=C, with
+hyperfine --output=pipe. Results are ratios (this machine is shared and
+noisy); they go to bench/RESULTS.md with machine, date and commit, one table
+per shape. Never a test.
 
-  bench/run.py [--size 1G] [--json-size 1G] [--work /tmp/gw502-bench] [--runs 5]
+  bench/run.py [--size 256M] [--shapes base,multisite,hostflood] [--runs 5]
+               [--work /tmp/gw502-bench] [--bin build/bin/gw502-logs] [--no-write]
 
-It first checks that gw502-logs counts the same upstream-failure lines as
-rg and grep on the same file, and refuses to report times otherwise."""
+Shapes and inputs (each --size bytes):
+  base       nginx error log, 5 hosts x 5 upstreams (and its .zst and .gz)
+  multisite  40 sites x 60 upstream services whose addresses change over the
+             day: nginx (and its .zst), Caddy JSON, Traefik v3 JSON, v2 text
+  hostflood  nginx error log, every failure a new Host and client
+
+Peers on every input: cat, rg -c -f K and grep -cEf K (K: the format's
+literals from --export-patterns), zstd -dc | wc -l for the .zst copies. Peak
+RSS of every command from getrusage (/usr/bin/time -f %M).
+
+Before timing, it checks that gw502-logs counts the same upstream-failure
+lines as rg and grep (nginx inputs) or as the generator wrote (Caddy,
+Traefik), and refuses to report times otherwise."""
 import argparse
 import datetime
 import json
@@ -19,8 +32,24 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-BIN = os.path.join(ROOT, "build", "bin", "gw502-logs")
 TOOLS = {"hyperfine": "hyperfine", "rg": "ripgrep", "zstd": "zstd", "gzip": "gzip"}
+BIN = os.path.join(ROOT, "build", "bin", "gw502-logs")
+
+# (shape, kind, file name, title, export-patterns proxy, compressed copies)
+INPUTS = [
+    ("base", "nginx", "nginx_error.log", "nginx", "nginx", ("zst", "gz")),
+    ("multisite", "nginx", "multisite_nginx.log", "nginx", "nginx", ("zst",)),
+    ("multisite", "caddy", "multisite_caddy.log", "Caddy JSON", "caddy", ()),
+    ("multisite", "traefik3", "multisite_traefik3.log", "Traefik v3 JSON", "traefik", ()),
+    ("multisite", "traefik2", "multisite_traefik2.log", "Traefik v2 text", "traefik", ()),
+    ("hostflood", "nginx", "hostflood_nginx.log", "nginx", "nginx", ()),
+]
+# targets of issue 16: (aim, must)
+RG_J2 = (4.0, 2.0)
+CAT_J2 = (3.0, 5.0)
+RG_J1 = 2.0
+RSS_MIB = (32, 64)
+ZST = 1.1
 
 
 def sh(cmd, **kw):
@@ -34,32 +63,31 @@ def ensure_tools():
         subprocess.run(sudo + "apt-get update -qq && " + sudo + "apt-get install -y -qq " + " ".join(missing), shell=True, check=True)
 
 
-def generate(work, kind, name, size):
+def generate(work, kind, shape, name, size):
     path = os.path.join(work, name)
     # The generator stops at the first line past `size`: a file of another
-    # size (a run with other --size/--json-size) is made again.
+    # size is made again (and its compressed copies with it).
     if (not os.path.exists(path) or abs(os.path.getsize(path) - size) > 0.01 * size
             or not os.path.exists(path + ".failures")):
-        subprocess.run([sys.executable, os.path.join(HERE, "gen_logs.py"), kind, str(size), path], check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_logs.py"), kind, str(size), path, "--shape", shape], check=True)
+        for ext in ("zst", "gz"):
+            if os.path.exists(path + "." + ext):
+                os.remove(path + "." + ext)
     return path
 
 
-def make_inputs(work, size):
-    os.makedirs(work, exist_ok=True)
-    log = generate(work, "nginx", "nginx_error.log", size)
-    if not os.path.exists(log + ".zst"):
-        sh("zstd -q -3 -f -o %s.zst %s" % (log, log))
-    if not os.path.exists(log + ".gz"):
-        sh("gzip -6 -c %s > %s.gz" % (log, log))
-    k = os.path.join(work, "K")
-    with open(k, "w") as f:
-        f.write(sh("%s --export-patterns nginx" % BIN))
-    return log, k
+def compress(path, ext):
+    if not os.path.exists(path + "." + ext):
+        if ext == "zst":
+            sh("zstd -q -3 -f -o %s.zst %s" % (path, path))
+        else:
+            sh("gzip -6 -c %s > %s.gz" % (path, path))
+    return path + "." + ext
 
 
-def gw502_failures(path):
+def gw502_json(path):
     p = subprocess.run([BIN, "--format", "json", path], capture_output=True, text=True)
-    return json.loads(p.stdout)["summary"]["failures"]
+    return p.stdout
 
 
 def write_section(out, text):
@@ -73,12 +101,6 @@ def write_section(out, text):
     open(out, "w").write(head + begin + "\n" + text + "\n" + end + tail)
 
 
-def counts(log, k):
-    rg = int(sh("rg -c -f %s %s" % (k, log)).strip() or 0)
-    grep = int(sh("LC_ALL=C grep -cEf %s %s" % (k, log)).strip() or 0)
-    return rg, grep, gw502_failures(log)
-
-
 def peak_rss_kib(cmd):
     p = subprocess.run(["/usr/bin/time", "-f", "%M", "sh", "-c", cmd + " > /dev/null"], capture_output=True, text=True)
     return int(p.stderr.strip().splitlines()[-1])
@@ -89,53 +111,76 @@ def parse_size(s):
     return int(float(s[:-1]) * mult[s[-1]]) if s[-1] in mult else int(s)
 
 
+def mark(ok_aim, ok_must):
+    return "met" if ok_aim else ("must met, aim missed" if ok_must else "**MISSED**")
+
+
 def main():
+    global BIN
     ap = argparse.ArgumentParser()
-    ap.add_argument("--size", default="1G")
+    ap.add_argument("--size", default="256M", help="bytes per input (K/M/G suffix)")
+    ap.add_argument("--shapes", default="base,multisite,hostflood")
     ap.add_argument("--work", default="/tmp/gw502-bench")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--bin", default=BIN)
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
-    ap.add_argument("--json-size", default=None, help="size of the Caddy/Traefik inputs (default: --size)")
+    ap.add_argument("--no-write", action="store_true", help="print the tables, leave RESULTS.md alone")
     args = ap.parse_args()
+    BIN = os.path.abspath(args.bin)
     size = parse_size(args.size)
+    shapes = args.shapes.split(",")
     ensure_tools()
     os.environ["LC_ALL"] = "C"
-    log, k = make_inputs(args.work, size)
-    rg, grep, ours = counts(log, k)
-    print("upstream-failure lines: rg %d, grep %d, gw502-logs %d" % (rg, grep, ours))
-    if not rg == grep == ours:
-        print("counts differ: refusing to report times", file=sys.stderr)
-        return 1
-    # the Go proxies' formats: one thread, against cat; the generator's count
-    go = [("Caddy JSON", "caddy", "caddy.log"), ("Traefik v3 JSON", "traefik3", "traefik3.log"),
-          ("Traefik v2 text", "traefik2", "traefik2.log")]
-    go_logs = {}
-    for title, kind, name in go:
-        path = generate(args.work, kind, name, args.json_size and parse_size(args.json_size) or size)
-        want = int(open(path + ".failures").read())
-        got = gw502_failures(path)
-        print("%s: %d upstream-failure lines written, gw502-logs counts %d" % (title, want, got))
-        if want != got:
-            print("counts differ: refusing to report times", file=sys.stderr)
-            return 1
-        go_logs[title] = path
+    os.makedirs(args.work, exist_ok=True)
 
-    cmds = [
-        ("cat", "cat %s" % log),
-        ("wc -l", "wc -l %s" % log),
-        ("rg -c -f K", "rg -c -f %s %s" % (k, log)),
-        ("grep -cEf K", "grep -cEf %s %s" % (k, log)),
-        ("gw502-logs -j1", "%s -j1 %s" % (BIN, log)),
-        ("gw502-logs -j2", "%s -j2 %s" % (BIN, log)),
-        ("gw502-logs -j2 --events", "%s -j2 --events %s" % (BIN, log)),
-        ("zstd -dc | wc -l", "zstd -dc %s.zst | wc -l" % log),
-        ("gw502-logs -j2 .zst", "%s -j2 %s.zst" % (BIN, log)),
-        ("gzip -dc | wc -l", "gzip -dc %s.gz | wc -l" % log),
-        ("gw502-logs -j2 .gz", "%s -j2 %s.gz" % (BIN, log)),
-        ("gw502-logs start-up (empty input)", "%s /dev/null" % BIN),
-    ]
-    for title, path in go_logs.items():
-        cmds += [("cat " + title, "cat %s" % path), ("gw502-logs -j1 " + title, "%s -j1 %s" % (BIN, path))]
+    ks = {}
+    for proxy in sorted({i[4] for i in INPUTS}):
+        ks[proxy] = os.path.join(args.work, "K." + proxy)
+        with open(ks[proxy], "w") as f:
+            f.write(sh("%s --export-patterns %s" % (BIN, proxy)))
+
+    inputs = []  # dicts
+    for shape, kind, name, title, proxy, comp in INPUTS:
+        if shape not in shapes:
+            continue
+        path = generate(args.work, kind, shape, name, size)
+        report = gw502_json(path)
+        ours = json.loads(report)["summary"]["failures"]
+        want = int(open(path + ".failures").read())
+        k = ks[proxy]
+        rg = int(sh("rg -c -f %s %s || true" % (k, path)).strip() or 0)
+        line = "%s %s: generator %d, gw502-logs %d, rg %d" % (shape, title, want, ours, rg)
+        if kind == "nginx":
+            grep = int(sh("grep -cEf %s %s || true" % (k, path)).strip() or 0)
+            line += ", grep %d" % grep
+            if not rg == grep == ours == want:
+                print(line + ": counts differ, refusing to report times", file=sys.stderr)
+                return 1
+        elif want != ours:
+            print(line + ": counts differ, refusing to report times", file=sys.stderr)
+            return 1
+        print(line)
+        inputs.append(dict(shape=shape, kind=kind, path=path, title=title, k=k, failures=ours,
+                           report_bytes=len(report.encode()), comp=[compress(path, e) for e in comp]))
+
+    cmds = []  # (name, command)
+    for inp in inputs:
+        p, pre = inp["path"], "%s %s: " % (inp["shape"], inp["title"])
+        inp["pre"] = pre
+        cmds += [
+            (pre + "cat", "cat %s" % p),
+            (pre + "rg -c -f K", "rg -c -f %s %s" % (inp["k"], p)),
+            (pre + "grep -cEf K", "grep -cEf %s %s" % (inp["k"], p)),
+            (pre + "gw502-logs -j1", "%s -j1 %s" % (BIN, p)),
+            (pre + "gw502-logs -j2", "%s -j2 %s" % (BIN, p)),
+            (pre + "gw502-logs -j2 --format json", "%s -j2 --format json %s" % (BIN, p)),
+            (pre + "gw502-logs -j2 --events", "%s -j2 --events %s" % (BIN, p)),
+        ]
+        for c in inp["comp"]:
+            tool = "zstd" if c.endswith(".zst") else "gzip"
+            cmds += [(pre + "%s -dc | wc -l" % tool, "%s -dc %s | wc -l" % (tool, c)),
+                     (pre + "gw502-logs -j2 .%s" % c.rsplit(".", 1)[1], "%s -j2 %s" % (BIN, c))]
+    cmds.append(("gw502-logs start-up (empty input)", "%s /dev/null" % BIN))
     jf = os.path.join(args.work, "hyperfine.json")
     hf = ["hyperfine", "--output=pipe", "--warmup", "1", "--runs", str(args.runs), "-i", "--export-json", jf]
     for name, cmd in cmds:
@@ -147,39 +192,62 @@ def main():
     rss = {n: peak_rss_kib(c) for n, c in cmds}
 
     commit = sh("git -C %s rev-parse --short HEAD" % ROOT).strip()
+    dirty = sh("git -C %s status --porcelain -- analyzer bench" % ROOT).strip()
     cpu = sh("grep -m1 'model name' /proc/cpuinfo").split(":")[-1].strip()
-    mb = os.path.getsize(log) / 1e6
-    rows = []
-    for n, _ in cmds[:12]:
-        rows.append("| %s | %.3f | %.3f–%.3f | %.2f× | %s | %d |" % (
-            n.replace("|", "\\|"), med[n], spread[n][0], spread[n][1], med[n] / med["cat"],
-            ("%.0f" % (mb / med[n])) if "start-up" not in n else "-", rss[n] // 1024))
-    go_rows = []
-    for title, path in go_logs.items():
-        gmb = os.path.getsize(path) / 1e6
-        n = "gw502-logs -j1 " + title
-        go_rows.append("| %s | %.0f | %.3f | %.3f | %.2f× | %.2f | %d |" % (
-            title, gmb, med["cat " + title], med[n], med[n] / med["cat " + title], gmb / med[n] / 1000, rss[n] // 1024))
-    ratios = [
-        ("rg -c -f K / gw502-logs -j2", med["rg -c -f K"] / med["gw502-logs -j2"], "≥ 2 (aim 4)"),
-        ("rg -c -f K / gw502-logs -j1", med["rg -c -f K"] / med["gw502-logs -j1"], ""),
-        ("grep -cEf K / gw502-logs -j2", med["grep -cEf K"] / med["gw502-logs -j2"], ""),
-        ("gw502-logs -j2 / cat", med["gw502-logs -j2"] / med["cat"], "≤ 5 (aim 3)"),
-        ("gw502-logs .zst / zstd -dc | wc -l", med["gw502-logs -j2 .zst"] / med["zstd -dc | wc -l"], "≤ 1.2"),
-        ("gw502-logs .gz / gzip -dc | wc -l", med["gw502-logs -j2 .gz"] / med["gzip -dc | wc -l"], "≤ 1.15"),
-    ]
-    flags = "--size %s%s --runs %d" % (args.size, " --json-size %s" % args.json_size if args.json_size else "", args.runs)
-    text = ["Made by `bench/run.py %s` on %s, commit %s." % (flags, datetime.date.today().isoformat(), commit),
+    flags = "--size %s --shapes %s --runs %d" % (args.size, args.shapes, args.runs)
+    text = ["Made by `bench/run.py %s` on %s, commit %s%s." % (
+                flags, datetime.date.today().isoformat(), commit, " (with uncommitted changes)" if dirty else ""),
             "Machine: %s, %d cores, %s. Page cache warm, LC_ALL=C, hyperfine --output=pipe; medians (min–max of %d runs)." % (
                 cpu, os.cpu_count(), platform.platform(), args.runs),
-            "Input: %s (%.0f MB, %d upstream-failure lines; rg, grep and gw502-logs agree), .zst (-3) and .gz (-6) copies." % (os.path.basename(log), mb, ours),
-            "gw502-logs prefilter: %s." % ("hyperscan" if "libhs.so" in sh("ldd %s" % BIN) else "re2"),
-            "", "| command | median s | min–max s | × cat | MB/s | peak RSS MiB |", "|---|---|---|---|---|---|"] + rows + [
-            "", "| ratio | value | target |", "|---|---|---|"] + ["| %s | %.2f | %s |" % (r[0].replace("|", "\\|"), r[1], r[2]) for r in ratios] + [
-            "", "The Go proxies' logs, one thread, full classification and report (same generator, counts checked):", "",
-            "| format | MB | cat s | gw502-logs -j1 s | × cat | GB/s | peak RSS MiB |", "|---|---|---|---|---|---|---|"] + go_rows
-    write_section(args.out, "\n".join(text))
-    print("\n".join(text))
+            "gw502-logs prefilter: %s. K: the format's literals (`gw502-logs --export-patterns PROXY`). "
+            "Peak RSS: getrusage of one more run (/usr/bin/time -f %%M)." % (
+                "hyperscan" if "libhs.so" in sh("ldd %s" % BIN) else "re2"),
+            "Targets (issue 16): rg / -j2 ≥ %g (must %g), -j2 / cat ≤ %g (must %g), rg / -j1 ≥ %g, peak RSS ≤ %d MiB (must %d), "
+            ".zst / zstd -dc ≤ %g on multisite." % (RG_J2[0], RG_J2[1], CAT_J2[0], CAT_J2[1], RG_J1, RSS_MIB[0], RSS_MIB[1], ZST)]
+    missed = []
+    for shape in shapes:
+        group = [i for i in inputs if i["shape"] == shape]
+        if not group:
+            continue
+        text += ["", "### %s" % shape, ""]
+        for inp in group:
+            pre = inp["pre"]
+            mb = os.path.getsize(inp["path"]) / 1e6
+            text += ["%s, %s: %s (%.0f MB, %d upstream-failure lines, JSON report %.0f KB)" % (
+                         shape, inp["title"], os.path.basename(inp["path"]), mb, inp["failures"], inp["report_bytes"] / 1e3), "",
+                     "| command | median s | min–max s | × cat | rg ÷ this | MB/s | peak RSS MiB |", "|---|---|---|---|---|---|---|"]
+            cat, rg = med[pre + "cat"], med[pre + "rg -c -f K"]
+            for n, _ in cmds:
+                if not n.startswith(pre):
+                    continue
+                text.append("| %s | %.3f | %.3f–%.3f | %.2f× | %.2f | %.0f | %d |" % (
+                    n[len(pre):].replace("|", "\\|"), med[n], spread[n][0], spread[n][1], med[n] / cat, rg / med[n],
+                    mb / med[n], rss[n] // 1024))
+            j1, j2 = med[pre + "gw502-logs -j1"], med[pre + "gw502-logs -j2"]
+            worst_rss = max(rss[n] for n, _ in cmds if n.startswith(pre + "gw502-logs")) / 1024
+            checks = [
+                ("rg ÷ gw502-logs -j2", rg / j2, "≥ %g (must %g)" % RG_J2, mark(rg / j2 >= RG_J2[0], rg / j2 >= RG_J2[1])),
+                ("gw502-logs -j2 ÷ cat", j2 / cat, "≤ %g (must %g)" % CAT_J2, mark(j2 / cat <= CAT_J2[0], j2 / cat <= CAT_J2[1])),
+                ("rg ÷ gw502-logs -j1", rg / j1, "≥ %g" % RG_J1, mark(rg / j1 >= RG_J1, rg / j1 >= RG_J1)),
+                ("peak RSS of gw502-logs, MiB", worst_rss, "≤ %d (must %d)" % RSS_MIB,
+                 mark(worst_rss <= RSS_MIB[0], worst_rss <= RSS_MIB[1])),
+            ]
+            if shape == "multisite" and pre + "gw502-logs -j2 .zst" in med:
+                z = med[pre + "gw502-logs -j2 .zst"] / med[pre + "zstd -dc | wc -l"]
+                checks.append(("gw502-logs .zst ÷ zstd -dc \\| wc -l", z, "≤ %g" % ZST, mark(z <= ZST, z <= ZST)))
+            text += ["", "| ratio | value | target | |", "|---|---|---|---|"]
+            for name, v, target, verdict in checks:
+                text.append("| %s | %.2f | %s | %s |" % (name, v, target, verdict))
+                if verdict != "met":
+                    missed.append("%s %s: %s = %.2f (%s)" % (shape, inp["title"], name, v, target))
+            text.append("")
+    n = "gw502-logs start-up (empty input)"
+    text += ["Start-up (empty input): %.3f s, %d MiB." % (med[n], rss[n] // 1024), ""]
+    text += ["Targets missed in this run: " + ("none." if not missed else "; ".join(missed) + ".")]
+    out = "\n".join(text)
+    print(out)
+    if not args.no_write:
+        write_section(args.out, out)
     return 0
 
 
