@@ -1,10 +1,154 @@
 #include "aggregate/aggregator.hpp"
 
 #include <algorithm>
+#include <numeric>
+#include <tuple>
 
 #include "core/event.hpp"
 
 namespace gw502 {
+namespace {
+
+// A hit's place in the input: source, then chunk (while relative), then line.
+struct Pos {
+  uint32_t source;
+  uint32_t chunk;
+  uint64_t line;
+  bool operator<(const Pos& o) const {
+    return std::tie(source, chunk, line) < std::tie(o.source, o.chunk, o.line);
+  }
+};
+
+Pos pos_of(const Sample& s) { return Pos{s.source, s.chunk, s.line}; }
+Pos first_of(const Group& g) { return Pos{g.first_source, g.first_chunk, g.first_line}; }
+
+uint64_t mix(uint64_t x) {  // splitmix64's finaliser
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+uint64_t fnv(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ull;
+  return (h ^ 0xFF) * 0x100000001B3ull;  // a separator: ("ab","c") != ("a","bc")
+}
+
+// The key's hash from its strings (ids differ from one Aggregator to another).
+uint64_t key_hash(std::string_view site, std::string_view host, std::string_view upstream, int cause,
+                  ProxyKind proxy, bool context) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  h = fnv(fnv(fnv(h, site), host), upstream);
+  h ^= (uint64_t(uint32_t(cause)) << 9) | (uint64_t(proxy) << 1) | uint64_t(context);
+  return mix(h);
+}
+
+unsigned level_of(uint64_t hash) { return hash ? static_cast<unsigned>(__builtin_ctzll(hash)) : 64; }
+
+int64_t floor_to(int64_t m, int64_t unit) { return m >= 0 ? m - m % unit : -((-m + unit - 1) / unit) * unit; }
+
+// Minutes older than the group's last kMaxMinutes become the start of their
+// 10-minute block (kBurstGapMinutes: bursts still count right), older than
+// kHourMinutes their hour, older than kDayMinutes their day. Whether a value
+// is coarsened depends only on its block and the newest minute, and the
+// blocks nest, so coarsening parts and then their union gives the union
+// coarsened (merges stay order-independent).
+void coarsen(std::vector<int64_t>& v) {
+  if (v.empty()) return;
+  const int64_t newest = v.back();
+  const int64_t ten_limit = newest - static_cast<int64_t>(Aggregator::kMaxMinutes);
+  const int64_t hour_limit = newest - Aggregator::kHourMinutes;
+  const int64_t day_limit = newest - Aggregator::kDayMinutes;
+  bool changed = false;
+  for (int64_t& m : v) {
+    const int64_t t = floor_to(m, 10);
+    if (t + 9 > ten_limit) break;  // this block and every later value stay
+    const int64_t h = floor_to(m, 60), d = floor_to(m, 1440);
+    const int64_t c = d + 1439 <= day_limit ? d : h + 59 <= hour_limit ? h : t;
+    if (c != m) {
+      m = c;
+      changed = true;
+    }
+  }
+  if (changed) v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+void add_minute(Group& g, int64_t minute) {
+  std::vector<int64_t>& v = g.minutes;
+  if (v.empty() || v.back() < minute) {
+    v.push_back(minute);
+  } else if (v.back() != minute) {
+    auto at = std::lower_bound(v.begin(), v.end(), minute);
+    if (*at == minute) return;
+    v.insert(at, minute);
+  } else {
+    return;
+  }
+  if (!g.coarse_minutes && v.size() > Aggregator::kMaxMinutes) g.coarse_minutes = true;
+  if (g.coarse_minutes) coarsen(v);
+}
+
+// Adds the distinct sorted minutes `more` to `have` (the same). In chunk
+// order `more` starts after `have` ends: an append.
+void merge_minutes(Group& g, const std::vector<int64_t>& more, bool more_coarse) {
+  std::vector<int64_t>& have = g.minutes;
+  if (!more.empty()) {
+    if (have.empty() || more.front() > have.back()) {
+      have.insert(have.end(), more.begin(), more.end());
+    } else {
+      const auto mid = static_cast<std::ptrdiff_t>(have.size());
+      have.insert(have.end(), more.begin(), more.end());
+      std::inplace_merge(have.begin(), have.begin() + mid, have.end());
+      have.erase(std::unique(have.begin(), have.end()), have.end());
+    }
+  }
+  g.coarse_minutes = g.coarse_minutes || more_coarse || have.size() > Aggregator::kMaxMinutes;
+  if (g.coarse_minutes) coarsen(have);
+}
+
+void add_rule(Group& g, int rule, uint64_t n) {
+  auto r = std::lower_bound(g.rules.begin(), g.rules.end(), rule,
+                            [](const std::pair<int, uint64_t>& p, int x) { return p.first < x; });
+  if (r != g.rules.end() && r->first == rule)
+    r->second += n;
+  else
+    g.rules.emplace(r, rule, n);
+}
+
+// Keeps the first max_samples distinct texts by position: the same samples
+// whatever order the lines arrive in.
+void add_sample(Group& g, const Pos& p, std::string_view text) {
+  const size_t max = std::max<size_t>(g.max_samples, 1);
+  std::vector<Sample>& v = g.samples;
+  if (v.size() >= max && !(p < pos_of(v.back()))) return;  // later than every one kept
+  text = text.substr(0, Aggregator::kMaxSampleBytes);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i].text != text) continue;
+    if (p < pos_of(v[i])) {  // the same text, earlier
+      Sample s = std::move(v[i]);
+      v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+      s.source = p.source;
+      s.chunk = p.chunk;
+      s.line = p.line;
+      auto at = std::upper_bound(v.begin(), v.end(), p, [](const Pos& a, const Sample& b) { return a < pos_of(b); });
+      v.insert(at, std::move(s));
+    }
+    return;
+  }
+  auto at = std::upper_bound(v.begin(), v.end(), p, [](const Pos& a, const Sample& b) { return a < pos_of(b); });
+  v.insert(at, Sample{p.source, p.line, std::string(text), p.chunk});
+  if (v.size() > max) v.pop_back();
+}
+
+}  // namespace
+
+uint32_t Aggregator::request_time(int64_t t) {
+  if (t == kNoTime) return kNoRequestTime;
+  return static_cast<uint32_t>(std::clamp<int64_t>(t, 0, int64_t{kNoRequestTime} - 1));
+}
+
+int64_t Aggregator::request_time(uint32_t t) { return t == kNoRequestTime ? kNoTime : int64_t{t}; }
 
 uint32_t Aggregator::intern(std::string_view s) {
   auto it = ids_.find(s);
@@ -15,7 +159,7 @@ uint32_t Aggregator::intern(std::string_view s) {
   return id;
 }
 
-Group& Aggregator::group_for(const Key& k) {
+uint32_t Aggregator::group_for(const Key& k, uint64_t hash) {
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
     groups_.emplace_back();
@@ -26,28 +170,124 @@ Group& Aggregator::group_for(const Key& k) {
     g.upstream = k.upstream;
     g.cause = k.cause;
     g.context = k.context;
+    g.key_hash = hash;
+    ++tracked_;
   }
-  return groups_[it->second];
+  return it->second;
 }
 
-Group& Aggregator::bounded_group(uint32_t site, std::string_view host, std::string_view upstream,
-                                 int cause, ProxyKind proxy, bool context) {
-  if (groups_.size() < kMaxGroups)
-    return group_for(Key{site, intern(host), intern(upstream), cause, proxy, context});
-  // At the cap: only known strings and keys, without interning new ones.
-  auto h = ids_.find(host), u = ids_.find(upstream);
-  if (h != ids_.end() && u != ids_.end()) {
-    auto it = index_.find(Key{site, h->second, u->second, cause, proxy, context});
-    if (it != index_.end()) return groups_[it->second];
-  }
+uint32_t Aggregator::others_for(uint32_t site, int cause, ProxyKind proxy, bool context) {
   const uint32_t other = intern(kOther);
-  return group_for(Key{site, other, other, cause, proxy, context});
+  const Key k{site, other, other, cause, proxy, context};
+  auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
+  if (fresh) {
+    groups_.emplace_back();
+    Group& g = groups_.back();
+    g.proxy = proxy;
+    g.site = site;
+    g.host = other;
+    g.upstream = other;
+    g.cause = cause;
+    g.context = context;
+    g.folded = true;
+  }
+  return it->second;
+}
+
+uint32_t Aggregator::group_index(std::string_view site, std::string_view host, std::string_view upstream,
+                                 int cause, ProxyKind proxy, bool context) {
+  const uint32_t s = intern(site);
+  // A known key: no hashing, nothing new.
+  auto hi = ids_.find(host), ui = ids_.find(upstream);
+  if (hi != ids_.end() && ui != ids_.end()) {
+    auto it = index_.find(Key{s, hi->second, ui->second, cause, proxy, context});
+    if (it != index_.end()) return it->second;
+  }
+  const uint64_t hash = key_hash(site, host, upstream, cause, proxy, context);
+  const unsigned lv = level_of(hash);
+  if (lv < level_) return others_for(s, cause, proxy, context);
+  if (!merging_ && tracked_ >= kMaxGroups) {
+    enforce_cap(static_cast<int>(lv));
+    if (lv < level_) return others_for(intern(site), cause, proxy, context);
+  }
+  // intern() again: enforce_cap() may have renumbered the strings.
+  return group_for(Key{intern(site), intern(host), intern(upstream), cause, proxy, context}, hash);
+}
+
+void Aggregator::fold_into(Group& to, Group&& from) {
+  to.count += from.count;
+  to.served_502 += from.served_502;
+  to.served_504 += from.served_504;
+  to.served_other += from.served_other;
+  to.first = std::min(to.first, from.first);
+  to.last = std::max(to.last, from.last);
+  to.utc = to.utc || from.utc;
+  for (auto& [rule, n] : from.rules) add_rule(to, rule, n);
+  merge_minutes(to, from.minutes, from.coarse_minutes);
+  to.max_samples = std::max(to.max_samples, from.max_samples);
+  for (Sample& s : from.samples) add_sample(to, pos_of(s), s.text);
+  if (first_of(from) < first_of(to)) {
+    to.first_source = from.first_source;
+    to.first_chunk = from.first_chunk;
+    to.first_line = from.first_line;
+  }
+}
+
+void Aggregator::enforce_cap(int incoming_level) {
+  auto over = [&](unsigned level) {
+    size_t n = 0;
+    for (const Group& g : groups_)
+      if (!g.folded && level_of(g.key_hash) >= level) ++n;
+    if (incoming_level >= static_cast<int>(level)) ++n;
+    return n > kMaxGroups;
+  };
+  unsigned level = level_;
+  while (over(level)) ++level;
+  bool below = false;
+  for (const Group& g : groups_) below = below || (!g.folded && level_of(g.key_hash) < level);
+  level_ = level;
+  if (!below) return;
+
+  // Fold the groups below the level into their "(others)" group, keep the
+  // rest in order, and keep only the strings still named.
+  std::vector<Group> old;
+  old.swap(groups_);
+  std::deque<std::string> old_strings;
+  old_strings.swap(strings_);
+  ids_.clear();
+  index_.clear();
+  tracked_ = 0;
+  std::vector<uint32_t> remap(old.size());
+  for (size_t i = 0; i < old.size(); ++i) {
+    Group& g = old[i];
+    const uint32_t site = intern(old_strings[g.site]);
+    if (g.folded || level_of(g.key_hash) >= level_) {
+      const uint32_t host = intern(old_strings[g.host]), up = intern(old_strings[g.upstream]);
+      const Key k{site, host, up, g.cause, g.proxy, g.context};
+      auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
+      if (fresh) {
+        g.site = site;
+        g.host = host;
+        g.upstream = up;
+        if (!g.folded) ++tracked_;
+        groups_.push_back(std::move(g));
+      } else {  // an "(others)" group made earlier in this pass
+        fold_into(groups_[it->second], std::move(g));
+      }
+      remap[i] = it->second;
+    } else {
+      const uint32_t o = others_for(site, g.cause, g.proxy, g.context);
+      fold_into(groups_[o], std::move(g));
+      remap[i] = o;
+    }
+  }
+  for (RequestEntry& r : requests_) r.group = remap[r.group];
 }
 
 void Aggregator::add(const Hit& h, size_t max_samples) {
   if (h.access && h.request && pending_.size() < kMaxPending) {
     // Keep it until the groups are read: its error entry may come later.
-    Pending p{h, std::string(), max_samples};
+    Pending p{h, std::string(), max_samples, chunk_};
     p.owned.reserve(h.site.size() + h.host.size() + h.upstream.size() +
                     std::min(h.text.size(), kMaxSampleBytes));
     auto keep = [&p](std::string_view v) {
@@ -66,32 +306,52 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
     q.hit.text = std::string_view(o).substr(text);
     return;
   }
-  uint32_t gi = add_now(h, max_samples);
-  if (!h.access && h.request && !h.context && requests_.size() < kMaxRequests)
-    requests_.emplace(h.request, RequestEntry{h.time, gi, false});
+  uint32_t gi = add_now(h, max_samples, chunk_);
+  if (!h.access && h.request && !h.context && requests_.size() < kMaxRequests) {
+    if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
+      request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
+    requests_.push_back(RequestEntry{h.request, request_time(h.time), gi, 0});
+  }
 }
 
 void Aggregator::pair_pending() {
   std::vector<Pending> pending;
   pending.swap(pending_);
+  std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+    return Pos{a.hit.source, a.chunk, a.hit.line} < Pos{b.hit.source, b.chunk, b.hit.line};
+  });
+  // The index by key, in position order within a key; entries added since
+  // the last pairing are sorted and merged in.
+  auto by_key = [this](uint32_t a, uint32_t b) {
+    return requests_[a].key != requests_[b].key ? requests_[a].key < requests_[b].key : a < b;
+  };
+  if (by_key_.size() < requests_.size()) {
+    const auto old = static_cast<std::ptrdiff_t>(by_key_.size());
+    by_key_.resize(requests_.size());
+    std::iota(by_key_.begin() + old, by_key_.end(), static_cast<uint32_t>(old));
+    std::sort(by_key_.begin() + old, by_key_.end(), by_key);
+    std::inplace_merge(by_key_.begin(), by_key_.begin() + old, by_key_.end(), by_key);
+  }
   for (const Pending& p : pending) {
     const Hit& h = p.hit;
-    auto [b, e] = requests_.equal_range(h.request);
+    auto b = std::lower_bound(by_key_.begin(), by_key_.end(), h.request,
+                              [this](uint32_t i, uint64_t k) { return requests_[i].key < k; });
     RequestEntry* match = nullptr;
-    for (auto it = b; it != e; ++it) {
-      RequestEntry& r = it->second;
+    for (auto it = b; it != by_key_.end() && requests_[*it].key == h.request; ++it) {
+      RequestEntry& r = requests_[*it];
       if (r.used) continue;
-      if (h.time == kNoTime || r.time == kNoTime ||
-          (h.time - r.time <= kPairSeconds && r.time - h.time <= kPairSeconds)) {
+      const int64_t rt = request_time(r.time);
+      if (h.time == kNoTime || rt == kNoTime ||
+          (h.time - rt <= kPairSeconds && rt - h.time <= kPairSeconds)) {
         match = &r;
         break;
       }
     }
     if (!match) {
-      add_now(h, p.max_samples);
+      add_now(h, p.max_samples, p.chunk);
       continue;
     }
-    match->used = true;
+    match->used = 1;
     Group& g = groups_[match->group];
     ++paired_;
     if (h.status == 502)
@@ -103,67 +363,79 @@ void Aggregator::pair_pending() {
   }
 }
 
-uint32_t Aggregator::add_now(const Hit& h, size_t max_samples) {
-  Group& g = bounded_group(intern(h.site), h.host.empty() ? std::string_view("-") : h.host,
-                           h.upstream.empty() ? std::string_view("-") : h.upstream, h.cause, h.proxy,
-                           h.context);
-  const auto gi = static_cast<uint32_t>(&g - groups_.data());
+uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk) {
+  const uint32_t gi = group_index(h.site, h.host.empty() ? std::string_view("-") : h.host,
+                                  h.upstream.empty() ? std::string_view("-") : h.upstream, h.cause, h.proxy,
+                                  h.context);
+  Group& g = groups_[gi];
+  if (!g.max_samples) g.max_samples = static_cast<uint8_t>(std::min<size_t>(max_samples, 255));
   ++g.count;
   if (!g.context) ++total_;
+  const Pos p{h.source, chunk, h.line};
+  if (p < first_of(g)) {
+    g.first_source = p.source;
+    g.first_chunk = p.chunk;
+    g.first_line = p.line;
+  }
   if (h.time != kNoTime) {
     if (h.time < g.first) g.first = h.time;
     if (h.time > g.last) g.last = h.time;
-    g.utc = h.utc;
-    // Kept sorted and distinct; lines mostly come in time order.
-    const int64_t minute = h.time / 60;
-    if (g.minutes.empty() || g.minutes.back() < minute) {
-      g.minutes.push_back(minute);
-    } else if (g.minutes.back() != minute) {
-      auto at = std::lower_bound(g.minutes.begin(), g.minutes.end(), minute);
-      if (*at != minute) g.minutes.insert(at, minute);
-    }
+    g.utc = g.utc || h.utc;
+    add_minute(g, h.time >= 0 ? h.time / 60 : -((-h.time + 59) / 60));
   }
-  auto r = std::find_if(g.rules.begin(), g.rules.end(),
-                        [&](const std::pair<int, uint64_t>& p) { return p.first == h.rule; });
-  if (r == g.rules.end())
-    g.rules.emplace_back(h.rule, 1);
-  else
-    ++r->second;
-  if (g.samples.size() < max_samples) {
-    std::string_view t = h.text.substr(0, kMaxSampleBytes);
-    bool dup = false;
-    for (auto& s : g.samples) dup = dup || s.text == t;
-    if (!dup) g.samples.push_back(Sample{h.source, h.line, std::string(t)});
-  }
+  add_rule(g, h.rule, 1);
+  add_sample(g, p, h.text);
   return gi;
 }
 
-namespace {
-
-// Adds the distinct sorted minutes `more` to `have` (the same). In chunk
-// order `more` starts after `have` ends: an append. A clock that went back
-// takes the general path.
-void merge_minutes(std::vector<int64_t>& have, const std::vector<int64_t>& more) {
-  if (more.empty()) return;
-  if (have.empty() || more.front() > have.back()) {
-    have.insert(have.end(), more.begin(), more.end());
-    return;
-  }
-  const auto mid = static_cast<std::ptrdiff_t>(have.size());
-  have.insert(have.end(), more.begin(), more.end());
-  std::inplace_merge(have.begin(), have.begin() + mid, have.end());
-  have.erase(std::unique(have.begin(), have.end()), have.end());
+uint64_t Aggregator::folded_count() const {
+  resolve();
+  uint64_t n = 0;
+  for (const Group& g : groups_)
+    if (g.folded) n += g.count;
+  return n;
 }
 
-}  // namespace
+void Aggregator::merge_from(const std::vector<Part>& parts) {
+  auto convert = [](const Part& p, uint32_t source, uint32_t chunk, uint64_t line) {
+    if (p.chunk_base) return Pos{source + p.source_offset, 0, (*p.chunk_base)[chunk] + line};
+    return Pos{source + p.source_offset, chunk, line + p.line_offset};
+  };
+  // Every key below any part's fold level is folded here too.
+  for (const Part& p : parts) level_ = std::max(level_, p.agg->level_);
 
-void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
-  std::vector<uint32_t> remap(other.groups_.size());
-  for (size_t oi = 0; oi < other.groups_.size(); ++oi) {
-    const Group& og = other.groups_[oi];
-    Group& g = bounded_group(intern(other.str(og.site)), other.str(og.host), other.str(og.upstream),
-                             og.cause, og.proxy, og.context);
-    remap[oi] = static_cast<uint32_t>(&g - groups_.data());
+  // Groups in the order of their first hit: the order one thread would have
+  // made them in.
+  struct Ref {
+    Pos pos;
+    uint32_t part, group;
+  };
+  std::vector<Ref> refs;
+  for (uint32_t pi = 0; pi < parts.size(); ++pi) {
+    const Aggregator& o = *parts[pi].agg;
+    for (uint32_t gi = 0; gi < o.groups_.size(); ++gi) {
+      const Group& g = o.groups_[gi];
+      refs.push_back(Ref{convert(parts[pi], g.first_source, g.first_chunk, g.first_line), pi, gi});
+    }
+  }
+  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
+    if (a.pos < b.pos) return true;
+    if (b.pos < a.pos) return false;
+    return std::tie(a.part, a.group) < std::tie(b.part, b.group);
+  });
+  std::vector<std::vector<uint32_t>> remap(parts.size());
+  for (uint32_t pi = 0; pi < parts.size(); ++pi) remap[pi].resize(parts[pi].agg->groups_.size());
+
+  merging_ = true;  // the cap applies once everything is in (indices stay put)
+  for (const Ref& ref : refs) {
+    const Part& part = parts[ref.part];
+    const Aggregator& o = *part.agg;
+    const Group& og = o.groups_[ref.group];
+    const uint32_t ti = og.folded ? others_for(intern(o.str(og.site)), og.cause, og.proxy, og.context)
+                                  : group_index(o.str(og.site), o.str(og.host), o.str(og.upstream), og.cause,
+                                                og.proxy, og.context);
+    remap[ref.part][ref.group] = ti;
+    Group& g = groups_[ti];
     g.count += og.count;
     g.served_502 += og.served_502;
     g.served_504 += og.served_504;
@@ -171,33 +443,80 @@ void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t
     g.first = std::min(g.first, og.first);
     g.last = std::max(g.last, og.last);
     g.utc = g.utc || og.utc;
-    for (auto& [rule, n] : og.rules) {
-      auto r = std::find_if(g.rules.begin(), g.rules.end(),
-                            [&](const std::pair<int, uint64_t>& p) { return p.first == rule; });
-      if (r == g.rules.end())
-        g.rules.emplace_back(rule, n);
-      else
-        r->second += n;
-    }
-    merge_minutes(g.minutes, og.minutes);
-    const size_t max_samples = g.cause == og.cause && og.samples.size() > kSamples ? og.samples.size() : kSamples;
-    for (const Sample& s : og.samples) {
-      bool dup = false;
-      for (auto& have : g.samples) dup = dup || have.text == s.text;
-      if (!dup && g.samples.size() < max_samples)
-        g.samples.push_back(Sample{s.source + source_offset, s.line + line_offset, s.text});
+    for (auto& [rule, n] : og.rules) add_rule(g, rule, n);
+    merge_minutes(g, og.minutes, og.coarse_minutes);
+    g.max_samples = std::max(g.max_samples, og.max_samples);
+    if (!g.max_samples) g.max_samples = kSamples;
+    for (const Sample& s : og.samples) add_sample(g, convert(part, s.source, s.chunk, s.line), s.text);
+    const Pos f = ref.pos;
+    if (f < first_of(g)) {
+      g.first_source = f.source;
+      g.first_chunk = f.chunk;
+      g.first_line = f.line;
     }
   }
-  total_ += other.total_;
-  paired_ += other.paired_;
-  for (const auto& [key, r] : other.requests_)
-    if (requests_.size() < kMaxRequests) requests_.emplace(key, RequestEntry{r.time, remap[r.group], r.used});
-  for (const Pending& p : other.pending_) {
-    Hit h = p.hit;
-    h.source += source_offset;
-    h.line += line_offset;
-    add(h, p.max_samples);
+  merging_ = false;
+
+  // Error entries with a request: after this one's, chunk by chunk in
+  // position order (parts of one source), up to kMaxRequests.
+  struct Segment {
+    Pos pos;
+    uint32_t part, begin, end;
+  };
+  std::vector<Segment> segments;
+  for (uint32_t pi = 0; pi < parts.size(); ++pi) {
+    const Aggregator& o = *parts[pi].agg;
+    const auto& rc = o.request_chunks_;
+    for (size_t i = 0; i < rc.size(); ++i) {
+      const uint32_t end = i + 1 < rc.size() ? rc[i + 1].second : static_cast<uint32_t>(o.requests_.size());
+      segments.push_back(Segment{convert(parts[pi], 0, rc[i].first, 0), pi, rc[i].second, end});
+    }
   }
+  std::stable_sort(segments.begin(), segments.end(), [](const Segment& a, const Segment& b) {
+    return std::tie(a.pos.chunk, a.pos.line) < std::tie(b.pos.chunk, b.pos.line);
+  });
+  if (!requests_.empty() && request_chunks_.empty()) request_chunks_.emplace_back(0, 0);
+  for (const Segment& s : segments) {
+    const Aggregator& o = *parts[s.part].agg;
+    for (uint32_t i = s.begin; i < s.end && requests_.size() < kMaxRequests; ++i) {
+      const RequestEntry& r = o.requests_[i];
+      if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
+        request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
+      requests_.push_back(RequestEntry{r.key, r.time, remap[s.part][r.group] & 0x7FFFFFFFu, r.used});
+    }
+  }
+  for (const Part& p : parts) {
+    total_ += p.agg->total_;
+    paired_ += p.agg->paired_;
+  }
+  // Access entries still waiting, in position order.
+  std::vector<std::pair<Pos, const Pending*>> waiting;
+  for (const Part& p : parts)
+    for (const Pending& q : p.agg->pending_)
+      waiting.emplace_back(convert(p, q.hit.source, q.chunk, q.hit.line), &q);
+  std::stable_sort(waiting.begin(), waiting.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  const uint32_t chunk = chunk_;
+  for (auto& [pos, q] : waiting) {
+    Hit h = q->hit;
+    h.source = pos.source;
+    h.line = pos.line;
+    chunk_ = pos.chunk;
+    add(h, q->max_samples);
+  }
+  chunk_ = chunk;
+  enforce_cap(-1);
+}
+
+void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
+  merge_from({Part{&other, source_offset, line_offset, nullptr}});
+}
+
+void Aggregator::merge_parts(std::vector<Aggregator>& parts, const std::vector<uint64_t>& chunk_base) {
+  std::vector<Part> list;
+  for (const Aggregator& a : parts) list.push_back(Part{&a, 0, 0, &chunk_base});
+  merge_from(list);
+  for (Aggregator& a : parts) a = Aggregator();
 }
 
 }  // namespace gw502

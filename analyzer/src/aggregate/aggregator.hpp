@@ -10,6 +10,31 @@
 // error log may be read after the access log. Error lines that belong to no
 // request (a resolver that does not answer, nginx's start-up errors, request-
 // less alerts) are `context` groups: shown, never counted as failures.
+//
+// Order-independent merging (the pipeline keeps one Aggregator per worker
+// thread, each fed chunks in any order): every figure is a sum, a min/max or
+// a set union, and everything that is "the first" is chosen by position
+// (source, chunk, line), never by arrival. Positions of a worker's hits are
+// relative to their chunk (set_chunk()); merge_parts() makes them absolute
+// once every chunk's line count is known. So a report is the same for any
+// thread count, chunk size, and file or stream.
+//
+// Bounded memory, whatever a log holds:
+// - samples: at most max_samples (catalogue, default kSamples) per group, the
+//   first lines by position, each at most kMaxSampleBytes;
+// - minutes with hits: exact for the group's last kMaxMinutes minutes, older
+//   ones as 10-minute blocks, older than kHourMinutes as hours, older than
+//   kDayMinutes as days (a long follow run): at most ~3,000 per group;
+// - groups: at most kMaxGroups keys are kept exact. Past that the cap folds
+//   keys into an "(others)" group per (proxy, site, cause, context) with the
+//   sums of what they counted. Which keys stay is decided by a hash of the
+//   key (a distinct-sampling level: a key stays when its hash has at least
+//   fold_level() trailing zero bits), so the set of exact groups depends on
+//   the set of keys in the input, never on their order or the thread count;
+//   with fold_level() = L, about 1 key in 2^L keeps its own group.
+//   folded_groups() estimates how many keys were folded, folded_count() says
+//   how many hits (lines) went into the "(others)" groups.
+// - request keys for pairing: the first kMaxRequests error entries by position.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -26,6 +51,7 @@ struct Sample {
   uint32_t source = 0;
   uint64_t line = 0;
   std::string text;
+  uint32_t chunk = 0;  // a worker's chunk while `line` is relative to it; 0 once absolute
 };
 
 struct Group {
@@ -38,11 +64,22 @@ struct Group {
   int64_t first = INT64_MAX;  // kNoTime-aware: only set from known times
   int64_t last = INT64_MIN;
   bool utc = false;
-  std::vector<std::pair<int, uint64_t>> rules;  // rule index -> hits
-  std::vector<int64_t> minutes;                 // distinct minutes with hits, sorted (for bursts)
-  std::vector<Sample> samples;                  // first few lines, for the report
+  std::vector<std::pair<int, uint64_t>> rules;  // rule index -> hits, by rule index
+  // Distinct minutes with hits, sorted (for bursts). Exact for the last
+  // kMaxMinutes minutes of the group; older ones are the start of their
+  // 10-minute block, hour or day: see Aggregator.
+  std::vector<int64_t> minutes;
+  std::vector<Sample> samples;                  // first few lines (by position), for the report
   bool context = false;    // lines without a request: findings, not failures
   uint64_t served_502 = 0, served_504 = 0, served_other = 0;  // statuses its access entries show
+  bool folded = false;     // an "(others)" group: keys past the group cap (see Aggregator)
+  // Internal to the Aggregator: the position of its first hit (source, chunk,
+  // line), its key's hash, the samples it keeps, whether minutes are coarse.
+  uint32_t first_source = UINT32_MAX, first_chunk = 0;
+  uint64_t first_line = 0;
+  uint64_t key_hash = 0;
+  uint8_t max_samples = 0;
+  bool coarse_minutes = false;
 };
 
 struct Hit {
@@ -67,20 +104,29 @@ class Aggregator {
  public:
   static constexpr size_t kSamples = 3;
   static constexpr size_t kMaxSampleBytes = 512;
-  // Hosts come from clients (the Host header): past this many groups, hits
-  // with a host or upstream not seen before count under kOther, so memory
-  // stays bounded whatever a log holds.
-  static constexpr size_t kMaxGroups = 10000;
+  // Keys kept exact (see above); "(others)" groups do not count.
+  static constexpr size_t kMaxGroups = 8192;
   static constexpr std::string_view kOther = "(others)";
+  static constexpr size_t kMaxMinutes = 1440;        // exact minutes per group (one day)
+  static constexpr int64_t kHourMinutes = 7 * 1440;  // then 10-minute blocks for a week,
+  static constexpr int64_t kDayMinutes = 30 * 1440;  // hours up to 30 days, then days
 
   static constexpr int64_t kPairSeconds = 2;
-  static constexpr size_t kMaxPending = 100000;    // access entries waiting for their error entry
-  static constexpr size_t kMaxRequests = 1000000;  // error entries an access entry can pair with
+  static constexpr size_t kMaxPending = 100000;   // access entries waiting for their error entry
+  static constexpr size_t kMaxRequests = 1 << 19;  // error entries an access entry can pair with
+
+  // Hits added from now on are in chunk `chunk`, their lines relative to it
+  // (the pipeline's workers; see merge_parts()).
+  void set_chunk(uint32_t chunk) { chunk_ = chunk; }
 
   void add(const Hit& h, size_t max_samples = kSamples);
-  // Adds other's groups after this one's; other's samples get source_offset
+  // Adds other's groups to this one's; other's samples get source_offset
   // added to their source numbers and line_offset to their line numbers.
   void merge(const Aggregator& other, uint32_t source_offset = 0, uint64_t line_offset = 0);
+  // Adds per-worker aggregators whose lines are relative to chunks:
+  // chunk_base[c] is the number of lines before chunk c. The result does not
+  // depend on which part holds which chunks. The parts are left empty.
+  void merge_parts(std::vector<Aggregator>& parts, const std::vector<uint64_t>& chunk_base);
 
   const std::vector<Group>& groups() const {
     resolve();
@@ -97,32 +143,34 @@ class Aggregator {
     resolve();
     return paired_;
   }
+  // The group cap: 0 when every key has its own group; else the estimated
+  // number of keys (site, host, upstream, cause) counted under "(others)".
+  uint64_t folded_groups() const {
+    resolve();
+    return level_ == 0 ? 0 : tracked_ * ((uint64_t{1} << level_) - 1);
+  }
+  // Hits (lines) counted in "(others)" groups, context groups included.
+  uint64_t folded_count() const;
+  // Keys keep their own group when their hash has this many trailing zeros.
+  unsigned fold_level() const { return level_; }
 
  private:
   struct Pending {
     Hit hit;  // its views point into `owned`
     std::string owned;
     size_t max_samples;
+    uint32_t chunk;
   };
+  // 16 bytes: the one record kept per counted error entry.
   struct RequestEntry {
-    int64_t time;
-    uint32_t group;
-    bool used;
+    uint64_t key;
+    uint32_t time;        // seconds since 1970 (clamped), kNoRequestTime when unknown
+    uint32_t group : 31;  // its group
+    uint32_t used : 1;    // paired with an access entry
   };
-  // Pairs the waiting access entries with error entries. groups() and
-  // total() are const, and pairing must wait until every source is read: an
-  // Aggregator is never a const object, so resolve() may finish the work.
-  void resolve() const {
-    if (!pending_.empty()) const_cast<Aggregator*>(this)->pair_pending();
-  }
-  void pair_pending();
-  uint32_t add_now(const Hit& h, size_t max_samples);
-  uint32_t intern(std::string_view s);
-  // The group for a key; a new key past kMaxGroups folds into kOther.
-  Group& bounded_group(uint32_t site, std::string_view host, std::string_view upstream, int cause,
-                       ProxyKind proxy, bool context);
-  struct Key;
-  Group& group_for(const Key& k);
+  static constexpr uint32_t kNoRequestTime = UINT32_MAX;
+  static uint32_t request_time(int64_t t);
+  static int64_t request_time(uint32_t t);
   struct Key {
     uint32_t site, host, upstream;
     int cause;
@@ -141,14 +189,51 @@ class Aggregator {
       return std::hash<uint64_t>()(h);
     }
   };
+  // A part of a merge: its groups' positions become absolute on the way in.
+  struct Part {
+    const Aggregator* agg;
+    uint32_t source_offset;
+    uint64_t line_offset;
+    const std::vector<uint64_t>* chunk_base;  // or null
+  };
+
+  // Pairs the waiting access entries with error entries. groups() and
+  // total() are const, and pairing must wait until every source is read: an
+  // Aggregator is never a const object, so resolve() may finish the work.
+  void resolve() const {
+    if (!pending_.empty()) const_cast<Aggregator*>(this)->pair_pending();
+  }
+  void pair_pending();
+  uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk);
+  uint32_t intern(std::string_view s);
+  // The group for a key (created if new), or its "(others)" group when the
+  // key's hash is below the fold level. The group cap is applied first.
+  uint32_t group_index(std::string_view site, std::string_view host, std::string_view upstream,
+                       int cause, ProxyKind proxy, bool context);
+  uint32_t group_for(const Key& k, uint64_t hash);
+  uint32_t others_for(uint32_t site, int cause, ProxyKind proxy, bool context);
+  // Raises the fold level until at most kMaxGroups keys are tracked, folds
+  // the others and drops strings nothing names any more.
+  void enforce_cap(int incoming_level);  // the level of a key about to be added, or -1
+  void fold_into(Group& to, Group&& from);
+  void merge_from(const std::vector<Part>& parts);
+
   std::deque<std::string> strings_;
   std::unordered_map<std::string_view, uint32_t> ids_;
   std::unordered_map<Key, uint32_t, KeyHash> index_;
   std::vector<Group> groups_;
   uint64_t total_ = 0;
   uint64_t paired_ = 0;
+  uint32_t chunk_ = 0;
+  unsigned level_ = 0;   // fold level (see above)
+  bool merging_ = false; // merge_from() at work: the cap waits for its end
+  size_t tracked_ = 0;   // groups that are not "(others)"
   std::vector<Pending> pending_;
-  std::unordered_multimap<uint64_t, RequestEntry> requests_;
+  // Error entries with a request, in position order; request_chunks_ marks
+  // where each chunk's entries start (merge_parts() interleaves them).
+  std::deque<RequestEntry> requests_;  // a deque: no doubling, no copy when it grows
+  std::vector<std::pair<uint32_t, uint32_t>> request_chunks_;  // (chunk, first entry)
+  std::vector<uint32_t> by_key_;  // requests_ indices sorted by (key, position); may lag behind
 };
 
 }  // namespace gw502

@@ -29,13 +29,14 @@ struct Job {
   bool overlong_mark = false;  // no text: the chunk before was an over-long line's start
 };
 
+// What a chunk leaves for the ordered merge. Its hits are not here: each
+// worker counts its chunks into one Aggregator of its own (merged once, at
+// the end, in an order-independent way), not one per chunk.
 struct Result {
-  Aggregator agg;
   ScanStats stats;
   std::vector<Problem> problems;  // line numbers relative to the chunk (first line = 1)
   EventBatch events;              // line numbers relative to the chunk
   uint64_t lines = 0;
-  std::string_view mapped;  // the chunk, when it is a slice of the memory map
 };
 
 // Maps a chunk's pages in one call instead of one fault per page
@@ -258,6 +259,10 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     cv.notify_all();
   });
 
+  // One Aggregator per worker, across its chunks: hits carry their chunk's
+  // index and lines relative to it until merge_parts() knows every chunk's
+  // first line.
+  std::vector<Aggregator> parts(workers);
   std::vector<std::thread> pool;
   for (size_t w = 0; w < workers; ++w) {
     pool.emplace_back([&, w] {
@@ -278,19 +283,22 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
             job.text = job.text.substr(0, valid > job.offset ? valid - job.offset : 0);
         }
         auto r = std::make_unique<Result>();
-        if (job.owned.empty() && !job.overlong_mark) {
-          r->mapped = job.text;
-          prefault(job.text);
-        }
+        const bool mapped_slice = job.owned.empty() && !job.overlong_mark;
+        if (mapped_slice) prefault(job.text);
         if (job.overlong_mark) {
           r->lines = 0;
           r->problems.push_back({info.name, 0, overlong_problem(im.opt.max_line)});
         } else {
-          Scanner scanner(cls, r->agg, out ? &r->events : nullptr, im.opt);
+          Aggregator& agg_w = parts[w];
+          agg_w.set_chunk(static_cast<uint32_t>(job.index));
+          Scanner scanner(cls, agg_w, out ? &r->events : nullptr, im.opt);
           r->lines = scanner.scan_buffer(job.text, 1, info, source_index, r->stats, r->problems);
           r->stats.lines = r->lines;
           r->stats.bytes = job.text.size();
         }
+        // Nothing holds a view into the chunk now: a slice of the map gives
+        // its pages back at once (RSS stays at the chunks being scanned).
+        if (mapped_slice) release(job.text);
         std::lock_guard<std::mutex> lk(mu);
         done.emplace(job.index, std::move(r));
         // The result holds no view into the chunk: its buffer can be reused.
@@ -301,7 +309,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     });
   }
 
-  // Merge in chunk order.
+  // Merge in chunk order: statistics, problems and events; each chunk's
+  // first line for the workers' aggregators.
+  std::vector<uint64_t> chunk_base;  // lines before chunk i
   uint64_t base = 0;  // lines before the chunk being merged
   for (size_t next = 0;; ++next) {
     std::unique_ptr<Result> r;
@@ -314,7 +324,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
       done.erase(it);
       cv.notify_all();
     }
-    agg.merge(r->agg, 0, base);
+    chunk_base.push_back(base);
     stats += r->stats;
     for (auto& p : r->problems) {
       // An overlong marker names the line before it (the cut line).
@@ -323,10 +333,10 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     }
     if (out && !r->events.empty()) r->events.commit(info, base, *out);
     base += r->lines;
-    if (!r->mapped.empty()) release(r->mapped);
   }
   producer.join();
   for (auto& t : pool) t.join();
+  agg.merge_parts(parts, chunk_base);
 
   if (binary) {
     problems.push_back({info.name, 0, "binary data, not a text log; skipped"});

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "aggregate/aggregator.hpp"
 #include "aggregate/diagnosis.hpp"
 #include "core/event.hpp"
@@ -71,28 +73,151 @@ TEST_CASE("minutes with hits stay sorted and distinct through adds and merges", 
   CHECK(count_bursts(a.groups()[0]) == 4);
 }
 
-TEST_CASE("a flood of distinct hosts folds into one group past the cap", "[aggregator]") {
-  Aggregator a, b;
-  const size_t n = Aggregator::kMaxGroups + 500;
+TEST_CASE("a flood of distinct hosts folds the tail into (others), the same in any order", "[aggregator]") {
+  const size_t n = Aggregator::kMaxGroups * 3;
   std::vector<std::string> hosts;
   for (size_t i = 0; i < n; ++i) hosts.push_back("h" + std::to_string(i) + ".example");
-  for (size_t i = 0; i < n; ++i) {
-    Hit h = hit("10.0.0.5:80", 0, 1000);
+  auto flood = [&](Aggregator& a, size_t i) {
+    Hit h = hit("10.0.0.5:80", 0, 1000, i + 1);
     h.host = hosts[i];
     a.add(h);
+  };
+  Aggregator fwd, rev, halves, x, y;
+  for (size_t i = 0; i < n; ++i) flood(fwd, i);
+  for (size_t i = n; i-- > 0;) flood(rev, i);
+  for (size_t i = 0; i < n; ++i) flood(i % 2 ? x : y, i);
+  halves.merge(x);
+  halves.merge(y);
+  for (Aggregator* a : {&fwd, &rev, &halves}) {
+    CHECK(a->total() == n);
+    CHECK(a->fold_level() >= 1);
+    CHECK(a->folded_groups() > 0);
+    size_t exact = 0, others = 0;
+    uint64_t sum = 0;
+    for (const Group& g : a->groups()) {
+      sum += g.count;
+      if (g.folded) {
+        ++others;
+        CHECK(a->str(g.host) == Aggregator::kOther);
+      } else {
+        ++exact;
+        CHECK(g.count == 1);
+      }
+    }
+    CHECK(exact <= Aggregator::kMaxGroups);
+    CHECK(others == 1);  // one (site, cause)
+    CHECK(sum == n);
+    CHECK(a->folded_count() == n - exact);
   }
-  CHECK(a.groups().size() == Aggregator::kMaxGroups + 1);
-  CHECK(a.total() == n);
-  const Group& last = a.groups().back();
-  CHECK(a.str(last.host) == Aggregator::kOther);
-  CHECK(last.count == 500);
-  Hit known = hit("10.0.0.5:80", 0, 1000);
-  known.host = hosts[7];  // a host seen before the cap still has its own group
-  a.add(known);
-  CHECK(a.groups()[7].count == 2);
-  b.merge(a);  // merging keeps the bound and every count
-  CHECK(b.groups().size() <= Aggregator::kMaxGroups + 1);
-  uint64_t sum = 0;
-  for (const Group& g : b.groups()) sum += g.count;
-  CHECK(sum == n + 1);
+  // The same keys stay exact whatever the order; the (others) group's
+  // samples are the first lines by position.
+  auto keys = [](const Aggregator& a) {
+    std::vector<std::string> v;
+    for (const Group& g : a.groups()) v.push_back(std::string(a.str(g.host)) + "#" + std::to_string(g.count));
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  CHECK(keys(fwd) == keys(rev));
+  CHECK(keys(fwd) == keys(halves));
+  auto others = [](const Aggregator& a) {
+    for (const Group& g : a.groups())
+      if (g.folded) return g.samples.front().line;
+    return uint64_t{0};
+  };
+  CHECK(others(fwd) == others(rev));
+  CHECK(others(fwd) == others(halves));
+  // A frequent key that is sampled in keeps its exact count.
+  Hit heavy = hit("10.0.0.5:80", 0, 1000);
+  size_t kept = 0;
+  for (const Group& g : fwd.groups())
+    if (!g.folded) {
+      kept = static_cast<size_t>(std::stoul(std::string(fwd.str(g.host)).substr(1)));
+      break;
+    }
+  heavy.host = hosts[kept];
+  for (int i = 0; i < 100; ++i) fwd.add(heavy);
+  for (const Group& g : fwd.groups())
+    if (fwd.str(g.host) == hosts[kept]) CHECK(g.count == 101);
+}
+
+TEST_CASE("per-worker parts merge to what one thread counts", "[aggregator]") {
+  // 12 chunks of 50 lines; hits on some lines; the parts get the chunks in
+  // a scrambled assignment, lines relative to their chunk.
+  const size_t chunks = 12, lines = 50;
+  std::vector<uint64_t> base;
+  for (size_t c = 0; c < chunks; ++c) base.push_back(c * lines);
+  std::vector<std::string> texts, ups = {"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"};
+  for (size_t i = 0; i < chunks * lines; ++i) texts.push_back("line " + std::to_string(i % 7));
+  auto hit_at = [&](size_t abs) {
+    Hit h = hit(ups[abs % 3], static_cast<int>(abs % 2), 1000 + static_cast<int64_t>(abs) * 17, abs + 1);
+    h.rule = static_cast<int>(abs % 5);
+    h.text = texts[abs];
+    return h;
+  };
+  Aggregator one;
+  for (size_t i = 0; i < chunks * lines; ++i)
+    if (i % 3 != 1) one.add(hit_at(i));
+  for (unsigned workers : {1u, 2u, 3u}) {
+    std::vector<Aggregator> parts(workers);
+    for (size_t k = 0; k < chunks; ++k) {
+      const size_t c = (k * 5) % chunks;  // not in order
+      Aggregator& p = parts[(k * 7 + workers) % workers];
+      p.set_chunk(static_cast<uint32_t>(c));
+      for (size_t l = 0; l < lines; ++l) {
+        const size_t abs = c * lines + l;
+        if (abs % 3 == 1) continue;
+        Hit h = hit_at(abs);
+        h.line = l + 1;
+        p.add(h);
+      }
+    }
+    Aggregator all;
+    all.merge_parts(parts, base);
+    INFO("workers " << workers);
+    REQUIRE(all.groups().size() == one.groups().size());
+    CHECK(all.total() == one.total());
+    for (size_t i = 0; i < one.groups().size(); ++i) {
+      const Group &a = all.groups()[i], &b = one.groups()[i];
+      CHECK(all.str(a.upstream) == one.str(b.upstream));
+      CHECK(a.cause == b.cause);
+      CHECK(a.count == b.count);
+      CHECK(a.first == b.first);
+      CHECK(a.last == b.last);
+      CHECK(a.minutes == b.minutes);
+      CHECK(a.rules == b.rules);
+      REQUIRE(a.samples.size() == b.samples.size());
+      for (size_t s = 0; s < a.samples.size(); ++s) {
+        CHECK(a.samples[s].line == b.samples[s].line);
+        CHECK(a.samples[s].text == b.samples[s].text);
+        CHECK(a.samples[s].chunk == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("minutes stay bounded in a long run, the same in any order (D15)", "[aggregator]") {
+  // Every minute of 45 days.
+  const int64_t n = 45 * 1440;
+  Aggregator fwd, rev, x, y, halves;
+  for (int64_t m = 0; m < n; ++m) fwd.add(hit("u", 0, m * 60));
+  for (int64_t m = n; m-- > 0;) rev.add(hit("u", 0, m * 60));
+  for (int64_t m = 0; m < n; ++m) (m % 3 ? x : y).add(hit("u", 0, m * 60));
+  halves.merge(y);
+  halves.merge(x);
+  const auto& v = fwd.groups()[0].minutes;
+  CHECK(v.size() <= Aggregator::kMaxMinutes + 6 * 144 + 23 * 24 + 15 + 3);
+  CHECK(v.back() == n - 1);
+  CHECK(v[v.size() - Aggregator::kMaxMinutes] == n - Aggregator::kMaxMinutes);  // the last day exact
+  CHECK(v.front() == 0);
+  CHECK(rev.groups()[0].minutes == v);
+  CHECK(halves.groups()[0].minutes == v);
+  // A week of hits every minute is still one burst (10-minute blocks).
+  Aggregator week;
+  for (int64_t m = 0; m < 7 * 1440; ++m) week.add(hit("u", 0, m * 60));
+  CHECK(week.groups()[0].minutes.size() < 7 * 1440);
+  CHECK(count_bursts(week.groups()[0]) == 1);
+  // A short group keeps every minute.
+  Aggregator small;
+  for (int64_t m : {0, 5000, 90000}) small.add(hit("u", 0, m * 60));
+  CHECK(small.groups()[0].minutes == std::vector<int64_t>{0, 5000, 90000});
 }

@@ -119,3 +119,34 @@ TEST_CASE("the RE2 prefilter finds the same candidates as the default one", "[pi
   CHECK(a == b);  // each line's end
   for (size_t end : a) CHECK(buf[end] == '\n');
 }
+
+TEST_CASE("past the group cap the report is the same for any threads, chunk size or stream", "[pipeline]") {
+  // Every failure a new Host (a flood): more keys than the cap; a few hosts
+  // fail often; times move so that minutes differ.
+  std::string path = "/tmp/gw502_pipeline_flood_" + std::to_string(::getpid()) + ".log";
+  const int n = static_cast<int>(Aggregator::kMaxGroups) + 4000;
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < n; ++i) {
+      const std::string host = i % 10 == 0 ? "steady" + std::to_string(i % 3) + ".example"
+                                           : "h" + std::to_string(i) + ".flood.example";
+      char ts[32];
+      std::snprintf(ts, sizeof ts, "2024/01/15 %02d:%02d:%02d", i / 3600 % 24, i / 60 % 60, i % 60);
+      f << ts << " [error] 31#31: *" << i << " connect() failed (111: Connection refused) while connecting to upstream, client: 10.0."
+        << i / 256 % 256 << "." << i % 256 << ", server: s, request: \"GET /" << i % 13
+        << " HTTP/1.1\", upstream: \"http://172.18.0." << i % 5 << ":3000/\", host: \"" << host << "\"\n";
+      if (i % 4 == 0) f << "2024/01/15 10:23:45 [notice] 1#1: ordinary line " << i << "\n";
+    }
+  }
+  Outcome base = run(path, 1, 1 << 20, false);
+  CHECK(base.report.find("(others)") != std::string::npos);
+  for (unsigned threads : {2u, 3u})
+    for (size_t chunk : {size_t{16384}, size_t{262144}})
+      for (bool stream : {false, true}) {
+        INFO("threads " << threads << " chunk " << chunk << " stream " << stream);
+        Outcome o = run(path, threads, chunk, stream);
+        CHECK(o.events == base.events);
+        CHECK(o.report == base.report);
+      }
+  std::remove(path.c_str());
+}
