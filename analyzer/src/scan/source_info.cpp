@@ -19,6 +19,10 @@ namespace gw502 {
 // there is no text to read.
 bool looks_binary(std::string_view head) {
   constexpr size_t kMaxHole = 1 << 20, kWindow = 8192, kRun = 16;
+  // Only the head is sniffed: a hole of at most kMaxHole, then kWindow bytes.
+  // (The whole of a mapped file was searched for a NUL before: every page of
+  // it read in and counted in RSS before the first chunk was scanned.)
+  head = head.substr(0, kMaxHole + kWindow);
   if (head.find('\0') == std::string_view::npos) return false;
   size_t skip = 0;
   const size_t limit = std::min(head.size(), kMaxHole);
