@@ -1,6 +1,5 @@
 #include "catalogue/errno_table.hpp"
 
-#include <re2/re2.h>
 
 #include <algorithm>
 
@@ -96,11 +95,25 @@ bool parse_phase(object o, Phase& p, std::string& why) {
          strings(o, "nginx_calls", p.nginx_calls, why);
 }
 
+// The text as a regex that matches it literally. Written here rather than
+// RE2::QuoteMeta: a std::string made inside libre2 must not be freed by the
+// nginx module, which carries its own static libstdc++.
+std::string quote_meta(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == ' ' || (static_cast<unsigned char>(c) & 0x80);
+    if (!plain) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 std::string alternation(const std::vector<std::string>& v) {
   std::string s = "(?:";
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) s += '|';
-    s += RE2::QuoteMeta(v[i]);
+    s += quote_meta(v[i]);
   }
   return s + ')';
 }
