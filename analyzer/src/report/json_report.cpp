@@ -58,6 +58,11 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   j.key("lines").num(static_cast<int64_t>(lines));
   j.key("bytes").num(static_cast<int64_t>(bytes));
   j.key("paired").num(static_cast<int64_t>(agg.paired()));
+  // Past the group cap: keys and lines counted under "(others)".
+  j.key("folded").open('{');
+  j.key("keys").num(static_cast<int64_t>(agg.folded_groups()));
+  j.key("lines").num(static_cast<int64_t>(agg.folded_count()));
+  j.close('}');
   j.key("window").open('{');
   j.key("first");
   if (first != INT64_MAX) j.str(format_iso(first, true)); else j.null();

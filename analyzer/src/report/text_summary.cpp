@@ -165,6 +165,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
   if (match_errors)
     out += "warning: " + thousands(match_errors) + (match_errors == 1 ? " line" : " lines") +
            " could not be matched (the regex engine ran out of memory); their causes are unknown\n";
+  if (const uint64_t folded = agg.folded_groups())
+    out += "note: more (site, host, upstream, cause) combinations than the " + thousands(Aggregator::kMaxGroups) +
+           " kept apart: about " + thousands(folded) + " of them, " + thousands(agg.folded_count()) +
+           " lines, are counted under \"(others)\" per site and cause\n";
 
   if (!failures.empty()) {
     const size_t show = opt.top && failures.size() > opt.top ? opt.top : failures.size();
