@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "batch.hpp"
+#include "gw502/gw502.h"
 #include "docker_cli.hpp"
 #include "follow_cli.hpp"
 #include "options.hpp"
@@ -35,7 +36,7 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (opt.version) {
-    std::printf("gw502-logs 0.1.0\n");
+    std::printf("gw502-logs %s\n", gw502_version());
     return 0;
   }
   raise_open_file_limit();

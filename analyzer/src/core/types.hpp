@@ -70,5 +70,6 @@ struct FollowCounters {
 
 // The texts of input problems, in one place.
 std::string overlong_problem(size_t max_line);
+constexpr const char* kBinaryProblem = "binary data, not a text log; skipped";
 
 }  // namespace gw502

@@ -185,7 +185,7 @@ bool Scanner::scan(Source& src, const SourceInfo& info, uint32_t source_index, S
     if (first) {
       first = false;
       if (looks_binary(chunk.text)) {
-        problems.push_back({info.name, 0, "binary data, not a text log; skipped"});
+        problems.push_back({info.name, 0, kBinaryProblem});
         return false;
       }
     }
