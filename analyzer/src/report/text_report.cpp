@@ -12,14 +12,6 @@
 namespace gw502 {
 namespace {
 
-struct Style {
-  bool on;
-  const char* bold() const { return on ? "\x1b[1m" : ""; }
-  const char* red() const { return on ? "\x1b[1;31m" : ""; }
-  const char* dim() const { return on ? "\x1b[2m" : ""; }
-  const char* off() const { return on ? "\x1b[0m" : ""; }
-};
-
 std::string site_title(const Group& g, const Aggregator& agg) {
   std::string_view site = agg.str(g.site);
   std::string_view host = agg.str(g.host);

@@ -15,14 +15,6 @@
 namespace gw502 {
 namespace {
 
-struct Style {
-  bool on;
-  const char* bold() const { return on ? "\x1b[1m" : ""; }
-  const char* red() const { return on ? "\x1b[1;31m" : ""; }
-  const char* dim() const { return on ? "\x1b[2m" : ""; }
-  const char* off() const { return on ? "\x1b[0m" : ""; }
-};
-
 // "app.example.com", "NPM #12 app.example.com", "(no host)".
 std::string site_name(const Group& g, const Aggregator& agg) {
   std::string t;
