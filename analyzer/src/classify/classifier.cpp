@@ -18,6 +18,11 @@ struct Classifier::Set {
   bool empty = true;
 };
 
+struct Classifier::Compiled {
+  std::vector<std::unique_ptr<Set>> sets;  // kLogFamilies * 2
+  std::vector<std::unique_ptr<re2::RE2>> rules;
+};
+
 namespace {
 
 // docker's json-file lines always have a "stream" key (the decoder needs
@@ -87,16 +92,17 @@ RE2::Options options() {
 
 }  // namespace
 
-Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat) {
+Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat), engine_(engine) {
   const auto& rules = cat.rules();
   const RE2::Options opt = options();
-  for (size_t i = 0; i < kLogFamilies * 2; ++i) sets_.push_back(std::make_unique<Set>(opt));
+  auto c = std::make_shared<Compiled>();
+  for (size_t i = 0; i < kLogFamilies * 2; ++i) c->sets.push_back(std::make_unique<Set>(opt));
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
-    rules_.push_back(std::make_unique<RE2>(rule.regex, opt));
+    c->rules.push_back(std::make_unique<RE2>(rule.regex, opt));
     for (size_t f = 0; f < kLogFamilies; ++f) {
       if (!(rule.families & (1u << f))) continue;
-      Set& s = *sets_[f * 2 + (rule.access ? 1 : 0)];
+      Set& s = *c->sets[f * 2 + (rule.access ? 1 : 0)];
       std::string e;
       if (s.set.Add(rule.regex, &e) < 0) {
         error_ = rule.origin + ": rule " + rule.id + ": bad regex: " + e;
@@ -106,11 +112,34 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
       s.empty = false;
     }
   }
-  for (auto& s : sets_)
+  for (auto& s : c->sets)
     if (!s->empty && !s->set.Compile()) {
       error_ = "the catalogue is too large for RE2::Set";
       return;
     }
+  compiled_ = std::move(c);
+  build_prefilters(engine);
+}
+
+Classifier::Classifier(const Classifier& first, Share)
+    : cat_(first.cat_), engine_(first.engine_), error_(first.error_), compiled_(first.compiled_) {
+  if (!error_.empty()) return;
+  // The prefilters share first's compiled databases too; their scratch is ours.
+  for (auto [mine, theirs] : {std::pair{&prefilter_, &first.prefilter_}, std::pair{&json_prefilter_, &first.json_prefilter_},
+                              std::pair{&nginx_prefilter_, &first.nginx_prefilter_}}) {
+    if (!*theirs) continue;
+    *mine = (*theirs)->clone();
+    if (!*mine) {
+      error_ = "prefilter: cannot allocate a thread's scratch";
+      return;
+    }
+  }
+  hits_.reserve(cat_.rules().size());
+  cache_.resize(kSlots);
+}
+
+void Classifier::build_prefilters(PrefilterEngine engine) {
+  const auto& rules = cat_.rules();
   unsigned caught[2];
   caught_families(rules, caught);
   std::vector<std::string> literals;
@@ -184,7 +213,7 @@ int Classifier::classify(LogFamily family, bool access, std::string_view text, i
 }
 
 int Classifier::match(LogFamily family, bool access, std::string_view text, int status) {
-  Set& s = *sets_[static_cast<size_t>(family) * 2 + (access ? 1 : 0)];
+  const Set& s = *compiled_->sets[static_cast<size_t>(family) * 2 + (access ? 1 : 0)];
   if (s.empty) return -1;
   hits_.clear();
   RE2::Set::ErrorInfo info{};
@@ -203,7 +232,7 @@ int Classifier::match(LogFamily family, bool access, std::string_view text, int 
 }
 
 std::string_view Classifier::capture_upstream(int rule, std::string_view text) {
-  const RE2& re = *rules_[static_cast<size_t>(rule)];
+  const RE2& re = *compiled_->rules[static_cast<size_t>(rule)];
   const auto& names = re.NamedCapturingGroups();
   auto it = names.find("upstream");
   if (it == names.end()) return {};

@@ -1,9 +1,13 @@
-// The classifier owns the compiled catalogue for one thread: a literal
-// prefilter that finds candidate lines in whole buffers, one RE2::Set per
-// (log family, error/access) that names the matching rules of a candidate,
-// and each rule's own RE2 for field extraction on matched lines only.
-// Not thread-safe: give every worker its own Classifier (RE2 objects shared
-// across threads contend on their DFA cache locks).
+// The classifier of one thread: a literal prefilter that finds candidate
+// lines in whole buffers, one RE2::Set per (log family, error/access) that
+// names the matching rules of a candidate, and each rule's own RE2 for field
+// extraction on matched lines only.
+// Not thread-safe: give every worker its own Classifier. What is compiled
+// (the RE2 sets and rules: RE2 matches from many threads at once; the
+// prefilters' RE2 or Hyperscan databases) is shared between a classifier and
+// those made from it with `share` (D13: memory and start-up do not grow with
+// -j times the catalogue); each keeps only scratch of its own: Hyperscan
+// scratch, the prefilters' watch state, the hits vector, the message cache.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -25,6 +29,11 @@ class Classifier {
  public:
   // Compiles the catalogue; check ok(). The catalogue must outlive this.
   explicit Classifier(const Catalogue& cat, PrefilterEngine engine = PrefilterEngine::automatic);
+  // Another thread's classifier: shares what first compiled (reference-
+  // counted: first may be destroyed before it).
+  struct Share {};
+  static constexpr Share share{};
+  Classifier(const Classifier& first, Share);
   ~Classifier();
   Classifier(const Classifier&) = delete;
   Classifier& operator=(const Classifier&) = delete;
@@ -57,15 +66,17 @@ class Classifier {
 
  private:
   struct Set;
+  struct Compiled;  // the sets and rules, shared
   int match(LogFamily family, bool access, std::string_view text, int status);
+  void build_prefilters(PrefilterEngine engine);
   const Catalogue& cat_;
+  PrefilterEngine engine_;
   std::string error_;
+  std::shared_ptr<const Compiled> compiled_;
   std::unique_ptr<Prefilter> prefilter_;  // null: every line is a candidate
   // For chunks whose every line is JSON, or nginx's error log (null: as prefilter_).
   std::unique_ptr<Prefilter> json_prefilter_;
   std::unique_ptr<Prefilter> nginx_prefilter_;
-  std::vector<std::unique_ptr<Set>> sets_;  // kLogFamilies * 2
-  std::vector<std::unique_ptr<re2::RE2>> rules_;
   std::vector<int> hits_;  // reused by every classify()
   std::vector<size_t> candidates_;
 

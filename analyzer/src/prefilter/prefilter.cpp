@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #ifdef GW502_HAVE_HYPERSCAN
 #include <hs/hs.h>
@@ -14,7 +15,9 @@ namespace {
 
 class Re2Prefilter final : public Prefilter {
  public:
-  explicit Re2Prefilter(const std::vector<std::string>& literals) : literals_(literals) {
+  Re2Prefilter(const Re2Prefilter&) = default;
+  explicit Re2Prefilter(const std::vector<std::string>& literals)
+      : literals_(std::make_shared<const std::vector<std::string>>(literals)) {
     std::string alternation;
     for (const auto& lit : literals) {
       if (!alternation.empty()) alternation += '|';
@@ -24,7 +27,12 @@ class Re2Prefilter final : public Prefilter {
     o.set_encoding(RE2::Options::EncodingLatin1);
     o.set_log_errors(false);
     o.set_max_mem(64 << 20);
-    re_ = std::make_unique<RE2>(alternation, o);
+    re_ = std::make_shared<const RE2>(alternation, o);
+  }
+  std::unique_ptr<Prefilter> clone() const override {
+    auto p = std::make_unique<Re2Prefilter>(*this);
+    p->watched_ = false;
+    return p;
   }
   bool ok(std::string& err) const {
     if (!re_->ok()) err = "prefilter: " + re_->error();
@@ -41,7 +49,7 @@ class Re2Prefilter final : public Prefilter {
         // The watched literal can only be in a candidate line.
         size_t start = pos ? buf.rfind('\n', pos - 1) : std::string_view::npos;
         start = start == std::string_view::npos ? 0 : start + 1;
-        watched_ = buf.substr(start, end - start).find(literals_[static_cast<size_t>(watch_)]) !=
+        watched_ = buf.substr(start, end - start).find((*literals_)[static_cast<size_t>(watch_)]) !=
                    std::string_view::npos;
       }
       if (!nl) break;
@@ -60,8 +68,8 @@ class Re2Prefilter final : public Prefilter {
     return static_cast<size_t>(m.data() - buf.data());
   }
 
-  std::vector<std::string> literals_;
-  std::unique_ptr<RE2> re_;
+  std::shared_ptr<const std::vector<std::string>> literals_;
+  std::shared_ptr<const RE2> re_;
 };
 
 #ifdef GW502_HAVE_HYPERSCAN
@@ -69,7 +77,13 @@ class HyperscanPrefilter final : public Prefilter {
  public:
   ~HyperscanPrefilter() override {
     if (scratch_) hs_free_scratch(scratch_);
-    if (db_) hs_free_database(db_);
+  }
+  std::unique_ptr<Prefilter> clone() const override {
+    auto p = std::make_unique<HyperscanPrefilter>();
+    p->db_ = db_;
+    p->watch_ = watch_;
+    if (hs_clone_scratch(scratch_, &p->scratch_) != HS_SUCCESS) return nullptr;
+    return p;
   }
   bool compile(const std::vector<std::string>& literals, std::string& err) {
     std::vector<const char*> exprs;
@@ -82,14 +96,16 @@ class HyperscanPrefilter final : public Prefilter {
       ids.push_back(static_cast<unsigned>(i));
     }
     hs_compile_error_t* ce = nullptr;
+    hs_database_t* db = nullptr;
     if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db_,
+                             static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
                              &ce) != HS_SUCCESS) {
       err = std::string("prefilter (hyperscan): ") + (ce && ce->message ? ce->message : "compile error");
       if (ce) hs_free_compile_error(ce);
       return false;
     }
-    if (hs_alloc_scratch(db_, &scratch_) != HS_SUCCESS) {
+    db_.reset(db, hs_free_database);
+    if (hs_alloc_scratch(db_.get(), &scratch_) != HS_SUCCESS) {
       err = "prefilter (hyperscan): cannot allocate scratch";
       return false;
     }
@@ -128,7 +144,7 @@ class HyperscanPrefilter final : public Prefilter {
         const void* nl = memrchr(buf.data() + ctx.offset, '\n', len);
         if (nl) len = static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1 - ctx.offset;
       }
-      hs_scan(db_, buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
+      hs_scan(db_.get(), buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
       ctx.offset += len;
     }
     watched_ = ctx.watched;
@@ -137,8 +153,8 @@ class HyperscanPrefilter final : public Prefilter {
 
  private:
   static constexpr size_t kMaxScan = size_t{1} << 30;
-  hs_database_t* db_ = nullptr;
-  hs_scratch_t* scratch_ = nullptr;
+  std::shared_ptr<hs_database_t> db_;  // shared by clones (read-only while scanning)
+  hs_scratch_t* scratch_ = nullptr;    // per clone
 };
 #endif
 

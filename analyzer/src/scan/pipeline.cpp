@@ -83,14 +83,20 @@ struct Pipeline::Impl {
 Pipeline::Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& opt, size_t chunk_bytes)
     : impl_(new Impl{cat, opt, chunk_bytes, {}}) {
   if (threads == 0) threads = 1;
-  // Each worker compiles its own (RE2 and Hyperscan are not shared across
-  // threads here): compiled side by side, start-up costs one compilation.
+  // The first classifier compiles the catalogue; the others share its RE2
+  // sets and rules (RE2 matches from many threads at once) and build only
+  // their own prefilters and scratch, side by side (D13: start-up and memory
+  // do not grow with -j times the catalogue).
   impl_->classifiers.resize(threads);
-  std::vector<std::thread> build;
-  for (unsigned i = 1; i < threads; ++i)
-    build.emplace_back([this, &cat, &opt, i] { impl_->classifiers[i] = std::make_unique<Classifier>(cat, opt.prefilter); });
   impl_->classifiers[0] = std::make_unique<Classifier>(cat, opt.prefilter);
+  std::vector<std::thread> build;
+  if (impl_->classifiers[0]->ok())
+    for (unsigned i = 1; i < threads; ++i)
+      build.emplace_back([this, i] {
+        impl_->classifiers[i] = std::make_unique<Classifier>(*impl_->classifiers[0], Classifier::share);
+      });
   for (auto& t : build) t.join();
+  if (!impl_->classifiers[0]->ok()) impl_->classifiers.resize(1);
   for (auto& c : impl_->classifiers)
     if (!c->ok()) {
       error_ = c->error();
@@ -339,7 +345,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   agg.merge_parts(parts, chunk_base);
 
   if (binary) {
-    problems.push_back({info.name, 0, kBinaryProblem});
+    problems.push_back({info.name, 0, "binary data, not a text log; skipped"});
     ok = false;
   }
   if (use_map && src.map_valid_size() < mapped.size()) {
