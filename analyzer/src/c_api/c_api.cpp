@@ -55,9 +55,14 @@ static_assert(static_cast<int>(gw502::LogFamily::nginx) == GW502_NGINX &&
                   static_cast<int>(gw502::LogFamily::caddy) == GW502_CADDY,
               "gw502_dialect and LogFamily must agree");
 
-extern "C" int gw502_classify(gw502_classifier* c, gw502_dialect dialect, const char* text,
+extern "C" int gw502_classify(gw502_classifier* c, gw502_dialect dialect_arg, const char* text,
                               size_t len, gw502_result* out) {
   if (!c || !text || !out) return -1;
+  // A C caller may pass any int: read it as one (loading a gw502_dialect
+  // outside its enumerators' range is undefined behaviour in C++; UBSan).
+  int dialect;
+  static_assert(sizeof dialect == sizeof dialect_arg, "gw502_dialect is an int");
+  std::memcpy(&dialect, &dialect_arg, sizeof dialect);
   try {
     std::string_view line(text, len);
     std::string_view match = line;
