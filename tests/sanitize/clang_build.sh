@@ -16,14 +16,15 @@ mkdir -p "$dir"
 exec 9>"$dir.lock"
 flock 9
 jobs=$(nproc 2>/dev/null || echo 2)
-if [ ! -f "$dir/CMakeCache.txt" ]; then
+# Configured every time (seconds): new targets and options are picked up.
+{
   # -O1 with line tables: readable stacks at a fraction of -O2 -g's compile time.
   # NGINX_SRC=/nonexistent: the nginx module cannot load into a non-ASan nginx.
   CC=clang CXX=clang++ cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
     -DGW502_FUZZ=ON -DNGINX_SRC=/nonexistent >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log" >&2; exit 1; }
-fi
+}
 if ! cmake --build "$dir" -j "$jobs" --target "$@" >"$dir.build.log" 2>&1; then
   echo "clang build of $* failed:" >&2
   grep -A6 "error:" "$dir.build.log" | head -80 >&2

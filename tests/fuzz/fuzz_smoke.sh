@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (tests/sanitize/clang_build.sh: clang, ASan,
+# UBSan) and runs each for SECONDS (default 20) from seeds made of corpus/
+# and patterns/. Fails on a crash, a sanitizer report, a leak, a timeout or
+# a differential mismatch (fuzz_scan). Exit 77 (skipped) without clang.
+#   fuzz_smoke.sh SRC DIR [SECONDS] [HARNESS...]
+set -uo pipefail
+src=$1 dir=$2 secs=${3:-20}
+shift 3 2>/dev/null || shift $#
+harnesses=("$@")
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(classify catalogue scan)
+here=$(cd "$(dirname "$0")" && pwd)
+targets=()
+for h in "${harnesses[@]}"; do targets+=("fuzz_$h"); done
+"$here/../sanitize/clang_build.sh" "$src" "$dir" "${targets[@]}"
+rc=$?
+[ $rc -eq 0 ] || exit $rc
+
+work="$dir/fuzz-work"
+mkdir -p "$work"
+seeds() {  # harness -> seed directory
+  local d="$work/seeds-$1"
+  [ -d "$d" ] && { echo "$d"; return; }
+  mkdir -p "$d"
+  case $1 in
+    classify)  # one line a file: every labelled corpus line
+      cat "$src"/corpus/*/*.log "$src"/corpus/wild/*/*.log 2>/dev/null | head -n 3000 |
+        split -l 1 -a 4 - "$d/l" ;;
+    catalogue) cp "$src"/patterns/*.json "$d/" ;;
+    scan)      # whole corpus files, cut to 64 KiB
+      for f in "$src"/corpus/*/*.log; do head -c 65536 "$f" > "$d/$(basename "$(dirname "$f")")-$(basename "$f")"; done ;;
+  esac
+  echo "$d"
+}
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fail=0
+for h in "${harnesses[@]}"; do
+  s=$(seeds "$h")
+  mkdir -p "$work/corpus-$h" "$work/artifacts-$h"
+  log="$work/$h.log"
+  "$dir/bin/fuzz_$h" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -max_len=65536 \
+    -print_final_stats=1 -artifact_prefix="$work/artifacts-$h/" "$work/corpus-$h" "$s" >"$log" 2>&1
+  r=$?
+  execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+  if [ $r -ne 0 ]; then
+    echo "fuzz_$h: FAILED (exit $r); artifacts in $work/artifacts-$h/" >&2
+    grep -E 'ERROR|DIFF|runtime error|SUMMARY|Test unit written' "$log" | head -20 >&2
+    fail=1
+  else
+    echo "fuzz_$h: ${execs:-?} executions in ${secs} s, no crash" >&2
+  fi
+done
+exit $fail
