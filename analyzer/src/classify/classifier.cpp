@@ -143,7 +143,7 @@ void Classifier::build_prefilters(PrefilterEngine engine) {
   unsigned caught[2];
   caught_families(rules, caught);
   std::vector<std::string> literals;
-  if (literals_for(rules, caught, kAllFamilies, true, literals)) {
+  if (engine != PrefilterEngine::every_line && literals_for(rules, caught, kAllFamilies, true, literals)) {
     prefilter_ = Prefilter::build(literals, engine, error_);
     if (!prefilter_) return;
     // A chunk of JSON lines reaches only the Go proxies' decoders, unless

@@ -106,7 +106,7 @@ void count_recognised(std::string_view head, unsigned& lines, unsigned& recognis
     bool known = f != LineFormat::unknown && f != LineFormat::json;
     if (f == LineFormat::json)
       for (std::string_view k : {"\"logger\":", "\"ts\":", "\"level\":", "\"DownstreamStatus\":",
-                                 "\"RouterName\":", "\"stream\":"})
+                                 "\"RouterName\":", "\"stream\":", "\"remote_addr\":", "\"upstream_addr\":"})
         known = known || line.find(k) != std::string_view::npos;
     if (!known) known = decode_nginx_error_loose(line, ev, false) || CaddyDecoder::is_caddy1(line);
     if (known) ++recognised;

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/timeparse.hpp"
 #include "decode/caddy_decoder.hpp"
 #include "decode/go_error.hpp"
 #include "decode/json_line.hpp"
@@ -42,7 +43,8 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
   }
   const LineFormat f = detect_line_format(text);
   if (go_only(f)) {
-    if (!(families & kGoFamilies)) return {};
+    const bool nginx_json = f == LineFormat::json && (families & family_bit(LogFamily::nginx));
+    if (!(families & kGoFamilies) && !nginx_json) return {};
     if (!go_) go_ = std::make_unique<Go>();
     return decode_go(raw, text, f, families, ev, 0);
   }
@@ -76,6 +78,43 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
     d.kind = LineKind::error;
     d.match = ev.message;
   }
+  return d;
+}
+
+// nginx's access log as JSON (log_format escape=json) with the usual
+// variable names: status, remote_addr, request or request_method and
+// request_uri, host or http_host, upstream_addr, time_iso8601 or time_local.
+Decoded LineDecoder::nginx_json_access(std::string_view text, Event& ev) {
+  JsonLine& j = go_->json;
+  ev = Event{};
+  Decoded d;
+  d.family = LogFamily::nginx;
+  int status = 0;
+  if (!j.int_num("status", status)) {
+    std::string_view s = j.str("status");
+    if (s.size() != 3 || s[0] < '1' || s[0] > '5') return d;
+    status = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+  }
+  ev.status = status;
+  ev.client = j.str("remote_addr");
+  ev.request = j.str("request");
+  if (ev.request.empty()) ev.request = j.str("request_uri");
+  ev.host = j.str("host");
+  if (ev.host.empty()) ev.host = j.str("http_host");
+  if (ev.host.empty()) ev.host = j.str("server_name");
+  std::string_view up = j.str("upstream_addr");
+  if (up != "-") ev.upstream = up.substr(0, up.find(','));
+  int64_t t;
+  bool utc;
+  if (go_log_time(j.str("time_iso8601"), t, utc)) {
+    ev.time = t;
+    ev.time_is_utc = utc;
+  } else if (parse_clf_time(j.str("time_local"), t)) {
+    ev.time = t;
+    ev.time_is_utc = true;
+  }
+  d.kind = LineKind::access;
+  d.match = text;
   return d;
 }
 
@@ -146,6 +185,9 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
         return d;
       }
       if (caddy && (g.json.has("logger") || g.json.has("ts"))) return g.caddy.decode_json(text, ev);
+      if ((families & family_bit(LogFamily::nginx)) && g.json.has("status") &&
+          (g.json.has("remote_addr") || g.json.has("request_uri") || g.json.has("upstream_addr")))
+        return nginx_json_access(text, ev);
       if (traefik) return g.traefik.decode_json(text, ev);
       if (caddy) return g.caddy.decode_json(text, ev);
       return {};

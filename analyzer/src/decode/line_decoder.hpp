@@ -28,6 +28,7 @@ class LineDecoder {
  private:
   struct Go;
   Decoded decode_pasted_go(std::string_view text, unsigned families, Event& ev);
+  Decoded nginx_json_access(std::string_view text, Event& ev);
   Decoded decode_go(std::string_view raw, std::string_view text, LineFormat f, unsigned families,
                     Event& ev, int depth);
   std::unique_ptr<Go> go_;  // Caddy and Traefik decoders, made on first use

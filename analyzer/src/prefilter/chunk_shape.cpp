@@ -1,5 +1,6 @@
 #include "prefilter/chunk_shape.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/newlines.hpp"
@@ -174,6 +175,10 @@ ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index) {
   if (index) NewlineIndexFill::finish(*index, buf, from, count);
   // The vector loop saw every newline before `from`.
   if (v.undecided()) scan_plain(p, n, from, v);
+  // The JSON literal set is the Go proxies'; nginx's own JSON access log
+  // (log_format escape=json, with $remote_addr) needs every rule's.
+  if (v.json && std::string_view(p, n).find("\"remote_addr\"") != std::string_view::npos)
+    return ChunkShape::mixed;
   if (v.json) return ChunkShape::json;
   if (v.nginx) return ChunkShape::nginx_error;
   if (v.logfmt) return ChunkShape::logfmt;

@@ -345,7 +345,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   agg.merge_parts(parts, chunk_base);
 
   if (binary) {
-    problems.push_back({info.name, 0, "binary data, not a text log; skipped"});
+    problems.push_back({info.name, 0, kBinaryProblem});
     ok = false;
   }
   if (use_map && src.map_valid_size() < mapped.size()) {

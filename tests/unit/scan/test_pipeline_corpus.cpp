@@ -71,6 +71,17 @@ Outcome run(const Catalogue& cat, const std::string& path, unsigned threads, siz
   return {text, render_json(cat, agg, run, ro)};
 }
 
+// The report without the per-source "ignored" and "malformed" counts.
+std::string without_line_counters(std::string report) {
+  for (const char* key : {"\"ignored\":", "\"malformed\":"}) {
+    for (size_t at = report.find(key); at != std::string::npos; at = report.find(key, at)) {
+      size_t end = report.find_first_of(",}", at);
+      report.erase(at, end - at);
+    }
+  }
+  return report;
+}
+
 }  // namespace
 
 TEST_CASE("the whole corpus gives the same events and report in every cell of the matrix", "[scan]") {
@@ -106,7 +117,12 @@ TEST_CASE("the whole corpus gives the same events and report in every cell of th
             std::ofstream("/tmp/matrix_got.ndjson") << o.events;
           }
           CHECK(o.events == want.events);
-          CHECK(o.report == want.report);
+          // ignored and malformed count candidate lines, so the prefilter
+          // changes them; the rest of the report must not change.
+          if (engine == PrefilterEngine::every_line)
+            CHECK(without_line_counters(o.report) == without_line_counters(want.report));
+          else
+            CHECK(o.report == want.report);
         }
   // Compressed copies read through the gzip and zstd sources.
   const std::string gz = base + ".log.gz", zst = base + ".log.zst";
