@@ -354,12 +354,23 @@ void Aggregator::pair_pending() {
     match->used = 1;
     Group& g = groups_[match->group];
     ++paired_;
-    if (h.status == 502)
+    if (h.status == 502) {
       ++g.served_502;
-    else if (h.status == 504)
+    } else if (h.status == 504) {
       ++g.served_504;
-    else
+    } else if (h.status > 0 && h.status < 500 && h.status != 499 && h.cause != g.cause) {
+      // The request was served after all (nginx retried another server of
+      // the pool): the error entry was no failure a client saw. It moves to
+      // the access entry's own group (its cause says so: retried_served).
+      if (g.count) {
+        --g.count;
+        if (!g.context) --total_;
+      }
       ++g.served_other;
+      add_now(h, p.max_samples, p.chunk);
+    } else {
+      ++g.served_other;
+    }
   }
 }
 

@@ -48,7 +48,8 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
     up_total[{static_cast<int>(g.proxy), g.site, g.host, g.upstream}] += g.count;
   }
   std::vector<const Group*> v;
-  for (const Group& g : agg.groups()) v.push_back(&g);
+  for (const Group& g : agg.groups())
+    if (g.count) v.push_back(&g);  // a group all of whose requests were served after a retry
   std::sort(v.begin(), v.end(), [&](const Group* a, const Group* b) {
     auto sa = site_total[{static_cast<int>(a->proxy), a->site, a->host}];
     auto sb = site_total[{static_cast<int>(b->proxy), b->site, b->host}];

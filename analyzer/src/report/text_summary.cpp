@@ -194,7 +194,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
       out += "  ... " + thousands(failures.size() - show) + " more (--top 0 shows all)\n";
   }
   if (!aborts.empty()) {
-    out += "\nClient aborts, not counted as failures: " + thousands(n_abort) + " (";
+    out += "\nNot failures a client saw: " + thousands(n_abort) + " (";
     std::set<std::string> causes;
     for (auto& r : aborts) causes.insert(cat.causes()[static_cast<size_t>(r.g->cause)].id);
     bool firstc = true;
