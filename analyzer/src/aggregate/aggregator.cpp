@@ -214,7 +214,8 @@ uint32_t Aggregator::group_index(std::string_view site, std::string_view host, s
   return group_for(Key{intern(site), intern(host), intern(upstream), cause, proxy, context}, hash);
 }
 
-void Aggregator::fold_into(Group& to, Group&& from) {
+// What two groups' counts add up to, samples aside (callers place those).
+void Aggregator::add_counts(Group& to, const Group& from) {
   to.count += from.count;
   to.served_502 += from.served_502;
   to.served_504 += from.served_504;
@@ -225,6 +226,10 @@ void Aggregator::fold_into(Group& to, Group&& from) {
   for (auto& [rule, n] : from.rules) add_rule(to, rule, n);
   merge_minutes(to, from.minutes, from.coarse_minutes);
   to.max_samples = std::max(to.max_samples, from.max_samples);
+}
+
+void Aggregator::fold_into(Group& to, Group&& from) {
+  add_counts(to, from);
   for (Sample& s : from.samples) add_sample(to, pos_of(s), s.text);
   if (first_of(from) < first_of(to)) {
     to.first_source = from.first_source;
@@ -447,16 +452,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
                                                 og.proxy, og.context);
     remap[ref.part][ref.group] = ti;
     Group& g = groups_[ti];
-    g.count += og.count;
-    g.served_502 += og.served_502;
-    g.served_504 += og.served_504;
-    g.served_other += og.served_other;
-    g.first = std::min(g.first, og.first);
-    g.last = std::max(g.last, og.last);
-    g.utc = g.utc || og.utc;
-    for (auto& [rule, n] : og.rules) add_rule(g, rule, n);
-    merge_minutes(g, og.minutes, og.coarse_minutes);
-    g.max_samples = std::max(g.max_samples, og.max_samples);
+    add_counts(g, og);
     if (!g.max_samples) g.max_samples = kSamples;
     for (const Sample& s : og.samples) add_sample(g, convert(part, s.source, s.chunk, s.line), s.text);
     const Pos f = ref.pos;

@@ -215,6 +215,7 @@ class Aggregator {
   // Raises the fold level until at most kMaxGroups keys are tracked, folds
   // the others and drops strings nothing names any more.
   void enforce_cap(int incoming_level);  // the level of a key about to be added, or -1
+  void add_counts(Group& to, const Group& from);
   void fold_into(Group& to, Group&& from);
   void merge_from(const std::vector<Part>& parts);
 

@@ -16,6 +16,11 @@ int64_t parse_uint(std::string_view s, size_t& i) {
 
 void cut_message(std::string_view rest, Event& ev, bool whole);
 
+// "pid#tid: " at line[i]: sets ev.pid and moves i past it.
+bool take_pid(std::string_view line, size_t& i, Event& ev);
+// "*cid " at line[i]: sets ev.cid and moves i past it.
+bool take_cid(std::string_view line, size_t& i, Event& ev);
+
 std::string_view trim_eol(std::string_view s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
   return s;
@@ -125,20 +130,8 @@ bool decode_nginx_error(std::string_view line, Event& ev, bool whole) {
   ev.time = t;
   ev.level = line.substr(21, close - 21);
   size_t i = close + 2;
-  ev.pid = parse_uint(line, i);
-  if (ev.pid < 0 || i >= line.size() || line[i] != '#') return false;
-  ++i;
-  if (parse_uint(line, i) < 0 || i + 1 >= line.size() || line[i] != ':' || line[i + 1] != ' ')
-    return false;
-  i += 2;
-  if (i < line.size() && line[i] == '*') {
-    size_t j = i + 1;
-    int64_t cid = parse_uint(line, j);
-    if (cid >= 0 && j < line.size() && line[j] == ' ') {
-      ev.cid = cid;
-      i = j + 1;
-    }
-  }
+  if (!take_pid(line, i, ev)) return false;
+  take_cid(line, i, ev);
   cut_message(line.substr(i), ev, whole);
   return true;
 }
@@ -171,6 +164,27 @@ bool upstream_words(std::string_view msg) {
                              "no live upstreams", "upstream SSL certificate "})
     if (msg.compare(0, w.size(), w) == 0) return true;
   return false;
+}
+
+bool take_pid(std::string_view line, size_t& i, Event& ev) {
+  size_t j = i;
+  const int64_t pid = parse_uint(line, j);
+  if (pid < 0 || j >= line.size() || line[j] != '#') return false;
+  ++j;
+  if (parse_uint(line, j) < 0 || line.compare(j, 2, ": ") != 0) return false;
+  ev.pid = pid;
+  i = j + 2;
+  return true;
+}
+
+bool take_cid(std::string_view line, size_t& i, Event& ev) {
+  if (i >= line.size() || line[i] != '*') return false;
+  size_t j = i + 1;
+  const int64_t cid = parse_uint(line, j);
+  if (cid < 0 || j >= line.size() || line[j] != ' ') return false;
+  ev.cid = cid;
+  i = j + 1;
+  return true;
 }
 
 // Cuts message and context from `rest` into ev, as the strict decoder does.
@@ -210,27 +224,8 @@ bool decode_nginx_error_loose(std::string_view line, Event& ev, bool whole) {
     }
   }
   while (i < line.size() && line[i] == ' ') ++i;
-  {  // "pid#tid: "
-    size_t j = i;
-    int64_t pid = parse_uint(line, j);
-    if (pid >= 0 && j < line.size() && line[j] == '#') {
-      ++j;
-      if (parse_uint(line, j) >= 0 && line.compare(j, 2, ": ") == 0) {
-        ev.pid = pid;
-        i = j + 2;
-        head = true;
-      }
-    }
-  }
-  if (i < line.size() && line[i] == '*') {  // "*cid "
-    size_t j = i + 1;
-    int64_t cid = parse_uint(line, j);
-    if (cid >= 0 && j < line.size() && line[j] == ' ') {
-      ev.cid = cid;
-      i = j + 1;
-      head = true;
-    }
-  }
+  if (take_pid(line, i, ev)) head = true;
+  if (take_cid(line, i, ev)) head = true;
   std::string_view rest = line.substr(i);
   if (rest.empty()) return false;
   if (!head && rest.find(", client: ") == std::string_view::npos && !has_phase(rest) &&

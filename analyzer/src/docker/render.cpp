@@ -1,33 +1,18 @@
 #include "docker/render.hpp"
 
+#include "base/json_writer.hpp"
+
 #include <cstdio>
 
 namespace gw502::docker {
 namespace {
 
-std::string esc(const std::string& s) {
+// A JSON string, escaped and made valid UTF-8 (base/json_writer).
+std::string q(const std::string& s) {
   std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          out += b;
-        } else {
-          out += char(c);
-        }
-    }
-  }
+  json_string(out, s);
   return out;
 }
-
-std::string q(const std::string& s) { return "\"" + esc(s) + "\""; }
 
 // Control characters from logs and labels never reach the terminal.
 std::string safe(const std::string& s) {

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 namespace gw502 {
 

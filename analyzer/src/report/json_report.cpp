@@ -2,7 +2,7 @@
 
 #include "aggregate/diagnosis.hpp"
 #include "report/json_object.hpp"
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
 #include "report/redact.hpp"
 #include "report/report.hpp"
 #include "base/timeparse.hpp"

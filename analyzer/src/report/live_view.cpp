@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <ctime>
 
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 namespace gw502 {
 namespace {

@@ -1,6 +1,6 @@
 #include "report/prometheus.hpp"
 
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 namespace gw502 {
 namespace {

@@ -3,9 +3,8 @@
 
 #include "base/strutil.hpp"
 #include "aggregate/diagnosis.hpp"
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
 #include "report/report.hpp"
-#include "report/redact.hpp"
 #include "report/text_wrap.hpp"
 #include "base/timeparse.hpp"
 
@@ -141,19 +140,9 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
     }
     out += "\n";
     wrap_text(out, "      ", c.title);
-    const auto& src = run.sources;
-    size_t shown = c.samples ? g->samples.size() : 1;
-    for (size_t i = 0; i < g->samples.size() && i < shown; ++i) {
-      const Sample& s = g->samples[i];
-      out += "      ";
-      out += st.dim();
-      out += "e.g. ";
-      safe_text(out, s.source < src.size() ? std::string_view(src[s.source].name) : "?");
-      out += ":" + std::to_string(s.line) + ": ";
-      safe_text(out, opt.redact ? redact(s.text) : s.text);
-      out += st.off();
-      out += '\n';
-    }
+    const size_t shown = c.samples ? g->samples.size() : 1;
+    for (size_t i = 0; i < g->samples.size() && i < shown; ++i)
+      append_sample(out, "      ", g->samples[i], run.sources, st, opt.redact, 0);
     if (!c.likely.empty()) {
       out += "      Likely, in order:\n";
       for (size_t i = 0; i < c.likely.size(); ++i)

@@ -7,9 +7,8 @@
 #include "base/local_time.hpp"
 #include "base/strutil.hpp"
 #include "base/timeparse.hpp"
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
 #include "report/report.hpp"
-#include "report/redact.hpp"
 #include "report/text_wrap.hpp"
 
 namespace gw502 {
@@ -60,12 +59,6 @@ void pad(std::string& out, std::string_view s, size_t width, bool right = false)
   if (!right && chars < width) out.append(width - chars, ' ');
 }
 
-std::string cut(std::string s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t at = max - 1;
-  while (at > 0 && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
-  return s.substr(0, at) + "\xe2\x80\xa6";
-}
 
 // What a request-less line says, in a few words: the resolver that does not
 // answer, or that nginx did not start.
@@ -86,7 +79,7 @@ std::string finding(const Group& g, const Cause& c) {
     size_t m = text.find("] ");
     out = c.id + ": " + text.substr(m == std::string::npos ? 0 : m + 2);
   }
-  return cut(out, 160);
+  return cut_text(out, 160);
 }
 
 struct Row {
@@ -179,9 +172,9 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
       pad(line, cat.causes()[static_cast<size_t>(g.cause)].id, 25);
       line += st.off();
       line += "  ";
-      pad(line, cut(failures[i].site, 28), 28);
+      pad(line, cut_text(failures[i].site, 28), 28);
       line += "  ";
-      pad(line, cut(up, 21), 21);
+      pad(line, cut_text(up, 21), 21);
       if (g.first != INT64_MAX) {
         line += "  " + short_time(g.first);
         if (g.last != g.first) line += " .. " + short_time(g.last);
@@ -251,20 +244,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
           at->second += ", " + r.site;
       }
     }
-    wrap_text(out, "  Sites: ", cut(sites, 600));
-    const auto& src = run.sources;
-    size_t shown = c.samples ? sample->samples.size() : 1;
-    for (size_t i = 0; i < sample->samples.size() && i < shown; ++i) {
-      const Sample& s = sample->samples[i];
-      out += "  ";
-      out += st.dim();
-      out += "e.g. ";
-      safe_text(out, s.source < src.size() ? std::string_view(src[s.source].name) : "?");
-      out += ":" + std::to_string(s.line) + ": ";
-      safe_text(out, cut(opt.redact ? redact(s.text) : s.text, 400));
-      out += st.off();
-      out += '\n';
-    }
+    wrap_text(out, "  Sites: ", cut_text(sites, 600));
+    const size_t shown = c.samples ? sample->samples.size() : 1;
+    for (size_t i = 0; i < sample->samples.size() && i < shown; ++i)
+      append_sample(out, "  ", sample->samples[i], run.sources, st, opt.redact, 400);
     if (!c.likely.empty()) {
       out += "  Likely, in order:\n";
       for (size_t i = 0; i < c.likely.size(); ++i)
@@ -282,7 +265,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
                                     : h->text[static_cast<size_t>(proxy)];
       if (text.empty()) continue;
       out += "  Note (";
-      safe_text(out, cut(where, 70));
+      safe_text(out, cut_text(where, 70));
       out += "):\n";
       wrap_text(out, "    ", text);
     }

@@ -1,6 +1,7 @@
 #include "report/text_wrap.hpp"
 
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
+#include "report/redact.hpp"
 
 namespace gw502 {
 
@@ -27,6 +28,26 @@ void wrap_text(std::string& out, std::string_view prefix, std::string_view text,
     line_empty = false;
     i = sp + 1;
   }
+  out += '\n';
+}
+
+std::string cut_text(std::string text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t at = max - 1;
+  while (at > 0 && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) --at;
+  return text.substr(0, at) + "\xe2\x80\xa6";
+}
+
+void append_sample(std::string& out, std::string_view indent, const Sample& s,
+                   const std::vector<SourceInfo>& sources, const Style& st, bool redact_it, size_t max) {
+  out += indent;
+  out += st.dim();
+  out += "e.g. ";
+  safe_text(out, s.source < sources.size() ? std::string_view(sources[s.source].name) : "?");
+  out += ":" + std::to_string(s.line) + ": ";
+  std::string text = redact_it ? redact(s.text) : s.text;
+  safe_text(out, max ? cut_text(std::move(text), max) : text);
+  out += st.off();
   out += '\n';
 }
 

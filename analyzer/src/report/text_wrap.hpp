@@ -2,6 +2,10 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "aggregate/aggregator.hpp"
+#include "core/types.hpp"
 
 namespace gw502 {
 
@@ -13,6 +17,15 @@ struct Style {
   const char* dim() const { return on ? "\x1b[2m" : ""; }
   const char* off() const { return on ? "\x1b[0m" : ""; }
 };
+
+// text cut to at most max bytes (at a character boundary) with an ellipsis.
+std::string cut_text(std::string text, size_t max);
+
+// "INDENTe.g. FILE:LINE: TEXT" and a newline, dimmed: a group's sample line.
+// Text from the log is made terminal-safe; redact masks clients and queries;
+// max > 0 cuts the text to that many bytes.
+void append_sample(std::string& out, std::string_view indent, const Sample& s,
+                   const std::vector<SourceInfo>& sources, const Style& st, bool redact, size_t max);
 
 // Appends `prefix`, then text wrapped at `width` columns; continuation lines
 // are indented to the prefix's width. Text from logs is made safe for a

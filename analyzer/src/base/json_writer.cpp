@@ -1,4 +1,4 @@
-#include "report/json_writer.hpp"
+#include "base/json_writer.hpp"
 
 namespace gw502 {
 
