@@ -12,6 +12,7 @@
 3. with the module loaded and `gw502 off`: nothing anywhere.
 """
 
+import re
 import time
 
 import nmlib
@@ -27,6 +28,15 @@ OFF_FORMAT = ('\'$remote_addr - $remote_user [$time_local] "$request" $status $b
               '"$http_referer" "$http_user_agent" conn=$connection\'')
 DISABLED_SUBSET = ["healthy", "backend_not_running", "read_timeout", "dns_nxdomain", "unix_socket_missing",
                    "no_live_upstreams"]
+
+
+def process_lines_apart(lines):
+    """The master's process notices ("start worker process N", "signal ...",
+    "worker process N exited") are written by another process than the
+    request lines, so where they fall among them is timing: compare the
+    request lines in order and the process notices as a sorted list after them."""
+    proc = re.compile(r"\[notice\] P: (start worker process|signal |worker process |exit|gracefully)")
+    return [l for l in lines if not proc.search(l)] + sorted(l for l in lines if proc.search(l))
 
 
 def expected_causes(result):
@@ -100,8 +110,8 @@ def main():
         # the error log, line for line
         base = ref_by.get(r.scenario)
         if ck.ok(base is not None and base.status != "skip", f"{r.scenario}: no reference run"):
-            a = nmlib.normalise_error_log("\n".join(base.error_lines))
-            b = nmlib.normalise_error_log("\n".join(r.error_lines))
+            a = process_lines_apart(nmlib.normalise_error_log("\n".join(base.error_lines)))
+            b = process_lines_apart(nmlib.normalise_error_log("\n".join(r.error_lines)))
             if not ck.eq(len(b), len(a), f"{r.scenario}: error-log lines with the module vs without"):
                 continue
             for x, y in zip(a, b):
