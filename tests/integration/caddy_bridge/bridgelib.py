@@ -244,13 +244,6 @@ def caddy_address(listen):
 
 # Lines Caddy logs because of the bridge route itself.
 BRIDGE_DOWN = M(logger=r"^http\.log\.error(?:\.\w+)?$", msg=r"^error handling handler error$")
-# With a POST body, a backend that resets while Caddy still writes the body
-# (plain_to_tls: a TLS server reading "POST ...") gives a write error instead
-# of the read error the lab's GET matchers expect. Observed with Caddy 2.6.2.
-POST_WRITE_RESET = M(logger=r"^http\.log\.error(?:\.\w+)?$",
-                     msg=r"^readfrom tcp 127\.0\.0\.1:\d+->127\.0\.0\.1:\d+: write tcp 127\.0\.0\.1:\d+->"
-                         r"127\.0\.0\.1:\d+: write: (?:connection reset by peer|broken pipe)$",
-                     label="upstream_reset")
 
 POST_BODY = b"name=gw502&note=" + b"x" * 2048
 

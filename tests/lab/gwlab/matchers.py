@@ -66,7 +66,9 @@ def label_lines(lines, matchers, json_lines=False):
         if not hits:
             labels.append("?")
             problems.append(f"unexpected line: {raw}")
-        elif len(hits) > 1:
+        elif len({m.label for m in hits}) > 1:
+            # Two matchers for the same cause are not a contradiction; two
+            # causes for one line are.
             labels.append("?")
             problems.append(f"ambiguous line (matches {hits}): {raw}")
         else:
