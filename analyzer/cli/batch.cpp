@@ -1,10 +1,6 @@
 #include "batch.hpp"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <cstdio>
-#include <cstring>
 
 #include "catalogue/export.hpp"
 #include "glob.hpp"
@@ -16,21 +12,6 @@
 
 namespace gw502::cli {
 namespace {
-
-// Plain files are memory-mapped; one truncated while it is read (copytruncate
-// by logrotate) raises SIGBUS on the missing pages. Say so in one line.
-const char* volatile g_reading = nullptr;
-
-void on_sigbus(int) {
-  const char* name = g_reading ? g_reading : "input";
-  const char* a = "gw502-logs: ";
-  const char* b = ": the file shrank while it was read (truncated by log rotation?); run again\n";
-  ssize_t r = ::write(2, a, std::strlen(a));
-  r = ::write(2, name, std::strlen(name));
-  r = ::write(2, b, std::strlen(b));
-  (void)r;
-  ::_exit(2);
-}
 
 int run_report(const RunConfig& cfg) {
   const Catalogue& cat = cfg.catalogue;
@@ -44,8 +25,6 @@ int run_report(const RunConfig& cfg) {
   NdjsonEvents events(
       cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }, cfg.report.redact);
   RunSummary run;
-  std::vector<std::string> masked_names;  // for the SIGBUS line
-  masked_names.reserve(inputs.size());
   for (const auto& path : inputs) {
     std::string why;
     SourceInfo info = describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr);
@@ -57,7 +36,6 @@ int run_report(const RunConfig& cfg) {
     auto index = static_cast<uint32_t>(run.sources.size());
     run.sources.push_back(info);
     run.stats.emplace_back();
-    g_reading = masked_names.emplace_back(mask_controls(path)).c_str();
     const size_t problems_before = run.problems.size();
     pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
                   cfg.events ? &events : nullptr);
@@ -97,9 +75,8 @@ int run_batch(const RunConfig& cfg) {
     case Mode::follow:
       break;
   }
-  struct sigaction sa {};
-  sa.sa_handler = on_sigbus;
-  ::sigaction(SIGBUS, &sa, nullptr);
+  // A file truncated while mapped (D3) is the source layer's business: it
+  // reads the lost pages as zeros and reports the file; no handler here.
   return run_report(cfg);
 }
 

@@ -8,7 +8,7 @@ set -uo pipefail
 src=$1 dir=$2 secs=${3:-20}
 shift 3 2>/dev/null || shift $#
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(classify catalogue scan)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(classify catalogue scan source bridge)
 here=$(cd "$(dirname "$0")" && pwd)
 targets=()
 for h in "${harnesses[@]}"; do targets+=("fuzz_$h"); done
@@ -29,6 +29,21 @@ seeds() {  # harness -> seed directory
     catalogue) cp "$src"/patterns/*.json "$d/" ;;
     scan)      # whole corpus files, cut to 64 KiB
       for f in "$src"/corpus/*/*.log; do head -c 65536 "$f" > "$d/$(basename "$(dirname "$f")")-$(basename "$f")"; done ;;
+    source)    # mode byte, flag byte, then a corpus file's head: plain, gzip, zstd
+      local i=0
+      for f in "$src"/corpus/*/*.log; do
+        for m in 0 1 2; do
+          { printf "\\$(printf %o $(( (i * 4 + m) % 256 )))\\$(printf %o $(( i % 2 )))"; head -c 16384 "$f"; } > "$d/s$i-$m"
+        done
+        i=$((i + 1))
+      done
+      [ -f "$src/corpus/sample/error.log" ] && gzip -c "$src/corpus/sample/error.log" | head -c 65536 |
+        { printf '\0\0'; cat; } > "$d/gz-raw" ;;
+    bridge)    # requests as Caddy's handle_errors sends them (the unit tests' shapes)
+      printf 'GET /gw502 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Gw502-Err-Message: dial tcp 127.0.0.1:9: connect: connection refused\r\nX-Gw502-Err-Status: 502\r\nX-Gw502-Host: app.example\r\n\r\n' |
+        { printf '\0'; cat; } > "$d/refused"
+      printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' | { printf '\2'; cat; } > "$d/metrics"
+      printf 'POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello' | { printf '\1'; cat; } > "$d/post" ;;
   esac
   echo "$d"
 }
