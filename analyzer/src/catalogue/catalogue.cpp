@@ -104,7 +104,7 @@ bool parse_cause(object o, Cause& c, std::string& why) {
       !get_string(o, "explain", c.explain, false, why) || !get_strings(o, "likely", c.likely, why))
     return false;
   if (c.family.empty()) c.family = c.id;
-  if (!get_bool(o, "counts_as_failure", c.counts_as_failure, why) ||
+  if (!get_bool(o, "counts_as_failure", c.counts_as_failure, why) || !get_bool(o, "served", c.served, why) ||
       !get_count(o, "samples", 1, 64, c.samples, why))
     return false;
   element fix;

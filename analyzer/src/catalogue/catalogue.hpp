@@ -25,6 +25,8 @@ struct Cause {
   // Policy, so that a --patterns file can state it too:
   bool counts_as_failure = true;  // false: not the backend's fault (client_closed);
                                   // shown apart, never in the exit status
+  bool served = false;            // the request was served in the end (a retry
+                                  // answered): not a failure, not an abort
   unsigned samples = 0;           // samples kept and shown per group; 0: the default
 };
 

@@ -29,7 +29,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   std::string out;
   out.reserve(4096);
   JsonOut j(out);
-  uint64_t lines = 0, bytes = 0, aborts = 0;
+  uint64_t lines = 0, bytes = 0, aborts = 0, retried = 0;
   for (auto& s : run.stats) {
     lines += s.lines;
     bytes += s.bytes;
@@ -42,7 +42,8 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
                groups.end());
   for (const Group* g : groups) {
     used[static_cast<size_t>(g->cause)] = true;
-    if (!g->context && !cat.causes()[static_cast<size_t>(g->cause)].counts_as_failure) aborts += g->count;
+    const Cause& c = cat.causes()[static_cast<size_t>(g->cause)];
+    if (!g->context && !c.counts_as_failure) (c.served ? retried : aborts) += g->count;
     if (!g->context && g->first != INT64_MAX) {
       first = std::min(first, g->first);
       last = std::max(last, g->last);
@@ -51,9 +52,11 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   j.open('{');
   j.key("version").num(2);
   j.key("summary").open('{');
-  j.key("failures").num(static_cast<int64_t>(agg.total()));
-  j.key("upstream_failures").num(static_cast<int64_t>(upstream_failures(agg, cat, opt)));
+  const uint64_t upstream = upstream_failures(agg, cat, opt);
+  j.key("failures").num(static_cast<int64_t>(upstream + aborts));
+  j.key("upstream_failures").num(static_cast<int64_t>(upstream));
   j.key("client_aborts").num(static_cast<int64_t>(aborts));
+  j.key("retried_served").num(static_cast<int64_t>(retried));
   j.key("sources").num(static_cast<int64_t>(run.sources.size()));
   j.key("lines").num(static_cast<int64_t>(lines));
   j.key("bytes").num(static_cast<int64_t>(bytes));
@@ -98,6 +101,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     j.key("family").str(cause.family);
     j.key("title").str(cause.title);
     j.key("counts_as_failure").boolean(cause.counts_as_failure);
+    j.key("served").boolean(cause.served);
     j.key("likely").strs(cause.likely);
     j.key("fix").open('{');
     for (size_t p = 0; p < kProxyKinds; ++p)

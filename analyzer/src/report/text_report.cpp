@@ -95,7 +95,7 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
     malformed += s.malformed;
     match_errors += s.match_errors;
   }
-  const uint64_t total = agg.total();
+  const uint64_t total = upstream_failures(agg, cat, opt);
   out += st.bold();
   if (total == 0) {
     out += "gw502-logs: no upstream failures";
