@@ -82,9 +82,12 @@ std::string answer_bytes(Bridge& b, std::string_view raw, const Limits& lim) {
     }
     if (ec) break;
   }
+  // A connection closed before its first byte gets no answer.
+  if (raw.empty()) return {};
   if (!ec || ec == http::error::need_more) {
     ec = {};
-    if (!p.is_done()) p.put_eof(ec);
+    if (!p.got_some()) ec = http::error::partial_message;  // put_eof asserts on nothing
+    else if (!p.is_done()) p.put_eof(ec);
     if (!ec && !p.is_done()) ec = http::error::partial_message;
   }
   Response res;

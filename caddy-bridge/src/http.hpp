@@ -30,7 +30,7 @@ Response build_response(const Reply& r, unsigned version, bool keep_alive, bool 
 // the reason to count for it.
 bool is_parse_error(const boost::beast::error_code& ec, Reject& why);
 
-// For tests: parses raw as one request with the given limits (EOF after the
+// For tests: parses raw as one request (empty raw: no answer, "") with the given limits (EOF after the
 // bytes), answers it with b, and returns the serialised response.
 std::string answer_bytes(Bridge& b, std::string_view raw, const Limits& lim = Limits{});
 
