@@ -27,7 +27,7 @@ po::options_description visible() {
       ("listen", po::value<std::string>()->value_name("ADDR"),
        "unix:/run/gw502/bridge.sock (default) or 127.0.0.1:PORT")
       ("metrics-listen", po::value<std::string>()->value_name("ADDR"),
-       "also serve /metrics and /healthz (only those) here, e.g. 127.0.0.1:9502 for Prometheus")
+       "also serve /metrics and /healthz (only those) here, e.g. 127.0.0.1:9503 for Prometheus (9502 is gw502-logs --metrics)")
       ("socket-mode", po::value<std::string>()->value_name("OCTAL"),
        "permissions of the unix socket (default 0660: owner and group, e.g. caddy)")
       ("detail", "private deployments: add the cause title and the fix to the visitor's page")

@@ -11,9 +11,14 @@
  * classifies each error line of that request with libgw502, and keeps the
  * last cause. The original chain continues unchanged behind the writer.
  *
- * The design and every pitfall (location changes resetting the head, keepalive,
- * HTTP/2 streams, subrequests, error_page, log levels) are in
- * research/integration.md, sections 1.4 to 1.8.
+ * Pitfalls, each with its comment at the code that handles it and a test in
+ * tests/integration/nginx_module: a location change (rewrite, error_page,
+ * internal redirect) resets the request's log chain, so the writer goes in
+ * again; keepalive and HTTP/2 reuse a connection for many requests, so the
+ * cause belongs to the request, not the connection; a subrequest's failure is
+ * never the main request's; an `error_log ... crit` location still lets the
+ * module see error-level lines while that log receives only crit ones.
+ * README.md ("What is tagged, and what is not") is the user's side of it.
  */
 
 
