@@ -191,7 +191,7 @@ int FollowRun::finish() {
   if (broken_) return 2;
   show_notes();
   RunSummary run{follower_->sources(), follower_->stats(), follower_->problems()};
-  write_out(final_report(cfg_, agg_, run));
+  if (!write_report(cfg_, final_report(cfg_, agg_, run))) return 2;
   std::fflush(stdout);
   return exit_status(cfg_, agg_, run.problems);
 }
