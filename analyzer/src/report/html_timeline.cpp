@@ -23,7 +23,7 @@ struct TimelineRow {
   int cause;
   uint64_t count = 0;
   int64_t first = INT64_MAX, last = INT64_MIN;
-  std::vector<int64_t> minutes;
+  std::vector<const Group*> groups;
 };
 
 std::string clock(int64_t t) {  // "2026-12-03 07:41" (UTC)
@@ -42,14 +42,22 @@ std::vector<TimelineRow> rows_of(const Aggregator& agg, const std::vector<const 
     r.count += g->count;
     r.first = std::min(r.first, g->first);
     r.last = std::max(r.last, g->last);
-    r.minutes.insert(r.minutes.end(), g->minutes.begin(), g->minutes.end());
-  }
-  for (auto& r : rows) {
-    std::sort(r.minutes.begin(), r.minutes.end());
-    r.minutes.erase(std::unique(r.minutes.begin(), r.minutes.end()), r.minutes.end());
+    r.groups.push_back(g);
   }
   std::stable_sort(rows.begin(), rows.end(), [](const TimelineRow& a, const TimelineRow& b) { return a.count > b.count; });
   return rows;
+}
+
+// Distinct minutes with failures per slot, over the row's groups (one row's
+// minutes copied at a time: never more than the aggregator holds for it).
+std::vector<unsigned> slot_hits(const TimelineRow& r, int64_t first_min, int64_t slot, int64_t slots) {
+  std::vector<int64_t> minutes;
+  for (const Group* g : r.groups) minutes.insert(minutes.end(), g->minutes.begin(), g->minutes.end());
+  std::sort(minutes.begin(), minutes.end());
+  minutes.erase(std::unique(minutes.begin(), minutes.end()), minutes.end());
+  std::vector<unsigned> hits(static_cast<size_t>(slots));
+  for (int64_t m : minutes) ++hits[static_cast<size_t>(std::clamp<int64_t>((m - first_min) / slot, 0, slots - 1))];
+  return hits;
 }
 
 void text(std::string& out, int x, int y, const char* cls, const std::string& s) {
@@ -75,13 +83,12 @@ void append_html_timeline(std::string& out, const Catalogue& cat, const Aggregat
   // Slots of whole minutes, at most kMaxSlots of them.
   const int64_t first_min = first / 60, span = last / 60 - first_min + 1;
   const int64_t slot = (span + kMaxSlots - 1) / kMaxSlots, slots = (span + slot - 1) / slot;
-  std::vector<std::vector<unsigned>> hits(shown, std::vector<unsigned>(static_cast<size_t>(slots)));
+  std::vector<std::vector<unsigned>> hits(shown);
   unsigned most = 1;
-  for (size_t i = 0; i < shown; ++i)
-    for (int64_t m : rows[i].minutes) {
-      unsigned& n = hits[i][static_cast<size_t>(std::clamp<int64_t>((m - first_min) / slot, 0, slots - 1))];
-      most = std::max(most, ++n);
-    }
+  for (size_t i = 0; i < shown; ++i) {
+    hits[i] = slot_hits(rows[i], first_min, slot, slots);
+    most = std::max(most, *std::max_element(hits[i].begin(), hits[i].end()));
+  }
   const int height = kTop + kRowH * static_cast<int>(shown) + 4;
   out += "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
          std::to_string(height) + "\" role=\"img\" aria-label=\"failures over time per site and cause\" data-slot-minutes=\"" +
