@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "report/html_report.hpp"
+
 namespace gw502::cli {
 
 bool parse_listen_address(const std::string& spec, ListenAddress& out, std::string& err) {
@@ -73,9 +75,8 @@ std::string response_for(const std::string& request, const MetricsServer::Pages&
     // Log text in a page: nothing may load or run but the page's own inline
     // parts, and no browser may guess another type.
     type = "text/html; charset=utf-8";
-    extra = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-            "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
-            "img-src data:; frame-ancestors 'none'\r\n";
+    extra = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: " +
+            std::string(html_csp()) + "; frame-ancestors 'none'\r\n";
     body = pages.html();
   } else if (path == "/") {
     type = "text/plain; charset=utf-8";

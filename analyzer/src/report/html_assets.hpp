@@ -60,4 +60,12 @@ inline constexpr const char* kJs = R"js(
 })();
 )js";
 
+// The page's Content-Security-Policy: nothing is fetched, no form or <base>
+// takes effect, and the one script that runs is kJs, by its SHA-256 (so a
+// script that slipped into the page would not run). After a change to kJs,
+// html_report_browser prints the new hash.
+inline constexpr const char* kCsp =
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-JJd+oRqzaEC6S/vUxUdBtjkUVDNLTOI7r3aMWGLjr2E='; "
+    "base-uri 'none'; form-action 'none'";
+
 }  // namespace gw502::html_assets

@@ -215,14 +215,15 @@ void inputs(std::string& out, const RunSummary& run) {
 
 }  // namespace
 
+const char* html_csp() { return html_assets::kCsp; }
+
 std::string render_html(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
                         const ReportOptions& opt, const HtmlPage& page) {
   const Parts p = split(cat, agg, opt);
   std::string out;
   out.reserve(16384);
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-         "script-src 'unsafe-inline'; img-src data:\">\n"
+         "<meta http-equiv=\"Content-Security-Policy\" content=\"" + std::string(html_assets::kCsp) + "\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   if (page.refresh_s > 0) out += "<meta http-equiv=\"refresh\" content=\"" + std::to_string(page.refresh_s) + "\">\n";
   out += "<title>gw502-logs: " + (p.n_fail ? thousands(p.n_fail) + " failed requests" : std::string("no upstream failures")) +

@@ -30,6 +30,9 @@ struct HtmlPage {
 std::string render_html(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
                         const ReportOptions& opt = ReportOptions{}, const HtmlPage& page = HtmlPage{});
 
+// The page's Content-Security-Policy, for a server to send as a header too.
+const char* html_csp();
+
 // The timeline's SVG for these failure groups (html_timeline.cpp): one row
 // per (site, cause), at most `top` rows (0: all), over time slots of whole
 // minutes across the groups' window.

@@ -10,9 +10,12 @@ the same page live at / (HTML, read-only), and it grows when the log does.
   test_browser.py GW502_LOGS SOURCE_DIR ARTIFACT_DIR
 
 Without chromium: exit 77 (skipped), but a failure under CI=true."""
+import base64
 import glob
+import hashlib
 import html.parser
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -37,6 +40,7 @@ class Dom(html.parser.HTMLParser):
         super().__init__()
         self.rows, self.tl_rows, self.fetches = [], [], []
         self.json_text, self.in_json = "", False
+        self.filter_hidden = None  # the filter box: hidden until the page's script ran
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -48,6 +52,8 @@ class Dom(html.parser.HTMLParser):
                                  "count": int(a["data-count"]), "points": []})
         elif tag == "rect" and "pt" in cls:
             self.tl_rows[-1]["points"].append((a["data-start"], a["data-end"], int(a["data-minutes"])))
+        elif tag == "input" and a.get("id") == "filter":
+            self.filter_hidden = "hidden" in a
         elif tag == "script" and a.get("id") == "gw502-report":
             self.in_json = True
         for k in ("src", "href", "action", "srcset", "data"):
@@ -127,6 +133,16 @@ def check_page(dom, doc, what):
     return n_points
 
 
+def check_csp(page):
+    """The CSP lets exactly the page's inline script run, by its hash."""
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    want = ["sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode() for js in scripts]
+    have = re.findall(r"'(sha256-[^']+)'", csp.group(1)) if csp else []
+    check("the CSP names the inline script's hash (html_assets.hpp kCsp)", len(want) == 1 and have == want,
+          "CSP %s, script hash %s" % (have, want))
+
+
 def batch(binary, exe, inputs, art, profile):
     report = os.path.join(art, "report.html")
     p = subprocess.run([binary, "--format", "json"] + inputs, capture_output=True, env=ENV, timeout=120)
@@ -140,6 +156,9 @@ def batch(binary, exe, inputs, art, profile):
     dom = Dom()
     dom.feed(r.stdout.decode("utf-8", "replace"))
     n_points = check_page(dom, doc, "file")
+    check_csp(open(report, encoding="utf-8").read())
+    check("file: the page's script ran under its CSP (the filter box is shown)", dom.filter_hidden is False,
+          dom.filter_hidden)
     embedded = json.loads(dom.json_text) if dom.json_text else None
     check("file: the embedded JSON is the JSON report", embedded == doc)
     shot = os.path.join(art, "report.png")
