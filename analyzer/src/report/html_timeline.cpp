@@ -1,7 +1,9 @@
 // The HTML report's timeline: inline SVG, one row per (site, cause), a bar
 // per time slot that had failures. The aggregator keeps the distinct minutes
 // with failures per group (not a count per minute), so a bar's height says
-// how many of its slot's minutes had failures.
+// how many of its slot's minutes had failures. Past a group's last day the
+// aggregator keeps 10-minute blocks, then hours and days, one entry each:
+// over a window longer than a day, older bars are lower than they were.
 #include <algorithm>
 #include <cstdio>
 #include <map>

@@ -11,6 +11,7 @@ the same page live at / (HTML, read-only), and it grows when the log does.
 
 Without chromium: exit 77 (skipped), but a failure under CI=true."""
 import base64
+import datetime
 import glob
 import hashlib
 import html.parser
@@ -113,7 +114,32 @@ def expected(doc):
     return kinds, tl
 
 
-def check_page(dom, doc, what):
+def minute(t):
+    return int(datetime.datetime.fromisoformat(iso(t)).replace(tzinfo=datetime.timezone.utc).timestamp()) // 60
+
+
+def expected_points(doc, events):
+    """Points per timeline row, from the classified lines (--events): the
+    distinct minutes of each (site, cause) in slots of whole minutes, at most
+    60 over the failures' window (html_timeline.cpp). Only rows made of
+    error-log lines (an access line may be the echo of an error line)."""
+    _, tl = expected(doc)
+    first = min(minute(r["first"]) for r in tl.values() if r["first"])
+    last = max(minute(r["last"]) for r in tl.values() if r["last"])
+    span = last - first + 1
+    slot = -(-span // 60)
+    minutes, access = {}, set()
+    for ev in events:
+        key = (site_name(ev), ev["cause"])
+        if key not in tl or not ev["time"]:
+            continue
+        if ev["status"] is not None:
+            access.add(key)
+        minutes.setdefault(key, set()).add(minute(ev["time"]))
+    return {k: len({(m - first) // slot for m in ms}) for k, ms in minutes.items() if k not in access}
+
+
+def check_page(dom, doc, what, events=None):
     kinds, tl = expected(doc)
     check(what + ": one summary row per group", sorted(dom.rows) == sorted(kinds), (dom.rows, kinds))
     got = {(r["site"], r["cause"]): r for r in dom.tl_rows}
@@ -127,6 +153,11 @@ def check_page(dom, doc, what):
                                   and iso(pts[-1][0]) <= want["last"] < iso(pts[-1][1])):
             bad.append((k, want, pts[:1], pts[-1:]))
     check(what + ": points cover each row's first and last failure", not bad, bad)
+    if events is not None:
+        want = expected_points(doc, events)
+        got_n = {k: len(got[k]["points"]) for k in want if k in got}
+        check(what + ": points per row from the classified lines (%d rows)" % len(want), want and got_n == want,
+              (got_n, want))
     n_points = sum(len(r["points"]) for r in dom.tl_rows)
     check(what + ": timeline points drawn", n_points >= len(tl) > 0, n_points)
     check(what + ": nothing fetched from the network", not dom.fetches, dom.fetches)
@@ -147,6 +178,8 @@ def batch(binary, exe, inputs, art, profile):
     report = os.path.join(art, "report.html")
     p = subprocess.run([binary, "--format", "json"] + inputs, capture_output=True, env=ENV, timeout=120)
     doc = json.loads(p.stdout)
+    p = subprocess.run([binary, "--events"] + inputs, capture_output=True, env=ENV, timeout=120)
+    events = [json.loads(line) for line in p.stdout.decode().splitlines() if line.strip()]
     p = subprocess.run([binary, "--format", "html", "--top", "0", "-o", report] + inputs,
                        capture_output=True, env=ENV, timeout=120)
     check("--format html -o: exit 1 (failures), nothing on stdout", p.returncode == 1 and p.stdout == b"",
@@ -155,7 +188,7 @@ def batch(binary, exe, inputs, art, profile):
     check("chromium --dump-dom", r.returncode == 0 and b"</html>" in r.stdout, r.stderr[-600:])
     dom = Dom()
     dom.feed(r.stdout.decode("utf-8", "replace"))
-    n_points = check_page(dom, doc, "file")
+    n_points = check_page(dom, doc, "file", events)
     check_csp(open(report, encoding="utf-8").read())
     check("file: the page's script ran under its CSP (the filter box is shown)", dom.filter_hidden is False,
           dom.filter_hidden)
