@@ -49,7 +49,7 @@ int run_report(const RunConfig& cfg) {
   // Nothing could be read at all: the errors say why; no report that reads
   // like an all-clear.
   if (run.sources.empty() && !run.problems.empty()) return 2;
-  write_out(final_report(cfg, agg, run));
+  if (!write_report(cfg, final_report(cfg, agg, run))) return 2;
   std::fflush(stdout);
   return exit_status(cfg, agg, run.problems);
 }
@@ -60,17 +60,15 @@ int run_batch(const RunConfig& cfg) {
   const Catalogue& cat = cfg.catalogue;
   switch (cfg.mode) {
     case Mode::list_causes:
-      write_out(mask_c1_bidi(render_cause_list(cat)));
-      return 0;
+      return write_report(cfg, mask_c1_bidi(render_cause_list(cat))) ? 0 : 2;
     case Mode::export_patterns:
-      write_out(export_patterns(cat, family_of(cfg.export_proxy)));
-      return 0;
+      return write_report(cfg, export_patterns(cat, family_of(cfg.export_proxy))) ? 0 : 2;
     case Mode::list_rules:
-      write_out(mask_c1_bidi(render_rule_list(cat)));
-      return 0;
-    case Mode::explain:
-      write_out(mask_c1_bidi(render_explain(cat, cfg.explain_cause, cfg.explain_proxy ? static_cast<int>(*cfg.explain_proxy) : -1)));
-      return 0;
+      return write_report(cfg, mask_c1_bidi(render_rule_list(cat))) ? 0 : 2;
+    case Mode::explain: {
+      const int proxy = cfg.explain_proxy ? static_cast<int>(*cfg.explain_proxy) : -1;
+      return write_report(cfg, mask_c1_bidi(render_explain(cat, cfg.explain_cause, proxy))) ? 0 : 2;
+    }
     case Mode::report:
     case Mode::follow:
       break;

@@ -182,7 +182,7 @@ int run_docker(const RunConfig& cfg, const DockerOptions& opt) {
     for (const auto& f : failures) findings.push_back(diagnose(snap, *proxy, kind, f, routes, probes));
   }
 
-  write_out(cfg.format == Format::json ? render_json(run, findings) : render_text(run, findings));
+  if (!write_report(cfg, cfg.format == Format::json ? render_json(run, findings) : render_text(run, findings))) return 2;
   std::fflush(stdout);
   if (problems) return 2;
   bool bad = std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.cause != RootCause::ok; });

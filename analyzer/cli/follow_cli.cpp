@@ -19,6 +19,7 @@
 #include "follow/follower.hpp"
 #include "metrics_server.hpp"
 #include "report/events.hpp"
+#include "report/html_report.hpp"
 #include "report/live_view.hpp"
 #include "report/prometheus.hpp"
 #include "terminal_text.hpp"
@@ -74,6 +75,7 @@ class FollowRun {
   void redraw();
   std::string view(bool screen);
   std::string metrics_text();
+  std::string html_page();
   uint64_t lines_read() const;
 
   const RunConfig& cfg_;
@@ -110,7 +112,7 @@ bool FollowRun::setup() {
     if (!server_.listen(*cfg_.metrics, loopback, err)) return fail(err);
     if (!loopback)
       print_error("--metrics: serving on " + cfg_.metrics->host + ":" + std::to_string(cfg_.metrics->port) +
-                  ", reachable from other hosts (the metrics name hosts, upstreams and files)");
+                  ", reachable from other hosts (the metrics name hosts, upstreams and files; the page at / shows log lines too)");
   }
   FollowOptions fo;
   fo.from_start = cfg_.from_start;
@@ -154,7 +156,7 @@ void FollowRun::loop() {
       if (next_tick <= now) next_tick = now + 1000;
     }
     more = follower_->pump(tick);
-    server_.serve([this] { return metrics_text(); }, now);
+    server_.serve({[this] { return metrics_text(); }, [this] { return html_page(); }}, now);
     if (tick) {
       rates_.update(agg_, lines_read(), now / 1000, static_cast<int64_t>(std::time(nullptr)));
       if (live_) redraw();
@@ -191,7 +193,7 @@ int FollowRun::finish() {
   if (broken_) return 2;
   show_notes();
   RunSummary run{follower_->sources(), follower_->stats(), follower_->problems()};
-  write_out(final_report(cfg_, agg_, run));
+  if (!write_report(cfg_, final_report(cfg_, agg_, run))) return 2;
   std::fflush(stdout);
   return exit_status(cfg_, agg_, run.problems);
 }
@@ -225,6 +227,15 @@ std::string FollowRun::metrics_text() {
   in.problems = follower_->problems().size();
   in.start_time = cfg_.start_time;
   return render_prometheus(cfg_.catalogue, agg_, in);
+}
+
+// The live page at / : the HTML report of what was counted so far.
+std::string FollowRun::html_page() {
+  HtmlPage page;
+  page.refresh_s = 5;
+  page.now = static_cast<int64_t>(std::time(nullptr));
+  return render_html(cfg_.catalogue, agg_, RunSummary{follower_->sources(), follower_->stats(), follower_->problems()},
+                     cfg_.report, page);
 }
 
 std::string FollowRun::view(bool screen) {

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "report/html_report.hpp"
+
 namespace gw502::cli {
 
 bool parse_listen_address(const std::string& spec, ListenAddress& out, std::string& err) {
@@ -57,26 +59,34 @@ bool is_loopback(const sockaddr* sa) {
   return false;
 }
 
-std::string response_for(const std::string& request, const std::function<std::string()>& metrics) {
+std::string response_for(const std::string& request, const MetricsServer::Pages& pages) {
   const size_t sp = request.find(' ');
   const std::string method = request.substr(0, sp);
   const std::string path =
       sp == std::string::npos ? "" : request.substr(sp + 1, request.find_first_of(" ?\r\n", sp + 1) - sp - 1);
-  std::string status = "200 OK", type = "text/plain; version=0.0.4; charset=utf-8", body;
+  std::string status = "200 OK", type = "text/plain; version=0.0.4; charset=utf-8", body, extra;
   if (method != "GET" && method != "HEAD") {
     status = "405 Method Not Allowed";
-    body = "GET /metrics\n";
+    extra = "Allow: GET, HEAD\r\n";
+    body = "GET / or /metrics\n";
   } else if (path == "/metrics") {
-    body = metrics();
+    body = pages.metrics();
+  } else if (path == "/" && pages.html) {
+    // Log text in a page: nothing may load or run but the page's own inline
+    // parts, and no browser may guess another type.
+    type = "text/html; charset=utf-8";
+    extra = "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: " +
+            std::string(html_csp()) + "; frame-ancestors 'none'\r\n";
+    body = pages.html();
   } else if (path == "/") {
     type = "text/plain; charset=utf-8";
     body = "gw502-logs: Prometheus metrics at /metrics\n";
   } else {
     status = "404 Not Found";
-    body = "not found; try /metrics\n";
+    body = "not found; try / or /metrics\n";
   }
   std::string out = "HTTP/1.1 " + status + "\r\nContent-Type: " + type +
-                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+                    "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "Connection: close\r\n\r\n";
   if (method != "HEAD") out += body;
   return out;
 }
@@ -167,7 +177,7 @@ void MetricsServer::accept_all(int64_t now) {
   }
 }
 
-bool MetricsServer::step(Conn& c, const std::function<std::string()>& metrics, int64_t now) {
+bool MetricsServer::step(Conn& c, const Pages& pages, int64_t now) {
   if (c.out.empty()) {
     char b[4096];
     for (;;) {
@@ -182,7 +192,7 @@ bool MetricsServer::step(Conn& c, const std::function<std::string()>& metrics, i
       if (c.in.size() > limits_.max_request) return true;
     }
     if (c.in.find("\r\n\r\n") == std::string::npos && c.in.find("\n\n") == std::string::npos) return false;
-    c.out = response_for(c.in, metrics);
+    c.out = response_for(c.in, pages);
     c.in = std::string();
     c.deadline = now + limits_.response_ms;
     if (!watch(c.fd, EPOLLOUT, &c, EPOLL_CTL_MOD)) return true;
@@ -196,7 +206,7 @@ bool MetricsServer::step(Conn& c, const std::function<std::string()>& metrics, i
   return true;
 }
 
-void MetricsServer::serve(const std::function<std::string()>& metrics, int64_t now) {
+void MetricsServer::serve(const Pages& pages, int64_t now) {
   if (epoll_fd_ < 0) return;
   if (!accepting_ && now >= resume_accept_) {
     accepting_ = watch(listen_fd_, EPOLLIN, nullptr, EPOLL_CTL_ADD);
@@ -211,7 +221,7 @@ void MetricsServer::serve(const std::function<std::string()>& metrics, int64_t n
       continue;
     }
     Conn& c = *static_cast<Conn*>(evs[i].data.ptr);
-    if (step(c, metrics, now)) close_conn(c);
+    if (step(c, pages, now)) close_conn(c);
   }
   // After the ready connections: a full table evicts the oldest idle ones,
   // not those that just sent their request.

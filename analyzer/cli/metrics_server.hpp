@@ -1,5 +1,6 @@
-// The Prometheus endpoint of gw502-logs -f --metrics: HTTP/1.1, GET /metrics,
-// one response per connection. Non-blocking and served from the follow
+// The Prometheus endpoint of gw502-logs -f --metrics: HTTP/1.1, GET /metrics
+// (and the live HTML report at /), one response per connection, read-only
+// (GET and HEAD). Non-blocking and served from the follow
 // loop's thread through one epoll descriptor, so idle or slow clients cost a
 // descriptor each and never hold up a scrape: each connection has a deadline
 // (the request within request_ms, the response within response_ms), and at
@@ -48,9 +49,16 @@ class MetricsServer {
   int fd() const { return epoll_fd_; }
   size_t connections() const { return conns_.size(); }
 
+  // What is served: the body of /metrics, and of / (an HTML page; when
+  // empty, / says where the metrics are).
+  struct Pages {
+    std::function<std::string()> metrics;
+    std::function<std::string()> html;
+  };
+
   // Accepts, reads, answers and closes what is ready, and closes connections
-  // past their deadline. Never blocks. metrics() renders the body of /metrics.
-  void serve(const std::function<std::string()>& metrics, int64_t now_ms);
+  // past their deadline. Never blocks.
+  void serve(const Pages& pages, int64_t now_ms);
 
  private:
   struct Conn {
@@ -65,7 +73,7 @@ class MetricsServer {
   bool evict_oldest_idle();
   void close_conn(Conn& c);
   // Returns true when the connection is done.
-  bool step(Conn& c, const std::function<std::string()>& metrics, int64_t now);
+  bool step(Conn& c, const Pages& pages, int64_t now);
   bool watch(int fd, uint32_t events, void* tag, int op);
 
   Limits limits_;

@@ -92,6 +92,7 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   opt.list_causes = vm.count("list-causes") > 0;
   opt.list_rules = vm.count("list-rules") > 0;
   str("format", opt.format);
+  str("output", opt.output);
   opt.docker = vm.count("docker") > 0, opt.docker_check = vm.count("check") > 0, str("container", opt.container);
   str("proxy", opt.proxy);
   str("color", opt.color);
@@ -148,8 +149,20 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
     err = "--from-start, --interval and --metrics go with --follow";
     return false;
   }
-  if (opt.format != "text" && opt.format != "json") {
-    err = "--format must be text or json, not '" + opt.format + "'";
+  if (opt.format != "text" && opt.format != "json" && opt.format != "html") {
+    err = "--format must be text, json or html, not '" + opt.format + "'";
+    return false;
+  }
+  if (vm.count("output") && opt.output.empty()) {
+    err = "-o/--output: empty file name";
+    return false;
+  }
+  if (!opt.output.empty() && opt.events) {
+    err = "-o/--output writes the report; --events streams to standard output";
+    return false;
+  }
+  if (opt.docker && opt.format == "html") {
+    err = "--docker: --format must be text or json";
     return false;
   }
   if (opt.color != "auto" && opt.color != "always" && opt.color != "never") {

@@ -11,6 +11,7 @@ struct Options {
   std::vector<std::string> inputs;
   std::vector<std::string> patterns;
   std::string format = "text";
+  std::string output;  // -o/--output: the report into this file
   std::string proxy = "auto";
   std::string color = "auto";
   std::optional<std::string> since, until;  // given, even empty

@@ -4,10 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <thread>
 
+#include "base/strutil.hpp"
+#include "report/html_report.hpp"
 #include "terminal_text.hpp"
 
 namespace gw502::cli {
@@ -51,6 +55,12 @@ bool make_run_config(const Options& opt, RunConfig& cfg, ConfigError& err) {
   else if (opt.list_rules) cfg.mode = Mode::list_rules;
   else if (!opt.explain.empty()) cfg.mode = Mode::explain;
 
+  // -o's folder must take a file: found now, not after a long scan.
+  if (!opt.output.empty() && opt.output != "-" && access(path_dirname(opt.output).c_str(), W_OK) != 0) {
+    err = {"-o " + opt.output + ": cannot write in " + path_dirname(opt.output) + ": " + std::strerror(errno)};
+    return false;
+  }
+  cfg.output = opt.output;
   if (cfg.mode == Mode::export_patterns && !parse_proxy(opt.export_patterns, cfg.export_proxy)) {
     err = {"--export-patterns: unknown proxy", true};
     return false;
@@ -93,7 +103,7 @@ bool make_run_config(const Options& opt, RunConfig& cfg, ConfigError& err) {
   cfg.scan.naive_utc = opt.utc;
   cfg.report.naive_utc = opt.utc;
 
-  cfg.format = opt.format == "json" ? Format::json : Format::text;
+  cfg.format = opt.format == "json" ? Format::json : opt.format == "html" ? Format::html : Format::text;
   cfg.events = opt.events;
   cfg.color = want_color(opt.color);
   ProxyKind p;
@@ -145,9 +155,24 @@ void write_out(std::string_view s) {
   if (!s.empty()) std::fwrite(s.data(), 1, s.size(), stdout);
 }
 
+bool write_report(const RunConfig& cfg, std::string_view s) {
+  if (cfg.output.empty() || cfg.output == "-") {
+    write_out(s);
+    return true;
+  }
+  FILE* f = std::fopen(cfg.output.c_str(), "wb");
+  if (!f) return print_error("-o " + cfg.output + ": " + std::strerror(errno)) == 0;
+  bool ok = std::fwrite(s.data(), 1, s.size(), f) == s.size();
+  int e = errno;
+  if (std::fclose(f) != 0 && ok) ok = false, e = errno;
+  if (!ok) print_error("-o " + cfg.output + ": " + std::strerror(e));
+  return ok;
+}
+
 std::string final_report(const RunConfig& cfg, const Aggregator& agg, const RunSummary& run) {
   if (cfg.events) return {};
   if (cfg.format == Format::json) return render_json(cfg.catalogue, agg, run, cfg.report);
+  if (cfg.format == Format::html) return render_html(cfg.catalogue, agg, run, cfg.report);
   ReportOptions ro = cfg.report;
   ro.color = cfg.color;
   return mask_c1_bidi(render_text(cfg.catalogue, agg, run, ro));

@@ -22,12 +22,13 @@ namespace gw502::cli {
 constexpr const char* kProg = "gw502-logs";
 
 enum class Mode { report, follow, list_causes, list_rules, explain, export_patterns };
-enum class Format { text, json };
+enum class Format { text, json, html };
 
 struct RunConfig {
   Mode mode = Mode::report;
   Catalogue catalogue;                 // built in, plus --patterns
   Format format = Format::text;
+  std::string output;                  // -o: the report into this file; empty or "-": stdout
   bool events = false;                 // --events: NDJSON instead of a report
   bool color = false;                  // --color, a terminal, NO_COLOR, TERM=dumb
   std::optional<ProxyKind> proxy;      // --proxy other than auto
@@ -61,9 +62,12 @@ int config_error(const ConfigError& e);
 void print_problem(const Problem& p);
 
 void write_out(std::string_view s);
+// The report, to -o's file or else to stdout. False (the error printed) when
+// the file cannot be written.
+bool write_report(const RunConfig& cfg, std::string_view s);
 
-// The report printed at the end: none with --events, JSON, or text (C1 and
-// bidi controls from the logs masked).
+// The report printed at the end: none with --events, JSON, HTML, or text
+// (C1 and bidi controls from the logs masked).
 std::string final_report(const RunConfig& cfg, const Aggregator& agg, const RunSummary& run);
 
 // 2 on any input problem, else 1 when an upstream failure was found, else 0.

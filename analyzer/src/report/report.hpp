@@ -35,6 +35,10 @@ bool selected(const Group& g, const Aggregator& agg, const Catalogue& cat, const
 // then causes, each by count.
 std::vector<const Group*> ordered_groups(const Aggregator& agg);
 
+// A group's site as the summary tables name it: "app.example.com",
+// "NPM #12 app.example.com", "(no host)"; control characters masked.
+std::string site_name(const Group& g, const Aggregator& agg);
+
 // Failures that count for the exit status (a client that left is not one).
 uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat,
                            const ReportOptions& opt = ReportOptions{});

@@ -39,6 +39,18 @@ std::string when(int64_t t, bool utc) {
 
 }  // namespace
 
+std::string site_name(const Group& g, const Aggregator& agg) {
+  std::string t;
+  std::string_view site = agg.str(g.site);
+  if (g.proxy == ProxyKind::npm && site.substr(0, 11) == "proxy-host-")
+    t = "NPM #" + std::string(site.substr(11)) + " ";
+  else if (g.proxy == ProxyKind::npm && !site.empty())
+    t = "NPM " + std::string(site) + " ";
+  std::string_view host = agg.str(g.host);
+  safe_text(t, host == "-" ? std::string_view("(no host)") : host);
+  return t;
+}
+
 std::vector<const Group*> ordered_groups(const Aggregator& agg) {
   std::map<std::tuple<int, uint32_t, uint32_t>, uint64_t> site_total;
   std::map<std::tuple<int, uint32_t, uint32_t, uint32_t>, uint64_t> up_total;

@@ -14,19 +14,6 @@
 namespace gw502 {
 namespace {
 
-// "app.example.com", "NPM #12 app.example.com", "(no host)".
-std::string site_name(const Group& g, const Aggregator& agg) {
-  std::string t;
-  std::string_view site = agg.str(g.site);
-  if (g.proxy == ProxyKind::npm && site.substr(0, 11) == "proxy-host-")
-    t = "NPM #" + std::string(site.substr(11)) + " ";
-  else if (g.proxy == ProxyKind::npm && !site.empty())
-    t = "NPM " + std::string(site) + " ";
-  std::string_view host = agg.str(g.host);
-  safe_text(t, host == "-" ? std::string_view("(no host)") : host);
-  return t;
-}
-
 std::string short_time(int64_t t) {
   std::string s = format_iso(t, true);  // 2026-12-03T07:41:40Z
   return s.substr(5, 5) + " " + s.substr(11, 5);

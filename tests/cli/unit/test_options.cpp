@@ -67,6 +67,17 @@ TEST_CASE("options: follow-only options, intervals", "[cli]") {
   }
 }
 
+TEST_CASE("options: --format html and -o/--output", "[cli]") {
+  Options opt;
+  std::string err;
+  REQUIRE(parse({"--format", "html", "-o", "report.html", "x.log"}, opt, err));
+  CHECK(opt.format == "html");
+  CHECK(opt.output == "report.html");
+  Options o2;
+  REQUIRE(parse({"--output", "r.json", "--format", "json", "x.log"}, o2, err));
+  CHECK(o2.output == "r.json");
+}
+
 TEST_CASE("options: usage errors", "[cli]") {
   for (auto args : std::vector<std::vector<std::string>>{{"--format", "xml"},
                                                          {"--color", "sometimes"},
@@ -75,6 +86,9 @@ TEST_CASE("options: usage errors", "[cli]") {
                                                          {"-j", "257"},
                                                          {"-j", "-1"},
                                                          {"-j", "two"},
+                                                         {"-o", ""},
+                                                         {"-o", "r.html", "--events"},
+                                                         {"--docker", "--format", "html"},
                                                          {"--no-such-option"}}) {
     Options opt;
     std::string err;

@@ -1,35 +1,12 @@
-#include "classify/classifier.hpp"
-#include "helpers.hpp"
+#include "report/report_fixture.hpp"
 #include "report/report.hpp"
-#include "scan/scanner.hpp"
 #include "scan/source_info.hpp"
 
 using namespace gw502;
-using gw502::test::StringSource;
-
-namespace {
-
-struct Fixture {
-  Catalogue cat = test::mini_catalogue();
-  Classifier cls{cat};
-  Aggregator agg;
-  RunSummary run;
-  void scan(const std::string& name, const std::string& data) {
-    ScanOptions opt;
-    opt.naive_utc = true;  // the tests' times do not depend on the machine's zone
-    Scanner s(cls, agg, nullptr, opt);
-    StringSource src(data);
-    run.sources.push_back(describe_source(name, nullptr));
-    run.stats.emplace_back();
-    s.scan(src, run.sources.back(), static_cast<uint32_t>(run.sources.size() - 1), run.stats.back(),
-           run.problems);
-  }
-};
-
-}  // namespace
+using gw502::test::ReportFixture;
 
 TEST_CASE("the text report names site, upstream, cause, evidence and the proxy's fix", "[report]") {
-  Fixture f;
+  ReportFixture f;
   f.scan("/data/logs/proxy-host-7_error.log",
          test::refused_line("http://127.0.0.1:3000/", "app.example.com") + "\n");
   ReportOptions opt;
@@ -63,7 +40,7 @@ TEST_CASE("the text report names site, upstream, cause, evidence and the proxy's
 }
 
 TEST_CASE("control characters from the log never reach the terminal", "[report]") {
-  Fixture f;
+  ReportFixture f;
   f.scan("e.log", test::refused_line("http://10.0.0.1:80/", "evil\x1b]0;title\x07.example") + "\n");
   std::string text = render_text(f.cat, f.agg, f.run, ReportOptions{});
   CHECK(text.find('\x1b') == std::string::npos);
@@ -71,7 +48,7 @@ TEST_CASE("control characters from the log never reach the terminal", "[report]"
 }
 
 TEST_CASE("the JSON report is one valid document with escaped text", "[report]") {
-  Fixture f;
+  ReportFixture f;
   f.scan("e.log", test::refused_line("http://10.0.0.1:80/", "bad\"host\xff") + "\n");
   std::string json = render_json(f.cat, f.agg, f.run);
   CHECK(json.find("\"host\":\"bad\\\"host\\ufffd\"") != std::string::npos);
