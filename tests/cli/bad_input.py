@@ -127,7 +127,7 @@ def main():
     for name, fmt in [("no $status", '$remote_addr [$time_local] "$request"'),
                       ("unterminated ${", '$remote_addr ${status'),
                       ("bare $", '$remote_addr $ $status'),
-                      ("GoAccess specifiers", '%h %^[%d:%t %^] "%r" %s %b'),
+                      ("GoAccess %t alone", '%h %^[%d %t] "%r" %s %b'),
                       ("empty", ''),
                       ("directive without a string", 'log_format main;')]:
         expect_error("--access-format " + name, ["--access-format", fmt, good], "--access-format")

@@ -113,6 +113,70 @@ int directive_strings(std::string_view s, std::string& out, std::string& err) {
   return 1;
 }
 
+// GoAccess's --log-format (https://goaccess.io/man#custom-log) as the
+// nginx format that writes it: 1 translated into out; 0 not one (no
+// %-specifier, or a '$': nginx's); -1 a specifier without an nginx
+// variable (err says which).
+int goaccess_format(std::string_view s, std::string& out, std::string& err) {
+  if (s.find('$') != std::string_view::npos) return 0;
+  if (s == "COMBINED") {
+    out = kNamed[0].format;
+    return 1;
+  }
+  struct Spec {
+    char c;
+    const char* var;
+  };
+  static constexpr Spec kSpecs[] = {
+      {'h', "$remote_addr"}, {'e', "$remote_user"},  {'v', "$host"},           {'r', "$request"},
+      {'m', "$request_method"}, {'U', "$request_uri"}, {'H', "$server_protocol"}, {'q', "$args"},
+      {'s', "$status"},      {'b', "$body_bytes_sent"}, {'R', "$http_referer"}, {'u', "$http_user_agent"},
+      {'T', "$request_time"}, {'x', "$time_iso8601"}, {'K', "$ssl_protocol"},   {'k', "$ssl_cipher"},
+      {'M', "$sent_http_content_type"}, {'C', "$upstream_cache_status"},
+      {'L', "${goaccess_L}"}, {'D', "${goaccess_D}"}, {'n', "${goaccess_n}"},
+  };
+  out.clear();
+  bool any = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%' || i + 1 == s.size()) {
+      out += s[i];
+      continue;
+    }
+    const char c = s[++i];
+    if (c == '%') {
+      out += '%';
+      continue;
+    }
+    // nginx's $time_local as GoAccess reads it: [%d:%t %^] with
+    // date-format %d/%b/%Y and time-format %T.
+    if (c == 'd' && s.compare(i + 1, 6, ":%t %^") == 0) {
+      out += "$time_local";
+      i += 6;
+      any = true;
+      continue;
+    }
+    if (c == '^') {
+      out += "${goaccess_skip_" + std::to_string(i) + "}";
+      any = true;
+      continue;
+    }
+    const char* var = nullptr;
+    for (const Spec& sp : kSpecs)
+      if (sp.c == c) var = sp.var;
+    if (!var) {
+      if (!any && !(c == 'd' || c == 't' || c == '~')) return 0;
+      err = std::string("GoAccess's %") + c +
+            (c == 'd' || c == 't' ? " is read only as [%d:%t %^] ($time_local)"
+                                  : " has no nginx variable here") +
+            "; give nginx's log_format string instead";
+      return -1;
+    }
+    out += var;
+    any = true;
+  }
+  return any ? 1 : 0;
+}
+
 }  // namespace
 
 bool AccessFormat::compile(std::string_view spec, std::string& err) {
@@ -128,7 +192,12 @@ bool AccessFormat::compile(std::string_view spec, std::string& err) {
   for (const Named& n : kNamed)
     if (spec == n.name) return parse(n.format, err);
   std::string joined;
-  const int d = directive_strings(spec, joined, err);
+  int d = directive_strings(spec, joined, err);
+  if (d == 0 && (d = goaccess_format(spec, joined, err)) > 0) {
+    if (parse(joined, err)) return true;
+    if (err.compare(0, 26, "the format has no $status:") == 0) err = "the format has no %s (the status): gw502 needs the status nginx served";
+    return false;
+  }
   if (d < 0) return false;
   return parse(d > 0 ? std::string_view(joined) : spec, err);
 }
@@ -182,9 +251,7 @@ bool AccessFormat::parse(std::string_view s, std::string& err) {
     }
   }
   if (!status) {
-    bool goaccess = s.find('$') == std::string_view::npos && s.find('%') != std::string_view::npos;
-    err = goaccess ? "GoAccess's %-specifiers are not read; give nginx's log_format string ($remote_addr, $status, ...)"
-                   : "the format has no $status: gw502 needs the status nginx served";
+    err = "the format has no $status: gw502 needs the status nginx served";
     items_.clear();
     return false;
   }

@@ -34,7 +34,8 @@ class AccessFormat {
   // spec is one of:
   //  - a log_format string: '$remote_addr - $remote_user [$time_local] "$request" $status ...'
   //  - the directive as nginx.conf has it: log_format NAME [escape=..] '...' '...';
-  //  - a name: combined, main (nginx.org's sample), npm (NPM's proxy hosts), npm_standard.
+  //  - a name: combined, main (nginx.org's sample), npm (NPM's proxy hosts), npm_standard;
+  //  - GoAccess's --log-format for nginx: %h %^[%d:%t %^] "%r" %s %b "%R" "%u" (or COMBINED).
   // False with a one-line reason when it cannot be read or has no $status.
   bool compile(std::string_view spec, std::string& err);
 

@@ -104,6 +104,18 @@ TEST_CASE("names, directives and ${var}", "[access_format]") {
   CHECK(d.text() == "$remote_addr [$time_local] \"$request\" ${status} '$host'");
   // Quoted parts without the directive.
   CHECK(compiled("'$remote_addr $status' ' $host'").text() == "$remote_addr $status $host");
+  // GoAccess's --log-format, as nginx2goaccess writes it for NPM's format.
+  AccessFormat g = compiled(
+      "[%d:%t %^] %^ %^ %s - %m %^ %v \"%U\" [Client %h] [Length %b] [Gzip %^] [Sent-to %^] \"%u\" \"%R\"");
+  REQUIRE(g.match("[15/Jan/2024:10:23:45 +0000] - 502 502 - GET https a.example \"/x\" [Client 10.0.0.1] "
+                  "[Length 5] [Gzip -] [Sent-to 172.18.0.5] \"curl\" \"-\"",
+                  v));
+  CHECK(v[AccessVar::status] == "502");
+  CHECK(v[AccessVar::host] == "a.example");
+  CHECK(v[AccessVar::remote_addr] == "10.0.0.1");
+  CHECK(compiled("%h %^[%d:%t %^] \"%r\" %s %b \"%R\" \"%u\"").match(combined, v));
+  CHECK(v[AccessVar::http_user_agent] == "Go-http-client/1.1");
+  CHECK(compiled("COMBINED").match(combined, v));
   // Unknown variables are fields skipped.
   AccessFormat o = compiled("$remote_addr $ssl_protocol/$ssl_cipher $status");
   REQUIRE(o.match("10.0.0.1 TLSv1.3/TLS_AES_256_GCM_SHA384 502", v));
@@ -115,7 +127,9 @@ TEST_CASE("bad formats are refused with a reason", "[access_format]") {
   CHECK(reason("$remote_addr ${status") == "unterminated ${ at offset 13");
   CHECK(reason("$remote_addr $ $status").find("offset 13") != std::string::npos);
   CHECK(reason("${} $status").find("not followed by a variable name") != std::string::npos);
-  CHECK(reason("%h %^[%d:%t %^] \"%r\" %s").find("GoAccess") != std::string::npos);
+  CHECK(reason("%h %^[%d %t %^] \"%r\" %s").find("GoAccess's %d is read only as [%d:%t %^]") == 0);
+  CHECK(reason("%h %~ %s").find("GoAccess's %~ has no nginx variable") == 0);
+  CHECK(reason("%h %^[%d:%t %^] \"%r\"").find("has no %s") != std::string::npos);
   CHECK(reason("   ").find("empty") == 0);
   CHECK(reason("log_format x;").find("no format string") != std::string::npos);
   CHECK(reason("log_format x '$status").find("unterminated") != std::string::npos);
