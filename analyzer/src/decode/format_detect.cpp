@@ -111,9 +111,10 @@ void count_recognised(std::string_view head, unsigned& lines, unsigned& recognis
     const LineFormat f = detect_line_format(line);
     Event ev;
     bool known = f != LineFormat::unknown && f != LineFormat::json;
-    // With a format given, an access line it does not fit counts only when
-    // a built-in decoder reads it (a wrong --access-format must be said).
-    if (custom && (f == LineFormat::clf || f == LineFormat::npm_access)) known = decode_nginx_access(line, ev);
+    // An access line counts only when a decoder reads it: a custom
+    // log_format that merely looks like CLF (`$host $remote_addr [..]`, a
+    // wrong --access-format) is not read, and must be said so.
+    if (f == LineFormat::clf || f == LineFormat::npm_access) known = decode_nginx_access(line, ev);
     if (f == LineFormat::json)
       for (std::string_view k : {"\"logger\":", "\"ts\":", "\"level\":", "\"DownstreamStatus\":",
                                  "\"RouterName\":", "\"stream\":", "\"remote_addr\":", "\"upstream_addr\":"})

@@ -32,8 +32,8 @@ ProxyKind detect_source_proxy(std::string_view head, ProxyKind fallback);
 // reads, and how many are not empty. A source with lines but none recognised
 // (a custom log_format, nginx's JSON access log, not a log) must be said so,
 // not reported as "no upstream failures".
-// Lines in `custom` (--access-format), when given, count as recognised, and
-// access lines then count only when they are in it or a decoder reads them.
+// Lines in `custom` (--access-format), when given, count as recognised;
+// other access-log lines only when a decoder reads them.
 class AccessFormat;
 void count_recognised(std::string_view head, unsigned& lines, unsigned& recognised,
                       const AccessFormat* custom = nullptr);
