@@ -27,7 +27,7 @@ int run_report(const RunConfig& cfg) {
   RunSummary run;
   for (const auto& path : inputs) {
     std::string why;
-    SourceInfo info = describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr);
+    SourceInfo info = describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr, cfg.scan.access_format.get());
     auto src = open_source(path, why);
     if (!src) {
       run.problems.push_back({path, 0, why});
@@ -42,8 +42,12 @@ int run_report(const RunConfig& cfg) {
     if (run.sources.back().unrecognised && run.stats.back().events == 0 &&
         run.problems.size() == problems_before)
       run.problems.push_back({path, 0,
-                              "none of its first lines is a log line of nginx, NPM, Traefik or Caddy "
-                              "(a custom log_format? nginx's JSON access log? not a log?); no failures could be read from it"});
+                              cfg.scan.access_format
+                                  ? "none of its first lines is in the --access-format given, nor a log line of "
+                                    "nginx, NPM, Traefik or Caddy; no failures could be read from it"
+                                  : "none of its first lines is a log line of nginx, NPM, Traefik or Caddy "
+                                    "(a custom log_format: see --access-format; nginx's JSON access log? not a log?); "
+                                    "no failures could be read from it"});
   }
   for (const auto& p : run.problems) print_problem(p);
   // Nothing could be read at all: the errors say why; no report that reads

@@ -101,6 +101,7 @@ bool parse_options(int argc, char** argv, Options& opt, std::string& err) {
   str("explain", opt.explain);
   str("export-patterns", opt.export_patterns);
   if (vm.count("patterns")) opt.patterns = vm["patterns"].as<std::vector<std::string>>();
+  if (vm.count("access-format")) opt.access_format = vm["access-format"].as<std::string>();
   if (vm.count("input")) opt.inputs = vm["input"].as<std::vector<std::string>>();
   if (vm.count("threads")) {
     const std::string s = vm["threads"].as<std::string>();

@@ -10,6 +10,7 @@ namespace gw502::cli {
 struct Options {
   std::vector<std::string> inputs;
   std::vector<std::string> patterns;
+  std::optional<std::string> access_format;  // --access-format: nginx log_format string or name
   std::string format = "text";
   std::string output;  // -o/--output: the report into this file
   std::string proxy = "auto";

@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <thread>
 
 #include "base/strutil.hpp"
 #include "report/html_report.hpp"
+#include "scan/access_format_rules.hpp"
 #include "terminal_text.hpp"
 
 namespace gw502::cli {
@@ -47,7 +49,21 @@ bool make_run_config(const Options& opt, RunConfig& cfg, ConfigError& err) {
     err = {"--follow cannot be combined with --list-causes, --list-rules or --explain", true};
     return false;
   }
-  if (!cfg.catalogue.load(opt.patterns, err.message)) return false;
+  // --access-format: compiled once; its rules join the catalogue.
+  std::string format_rules;
+  std::vector<EmbeddedFile> generated;
+  if (opt.access_format) {
+    auto f = std::make_shared<AccessFormat>();
+    std::string why;
+    if (!f->compile(*opt.access_format, why)) {
+      err = {"--access-format: " + why, false};
+      return false;
+    }
+    format_rules = access_format_rules(*f);
+    if (opt.export_patterns.empty()) generated.push_back({"--access-format", format_rules.c_str()});
+    cfg.scan.access_format = std::move(f);
+  }
+  if (!cfg.catalogue.load(opt.patterns, err.message, generated)) return false;
   const Catalogue& cat = cfg.catalogue;
   if (opt.follow) cfg.mode = Mode::follow;
   else if (opt.list_causes) cfg.mode = Mode::list_causes;

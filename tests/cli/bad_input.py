@@ -123,6 +123,17 @@ def main():
     os.mkdir(p("noread"))
     expect_error("directory without trailing slash", [p("noread")], "noread")
 
+    # --access-format: a format that cannot be read is refused before any input.
+    for name, fmt in [("no $status", '$remote_addr [$time_local] "$request"'),
+                      ("unterminated ${", '$remote_addr ${status'),
+                      ("bare $", '$remote_addr $ $status'),
+                      ("GoAccess %t alone", '%h %^[%d %t] "%r" %s %b'),
+                      ("empty", ''),
+                      ("directive without a string", 'log_format main;')]:
+        expect_error("--access-format " + name, ["--access-format", fmt, good], "--access-format")
+        rc, out, _ = run(["--access-format", fmt, good])
+        check("--access-format " + name + ": no report", out == "", out[:200])
+
     open(p("garbage.bin"), "wb").write(bytes((i * 131 + 7) % 256 for i in range(65536)))
     expect_error("binary garbage", [p("garbage.bin")], "garbage.bin")
 

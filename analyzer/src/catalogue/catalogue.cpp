@@ -435,9 +435,12 @@ bool read_catalogue_file(const std::string& path, std::string& text, std::string
   return true;
 }
 
-bool Catalogue::load(const std::vector<std::string>& user_files, std::string& err) {
+bool Catalogue::load(const std::vector<std::string>& user_files, std::string& err,
+                     const std::vector<EmbeddedFile>& generated) {
   for (size_t i = 0; i < kEmbeddedCatalogueCount; ++i)
     if (!add_json(kEmbeddedCatalogue[i].name, kEmbeddedCatalogue[i].text, false, err)) return false;
+  for (const EmbeddedFile& g : generated)
+    if (!add_json(g.name, g.text, false, err)) return false;
   for (auto& path : user_files) {
     std::string text;
     if (!read_catalogue_file(path, text, err)) return false;

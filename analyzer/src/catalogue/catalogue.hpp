@@ -89,7 +89,10 @@ class Catalogue {
   // take priority over the built-in ones; same ids override). Each file
   // must be a regular file of at most kMaxCatalogueFile bytes. On failure
   // returns false and err holds one line: "FILE: rule ID: reason".
-  bool load(const std::vector<std::string>& user_files, std::string& err);
+  // `generated`: documents made at start-up (--access-format's rules), read
+  // as built-in ones after the embedded files.
+  bool load(const std::vector<std::string>& user_files, std::string& err,
+            const std::vector<EmbeddedFile>& generated = {});
   // Lower-level: one JSON document. `user` files may override built-in ids.
   bool add_json(const std::string& name, std::string_view json, bool user, std::string& err);
   // Resolves cause references; call once after the last add_json.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/event.hpp"
+#include "decode/access_format.hpp"
 #include "decode/caddy_decoder.hpp"
 #include "decode/go_error.hpp"
 #include "decode/nginx_decoder.hpp"
@@ -87,9 +88,11 @@ LineFormat detect_line_format(std::string_view s) {
   return LineFormat::unknown;
 }
 
-void count_recognised(std::string_view head, unsigned& lines, unsigned& recognised) {
+void count_recognised(std::string_view head, unsigned& lines, unsigned& recognised,
+                      const AccessFormat* custom) {
   lines = recognised = 0;
   std::string plain;
+  AccessFields fields;
   size_t pos = 0;
   while (lines < 50 && pos < head.size()) {
     size_t nl = head.find('\n', pos);
@@ -101,9 +104,17 @@ void count_recognised(std::string_view head, unsigned& lines, unsigned& recognis
     ++lines;
     if (line.find('\x1b') != std::string_view::npos) line = strip_ansi(line, plain);
     line = unwrap_line(line);
+    if (custom && custom->match(line, fields)) {
+      ++recognised;
+      continue;
+    }
     const LineFormat f = detect_line_format(line);
     Event ev;
     bool known = f != LineFormat::unknown && f != LineFormat::json;
+    // An access line counts only when a decoder reads it: a custom
+    // log_format that merely looks like CLF (`$host $remote_addr [..]`, a
+    // wrong --access-format) is not read, and must be said so.
+    if (f == LineFormat::clf || f == LineFormat::npm_access) known = decode_nginx_access(line, ev);
     if (f == LineFormat::json)
       for (std::string_view k : {"\"logger\":", "\"ts\":", "\"level\":", "\"DownstreamStatus\":",
                                  "\"RouterName\":", "\"stream\":", "\"remote_addr\":", "\"upstream_addr\":"})

@@ -32,7 +32,11 @@ ProxyKind detect_source_proxy(std::string_view head, ProxyKind fallback);
 // reads, and how many are not empty. A source with lines but none recognised
 // (a custom log_format, nginx's JSON access log, not a log) must be said so,
 // not reported as "no upstream failures".
-void count_recognised(std::string_view head, unsigned& lines, unsigned& recognised);
+// Lines in `custom` (--access-format), when given, count as recognised;
+// other access-log lines only when a decoder reads them.
+class AccessFormat;
+void count_recognised(std::string_view head, unsigned& lines, unsigned& recognised,
+                      const AccessFormat* custom = nullptr);
 
 // What a decoder made of one line.
 enum class LineKind : uint8_t {

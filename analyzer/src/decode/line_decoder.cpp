@@ -37,6 +37,10 @@ LineDecoder::~LineDecoder() = default;
 
 Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigned families,
                             Event& ev) {
+  if (format_ && (families & family_bit(LogFamily::nginx))) {
+    Decoded d = custom_access(text, ev);
+    if (d.kind != LineKind::none) return d;
+  }
   if ((families & kGoFamilies) && std::memchr(text.data(), '\x1b', text.size())) {
     if (!go_) go_ = std::make_unique<Go>();
     text = raw = strip_ansi(text, go_->ansi);
@@ -78,6 +82,21 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
     d.kind = LineKind::error;
     d.match = ev.message;
   }
+  return d;
+}
+
+// A line in the user's --access-format: its fields, and for the rules the
+// statuses only (access_match_text).
+Decoded LineDecoder::custom_access(std::string_view text, Event& ev) {
+  if (!format_->match(text, fields_)) return {};
+  access_event(fields_, ev);
+  access_match_text(fields_, format_match_);
+  Decoded d;
+  d.kind = LineKind::access;
+  d.family = LogFamily::nginx;
+  d.match = format_match_;
+  std::string_view cause = fields_[AccessVar::gw502_cause];  // the nginx module's $gw502_cause
+  if (cause != "-") d.cause = cause;
   return d;
 }
 

@@ -48,7 +48,7 @@ uint32_t Follower::Impl::name_for(const std::string& path) {
   auto id = static_cast<uint32_t>(names.size());
   names.push_back({path, nullptr});
   name_index.emplace(path, id);
-  sources.push_back(describe_source(path, fo.force_proxy ? &fo.proxy : nullptr));
+  sources.push_back(describe_source(path, fo.force_proxy ? &fo.proxy : nullptr, opt.access_format.get()));
   stats.emplace_back();
   return id;
 }

@@ -3,6 +3,7 @@
 // decoded and matched; everything else is skipped at buffer speed.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,12 +28,18 @@ struct ScanOptions {
   PrefilterEngine prefilter = PrefilterEngine::automatic;  // the pipeline's classifiers
   size_t max_line = 1 << 20;
   size_t block = 1 << 20;
+  // --access-format: access lines in this nginx log_format are read too
+  // (compiled once, shared by every scanner; its rules must be in the
+  // catalogue: scan/access_format_rules.hpp).
+  std::shared_ptr<const AccessFormat> access_format;
 };
 
 class Scanner {
  public:
   Scanner(Classifier& cls, Aggregator& agg, EventSink* sink, const ScanOptions& opt)
-      : cls_(cls), agg_(agg), sink_(sink), opt_(opt) {}
+      : cls_(cls), agg_(agg), sink_(sink), opt_(opt) {
+    decoder_.set_access_format(opt_.access_format.get());
+  }
 
   // Reads the whole source. Problems (over-long lines, binary data, read
   // errors) are appended; what could be read is counted all the same.

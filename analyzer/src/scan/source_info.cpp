@@ -48,7 +48,8 @@ bool looks_binary(std::string_view head) {
   return counted == 0 || control * 20 > counted;
 }
 
-SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
+SourceInfo describe_source(const std::string& path, const ProxyKind* forced,
+                           const AccessFormat* custom) {
   SourceInfo info;
   info.name = path;
   std::string_view base = path_basename(path);
@@ -87,15 +88,15 @@ SourceInfo describe_source(const std::string& path, const ProxyKind* forced) {
       size_t n = 0;
       long r;
       while (n < sizeof head && (r = src->read(head + n, sizeof head - n, err)) > 0) n += static_cast<size_t>(r);
-      refine_source(info, std::string_view(head, n));
+      refine_source(info, std::string_view(head, n), custom);
     }
   }
   return info;
 }
 
-void refine_source(SourceInfo& info, std::string_view head) {
+void refine_source(SourceInfo& info, std::string_view head, const AccessFormat* custom) {
   unsigned lines = 0, recognised = 0;
-  count_recognised(head, lines, recognised);
+  count_recognised(head, lines, recognised, custom);
   info.unrecognised = lines > 0 && recognised == 0;
   if (info.forced) return;
   ProxyKind p = detect_source_proxy(head, info.proxy);

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/types.hpp"
+#include "decode/access_format.hpp"
 
 namespace gw502 {
 
@@ -13,8 +14,10 @@ namespace gw502 {
 // Unless forced, every line is read in whatever supported format it is in
 // (nginx, Caddy, Traefik); the events of Caddy and Traefik lines carry their
 // proxy. refine_source() sets the source's proxy from its first bytes.
-SourceInfo describe_source(const std::string& path, const ProxyKind* forced);
-void refine_source(SourceInfo& info, std::string_view head);
+// `custom` (--access-format, may be null): lines in it count as recognised.
+SourceInfo describe_source(const std::string& path, const ProxyKind* forced,
+                           const AccessFormat* custom = nullptr);
+void refine_source(SourceInfo& info, std::string_view head, const AccessFormat* custom = nullptr);
 
 // Random bytes or an executable rather than a log: NUL bytes and many
 // control characters in the first 8 KiB of content. NUL runs are holes, not
