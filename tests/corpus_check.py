@@ -7,7 +7,8 @@ cause rule of a checked proxy must be hit by at least one corpus line.
   corpus_check.py BIN CORPUS_DIR
   corpus_check.py --measure BIN DIR [--misses]
 
-corpus/wild/<proxy>/ holds real lines from public issues and committed logs;
+corpus/wild/<proxy>/ and corpus/wild2/<proxy>/ (a second round) hold real lines from
+public issues and committed logs;
 they are asserted like the rest. corpus/wild/heldaside/ is a random third of
 them put aside before any tuning (corpus/wild/split.py): it is never asserted,
 only measured with --measure, which prints the share of lines labelled right
@@ -92,14 +93,14 @@ def main():
         pdir = os.path.join(corpus, proxy)
         if not os.path.isdir(pdir):
             continue
-        if proxy == "wild":
+        if proxy.startswith("wild"):
             for wproxy in sorted(os.listdir(pdir)):
                 wdir = os.path.join(pdir, wproxy)
                 if wproxy == "heldaside" or not os.path.isdir(wdir):
                     continue
                 logs = list(labelled_logs(wdir))
                 n = sum(check_file(binary, path, labels, "auto", failures, rules_hit) for path, labels in logs)
-                print("wild/%s: %d labelled lines in %d files" % (wproxy, n, len(logs)))
+                print("%s/%s: %d labelled lines in %d files" % (proxy, wproxy, n, len(logs)))
                 checked += n
             continue
         logs = list(labelled_logs(pdir))

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Puts a random third of the wild corpus aside, once, with a fixed seed.
+"""Puts a random third of a wild corpus aside, once, with a fixed seed.
 
-Every line of corpus/wild/<proxy>/NAME.log (with its .labels and .sources
-line) is drawn with probability 1/3 into corpus/wild/heldaside/<proxy>/NAME.*;
+  split.py                      corpus/wild, seed 20261203 (the first round)
+  split.py DIR SEED             another round, e.g. corpus/wild2 20261204
+
+Every line of DIR/<proxy>/NAME.log (with its .labels and .sources
+line) is drawn with probability 1/3 into DIR/heldaside/<proxy>/NAME.*;
 the rest stays. The held-aside lines are measured (tests/corpus_check.py
 --report), never asserted, and nobody tunes the catalogue on their misses.
 Run once, when the corpus was collected; running it again on a split corpus
@@ -16,14 +19,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def main():
-    out_root = os.path.join(HERE, "heldaside")
+    root, seed = (sys.argv[1], int(sys.argv[2])) if len(sys.argv) == 3 else (HERE, SEED)
+    out_root = os.path.join(root, "heldaside")
     if os.path.exists(out_root):
         print("split.py: %s exists; the corpus is split already" % out_root)
         return 1
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     kept = aside = 0
-    for proxy in sorted(os.listdir(HERE)):
-        pdir = os.path.join(HERE, proxy)
+    for proxy in sorted(os.listdir(root)):
+        pdir = os.path.join(root, proxy)
         if not os.path.isdir(pdir):
             continue
         for f in sorted(os.listdir(pdir)):

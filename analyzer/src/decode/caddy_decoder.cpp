@@ -78,7 +78,9 @@ Decoded CaddyDecoder::entry(std::string_view text, std::string_view logger, std:
     if (trace.empty()) trace = json_.str("first_error", "err_trace");
     // A pasted entry cut before its status is taken as the proxy's: people
     // paste the lines of the failure they are asking about.
-    const bool status_lost = (json_.was_cut() || fields_lost_) && !json_.has("status");
+    // So is an entry without a status at all (Caddy writes one with every
+    // error it logs; forward-proxy plugins and edited pastes do not).
+    const bool status_lost = !json_.has("status");
     if (error.empty() || !(proxy_status(ev.status, trace) || status_lost)) return d;
     d.kind = LineKind::error;
   } else if (logger == "http.handlers.reverse_proxy") {
@@ -200,11 +202,15 @@ Decoded CaddyDecoder::decode_caddy1(std::string_view text, Event& ev) {
   d.family = LogFamily::caddy;
   size_t p = text.find("[ERROR ");
   if (p == std::string_view::npos) return d;
-  if (p > 1) {  // "29/Jan/2016:15:17:52 +0100 "
+  if (p > 1) {  // "29/Jan/2016:15:17:52 +0100 ", or Go's log time "2022/12/17 16:00:08 "
     int64_t t;
+    bool utc = false;
     if (parse_clf_time(text.substr(0, p - 1), t)) {
       ev.time = t;
       ev.time_is_utc = true;
+    } else if (go_std_log_prefix(text) == p && go_log_time(text.substr(0, 19), t, utc)) {
+      ev.time = t;
+      ev.time_is_utc = utc;
     }
   }
   ev.level = "error";
@@ -224,8 +230,12 @@ Decoded CaddyDecoder::decode_caddy1(std::string_view text, Event& ev) {
   return d;
 }
 
-Decoded CaddyDecoder::decode_console_loose(std::string_view text, Event& ev) {
-  // The logger is the anchor: "http.log.error.log0", "http.handlers.reverse_proxy", "layer4...".
+namespace {
+
+// Where the logger of a console entry starts ("http.log.error.log0",
+// "http.handlers.reverse_proxy", "layer4..."), after a space or tab and
+// within the first 200 bytes; npos when there is none.
+size_t console_logger_at(std::string_view text) {
   size_t at = std::string_view::npos;
   for (std::string_view l : {"http.log.error", "http.log.access", "http.handlers.reverse_proxy", "layer4."}) {
     size_t p = text.find(l);
@@ -233,7 +243,19 @@ Decoded CaddyDecoder::decode_console_loose(std::string_view text, Event& ev) {
       p = text.find(l, p + 1);
     if (p < at) at = p;
   }
-  if (at == std::string_view::npos || at > 200) return {};
+  return at <= 200 ? at : std::string_view::npos;
+}
+
+}  // namespace
+
+bool CaddyDecoder::is_console_loose(std::string_view text) {
+  const size_t at = console_logger_at(text);
+  return at != std::string_view::npos && at > 0;  // a level (and maybe a time) before it
+}
+
+Decoded CaddyDecoder::decode_console_loose(std::string_view text, Event& ev) {
+  const size_t at = console_logger_at(text);
+  if (at == std::string_view::npos) return {};
   auto space = [](char c) { return c == ' ' || c == '\t'; };
   size_t e = at;
   while (e < text.size() && !space(text[e])) ++e;

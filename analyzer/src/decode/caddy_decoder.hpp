@@ -42,6 +42,8 @@ class CaddyDecoder {
   // off. Recognised by its logger (http.log.error..., http.handlers.reverse_proxy,
   // layer4...). Returns kind none when the line holds no such logger.
   Decoded decode_console_loose(std::string_view text, Event& ev);
+  // Whether a line looks like such an entry (for telling a source's format).
+  static bool is_console_loose(std::string_view text);
   // Caddy 1's error log: `[DATE ][ERROR 502 /path] dial tcp ...`.
   static Decoded decode_caddy1(std::string_view text, Event& ev);
   static bool is_caddy1(std::string_view text);

@@ -60,7 +60,9 @@ LineFormat detect_line_format(std::string_view s) {
   if (s.front() == '{') return LineFormat::json;
   if (s.front() == '[') return LineFormat::npm_access;
   if (slash_time(s)) {
-    if (s.size() > 20 && s[19] == ' ' && s[20] == '[') return LineFormat::nginx_error;
+    // nginx's levels are lower case; "[ERROR 502 /path]" is Caddy 1 with Go's log time.
+    if (s.size() > 21 && s[19] == ' ' && s[20] == '[' && s[21] >= 'a' && s[21] <= 'z')
+      return LineFormat::nginx_error;
   }
   // Caddy's console encoder: TIME<TAB>LEVEL<TAB>...
   size_t tab = s.find('\t');
@@ -119,7 +121,9 @@ void count_recognised(std::string_view head, unsigned& lines, unsigned& recognis
       for (std::string_view k : {"\"logger\":", "\"ts\":", "\"level\":", "\"DownstreamStatus\":",
                                  "\"RouterName\":", "\"stream\":", "\"remote_addr\":", "\"upstream_addr\":"})
         known = known || line.find(k) != std::string_view::npos;
-    if (!known) known = decode_nginx_error_loose(line, ev, false) || CaddyDecoder::is_caddy1(line);
+    if (!known)
+      known = decode_nginx_error_loose(line, ev, false) || CaddyDecoder::is_caddy1(line) ||
+              CaddyDecoder::is_console_loose(line) || go_std_log_prefix(line) > 20;
     if (known) ++recognised;
   }
 }

@@ -219,4 +219,27 @@ bool go_log_time(std::string_view s, int64_t& out, bool& utc) {
   return false;
 }
 
+size_t go_std_log_prefix(std::string_view s) {
+  auto digit = [&](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+  static constexpr char kShape[] = "DDDD/DD/DD DD:DD:DD";
+  for (size_t i = 0; i + 1 < sizeof kShape; ++i)
+    if (kShape[i] == 'D' ? !digit(i) : (i >= s.size() || s[i] != kShape[i])) return 0;
+  size_t i = 19;
+  if (i < s.size() && s[i] == '.' && digit(i + 1)) {
+    ++i;
+    while (digit(i)) ++i;
+  }
+  if (i >= s.size() || s[i] != ' ') return 0;
+  ++i;
+  // "reverseproxy.go:395: "
+  size_t j = i;
+  while (j < s.size() && j - i < 64 && s[j] != ' ' && s[j] != ':') ++j;
+  if (j > i + 3 && s.compare(j - 3, 3, ".go") == 0 && j + 1 < s.size() && s[j] == ':' && digit(j + 1)) {
+    size_t k = j + 1;
+    while (digit(k)) ++k;
+    if (k + 1 < s.size() && s[k] == ':' && s[k + 1] == ' ') return k + 2;
+  }
+  return i;
+}
+
 }  // namespace gw502

@@ -36,4 +36,10 @@ std::string_view strip_ansi(std::string_view s, std::string& out);
 bool go_log_time(std::string_view s, int64_t& out, bool& utc);
 bool go_epoch_time(double v, int64_t& out);
 
+// The prefix Go's standard `log` package writes: "2018/12/19 09:16:54 ",
+// optionally with microseconds, then optionally "file.go:123: ". Its length,
+// or 0 when s does not start with one. Traefik v1 and the httputil reverse
+// proxy log through it, and Traefik v3 passes such lines on in "message".
+size_t go_std_log_prefix(std::string_view s);
+
 }  // namespace gw502

@@ -151,6 +151,20 @@ bool JsonLine::parse_cut(std::string_view text) {
       for (size_t j = open.size(); j-- > 0;) k.closers += open[j] == '{' ? '}' : ']';
     }
   }
+  // Cut right after a whole string or object ("msg":"..." and nothing
+  // more): close what is open there first, and keep every member. Not after
+  // a number or a literal, which may be cut short themselves ("status":50).
+  std::string_view whole = text;
+  while (!whole.empty() && (whole.back() == ' ' || whole.back() == '\r')) whole.remove_suffix(1);
+  const char last = whole.empty() ? 0 : whole.back();
+  if (!in_str && !open.empty() && open.size() <= 8 && (last == '"' || last == '}' || last == ']')) {
+    impl_->repaired.assign(whole);
+    for (size_t j = open.size(); j-- > 0;) impl_->repaired += open[j] == '{' ? '}' : ']';
+    if (parse(impl_->repaired)) {
+      cut_ = true;
+      return true;
+    }
+  }
   for (size_t n = 0; n < std::min<size_t>(ncuts, 4); ++n) {
     const Cut& k = cuts[(ncuts - 1 - n) % 4];
     impl_->repaired.assign(text.substr(0, k.at));

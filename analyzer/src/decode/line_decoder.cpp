@@ -138,8 +138,9 @@ Decoded LineDecoder::nginx_json_access(std::string_view text, Event& ev) {
 }
 
 // Go proxies' lines in forms no format detector claims: Caddy 1's error log,
-// Caddy 2's console entries as pasted (spaces for tabs, no time), and
-// Traefik builds that log "[E] [handler.go:48] '502 Bad Gateway' caused by: ...".
+// Caddy 2's console entries as pasted (spaces for tabs, no time), Traefik
+// builds that log "[E] [handler.go:48] '502 Bad Gateway' caused by: ...", and
+// lines of Go's standard log package.
 Decoded LineDecoder::decode_pasted_go(std::string_view text, unsigned families, Event& ev) {
   if (!(families & kGoFamilies)) return {};
   if (!go_) go_ = std::make_unique<Go>();
@@ -156,6 +157,13 @@ Decoded LineDecoder::decode_pasted_go(std::string_view text, unsigned families, 
         ev = Event{};
         return go_->traefik.app(text.substr(q), {}, ev);
       }
+    }
+    // Go's standard log: Traefik v1's own lines and the httputil proxy's
+    // ("2018/12/19 09:16:54 reverseproxy.go:395: httputil: ReverseProxy ...").
+    if (go_std_log_prefix(text)) {
+      ev = Event{};
+      Decoded d = go_->traefik.app(text, {}, ev);
+      if (d.kind != LineKind::none) return d;
     }
   }
   return {};

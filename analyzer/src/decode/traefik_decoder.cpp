@@ -2,6 +2,7 @@
 
 #include "base/strutil.hpp"
 
+#include <cctype>
 #include <cstring>
 
 #include "decode/go_error.hpp"
@@ -61,6 +62,22 @@ std::string_view url_address(std::string_view url) {
   return a;
 }
 
+// The quote that closes a logfmt value opened before `from`, when inner
+// quotes are not escaped: the first one followed by the line's end or by
+// " key=". s.size() when none.
+size_t closing_quote(std::string_view s, size_t from) {
+  for (size_t q = s.find('"', from); q != npos; q = s.find('"', q + 1)) {
+    size_t n = q + 1;
+    while (n < s.size() && (s[n] == ' ' || s[n] == '\r')) ++n;
+    if (n >= s.size()) return q;
+    if (n == q + 1) continue;
+    size_t k = n;
+    while (k < s.size() && (std::isalnum(static_cast<unsigned char>(s[k])) || s[k] == '_' || s[k] == '.')) ++k;
+    if (k > n && k < s.size() && s[k] == '=') return q;
+  }
+  return s.size();
+}
+
 }  // namespace
 
 // Traefik v1 logs a failed request twice and names no client: "'502 Bad
@@ -73,6 +90,15 @@ Decoded TraefikDecoder::app(std::string_view msg, std::string_view error, Event&
   d.family = LogFamily::traefik;
   std::string_view err, url;
   int status;
+  // Go's standard log (v1, and the httputil proxy's own lines): its time and
+  // "file.go:N: " come first.
+  if (size_t n = go_std_log_prefix(msg)) {
+    int64_t t;
+    bool utc;
+    if (ev.time == kNoTime && go_log_time(msg.substr(0, 19), t, utc)) ev.time = t;
+    msg = msg.substr(n);
+  }
+  size_t dialing = msg.find("Error dialing ");
   if (msg.size() > 5 && msg[0] == '\'' && (status = status_at(msg, 1)) > 0 && msg[4] == ' ') {
     size_t p = msg.find("' caused by: ");
     if (p == npos) return d;
@@ -115,6 +141,20 @@ Decoded TraefikDecoder::app(std::string_view msg, std::string_view error, Event&
     d.request = v1_echo_key(status);
     ev.message = d.match;
     return d;
+  } else if (starts_with(msg, "Error during connection: ")) {  // a TCP router
+    err = msg.substr(25);
+  } else if (starts_with(msg, "httputil: ReverseProxy ")) {  // "read error during body copy: EOF"
+    err = msg.substr(23);
+  } else if (starts_with(msg, "http: proxy error: ")) {  // httputil's default error handler
+    err = msg.substr(19);
+  } else if (dialing != npos && dialing < 64) {  // v1's websocket forwarder: Error dialing "host": ERR
+    std::string_view rest = msg.substr(dialing + 14);
+    size_t c = rest.find(": ");
+    if (c == npos) return d;
+    url = rest.substr(0, c);
+    while (!url.empty() && (url.front() == '"' || url.front() == '`')) url.remove_prefix(1);
+    while (!url.empty() && (url.back() == '"' || url.back() == '`')) url.remove_suffix(1);
+    err = rest.substr(c + 2);
   } else if (starts_with(msg, "Error forwarding to ")) {
     std::string_view rest = msg.substr(20);
     size_t c = rest.find(", err: ");
@@ -228,6 +268,14 @@ Decoded TraefikDecoder::decode_logfmt(std::string_view s, Event& ev) {
         end = q + 1 - v;
       }
       i = v + end;
+      // A pasted line whose inner quotes lost their backslashes
+      // (msg="... dialing "dev.cloud": ..."): the value runs to the quote
+      // that ends the line or precedes the next key.
+      if (i < s.size() && s[i] != ' ' && (key == "msg" || key == "error")) {
+        size_t q = closing_quote(s, v + 1);
+        value = s.substr(v + 1, q - v - 1);
+        i = std::min(q + 1, s.size());
+      }
     } else {
       size_t e = s.find(' ', v);
       if (e == npos) e = s.size();

@@ -94,6 +94,32 @@ bool is_month(const char* p, const char* months) {
   return false;
 }
 
+// A name and one space before a JSON entry, as stern and other multi-pod
+// log tailers print it: "traefik-7d9f-x2k4 {\"level\":...}", "[traefik-1] {...}".
+size_t name_before_json(std::string_view s) {
+  size_t i = s.size() > 0 && s[0] == '[' ? 1 : 0;
+  const size_t start = i;
+  while (i < s.size() && i < 256 && (is_name(s[i]) || s[i] == '/' || s[i] == '@')) ++i;
+  if (i == start) return 0;
+  if (start == 1) {
+    if (i >= s.size() || s[i] != ']') return 0;
+    ++i;
+  }
+  if (i + 2 >= s.size() || s[i] != ' ' || s[i + 1] != '{' || s[i + 2] != '"') return 0;
+  return i + 1;
+}
+
+// A bracketed process name glued to the timestamp that follows it, as
+// multiplexers such as docker-compose v1 with --no-color and goreman print
+// it: "[traefik-1]2017-09-26T15:03:55.254Z ".
+size_t bracket_name_prefix(std::string_view s) {
+  if (s.size() < 4 || s[0] != '[') return 0;
+  size_t i = 1;
+  while (i < s.size() && i < 128 && is_name(s[i])) ++i;
+  if (i == 1 || i + 1 >= s.size() || s[i] != ']' || !is_digit(s[i + 1])) return 0;
+  return i + 1;
+}
+
 // journald/syslog short: "Jan 15 10:23:45 host ident[pid]: " or short-iso
 // "2024-01-15T10:23:45+0000 host ident[pid]: ".
 size_t syslog_prefix(std::string_view s) {
@@ -134,6 +160,8 @@ std::string_view unwrap_line(std::string_view line) {
     if (!n) n = syslog_prefix(line);
     if (!n) n = rfc3339_prefix(line);
     if (!n) n = datetime_prefix(line);
+    if (!n) n = name_before_json(line);
+    if (!n) n = bracket_name_prefix(line);
     if (!n && layer > 0) n = ident_prefix(line);  // only behind a timestamp
     if (!n) break;
     line.remove_prefix(n);

@@ -284,3 +284,36 @@ TEST_CASE("the C API classifies a Go error for the Caddy bridge", "[caddy][c_api
   CHECK(r.upstream == nullptr);
   gw502_classifier_free(c);
 }
+
+TEST_CASE("Caddy entries as people paste them", "[caddy][wild2]") {
+  LineDecoder d;
+  Event ev;
+  SECTION("JSON cut right after the message keeps the message") {
+    Decoded r = decode(d, R"J({"level":"error","ts":1700000000.5,"logger":"http.log.error","msg":"dial tcp 10.0.0.7:3000: connect: connection refused")J", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(r.match == "dial tcp 10.0.0.7:3000: connect: connection refused");
+  }
+  SECTION("an error entry without a status (a forward-proxy plugin)") {
+    Decoded r = decode(d, R"J({"level":"error","ts":1700000000.5,"logger":"http.log.error","msg":"read tcp 10.0.0.2:4000->10.0.0.9:443: read: connection reset by peer","request":{"remote_ip":"10.0.0.1","method":"CONNECT","host":"x:443","uri":"x:443"},"duration":2.5})J", ev);
+    REQUIRE(r.kind == LineKind::error);
+  }
+  SECTION("an error entry whose status is not the proxy's stays out") {
+    Decoded r = decode(d, R"J({"level":"error","ts":1700000000.5,"logger":"http.log.error","msg":"open /srv/x: no such file or directory","request":{"remote_ip":"10.0.0.1","method":"GET","host":"x","uri":"/x"},"status":404})J", ev);
+    CHECK(r.kind != LineKind::error);
+  }
+  SECTION("console entry with spaces for tabs") {
+    Decoded r = decode(d, "2023/01/02 03:04:05.678 ERROR   http.log.error.log0  dial tcp 172.18.0.4:8096: connect: no route to host {\"request\": {\"remote_ip\": \"10.0.0.1\", \"host\": \"jf.example\", \"uri\": \"/\"}, \"status\": 502}", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(ev.upstream == "172.18.0.4:8096");
+    unsigned lines = 0, recognised = 0;
+    count_recognised("2023/01/02 03:04:05.678 ERROR   http.log.error.log0  dial tcp 172.18.0.4:8096: connect: no route to host {}\n", lines, recognised);
+    CHECK(recognised == 1);
+  }
+  SECTION("Caddy 1 with Go's log time") {
+    Decoded r = decode(d, "2021/06/07 08:09:10 [ERROR 502 /api] dial tcp 127.0.0.1:9000: connect: connection refused", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(r.family == LogFamily::caddy);
+    CHECK(ev.status == 502);
+    CHECK(ev.time != kNoTime);
+  }
+}

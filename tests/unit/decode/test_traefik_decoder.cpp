@@ -202,3 +202,40 @@ TEST_CASE("Go errors map to causes, the same for Caddy and Traefik", "[traefik][
   // The nginx family is untouched by the Go rules.
   CHECK(go_cause(cls, LogFamily::nginx, "dial tcp 1.2.3.4:5: connect: connection refused") == "-");
 }
+
+TEST_CASE("Go's standard log, TCP routers and v1 websockets", "[traefik][wild2]") {
+  LineDecoder d;
+  Event ev;
+  SECTION("httputil's own line, with file and line") {
+    Decoded r = decode(d, "2020/03/02 11:22:33 reverseproxy.go:418: httputil: ReverseProxy read error during body copy: read tcp 10.0.0.2:40000->10.0.0.9:80: read: connection reset by peer", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(r.family == LogFamily::traefik);
+    CHECK(r.match == "read error during body copy: read tcp 10.0.0.2:40000->10.0.0.9:80: read: connection reset by peer");
+    CHECK(format_iso(ev.time, false).rfind("2020-03-02T11:22:33", 0) == 0);
+  }
+  SECTION("the same line passed on in a v3 JSON message") {
+    Decoded r = decode(d, R"J({"level":"debug","time":"2024-05-06T07:08:09Z","message":"2024/05/06 07:08:09 reverseproxy.go:677: httputil: ReverseProxy read error during body copy: unexpected EOF"})J", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(r.match == "read error during body copy: unexpected EOF");
+  }
+  SECTION("httputil's default error handler") {
+    Decoded r = decode(d, "2019/01/02 03:04:05 http: proxy error: dial tcp 127.0.0.1:8080: connect: connection refused", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(ev.upstream == "127.0.0.1:8080");
+  }
+  SECTION("a TCP router behind a pod-name prefix") {
+    Decoded r = decode(d, R"J(proxy-5c8d9-abcde {"level":"error","msg":"Error during connection: readfrom tcp 10.1.0.5:443->10.1.2.3:5000: write: broken pipe","time":"2023-02-03T04:05:06Z"})J", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(r.match == "readfrom tcp 10.1.0.5:443->10.1.2.3:5000: write: broken pipe");
+  }
+  SECTION("v1 websocket dial, inner quotes that lost their backslashes") {
+    Decoded r = decode(d, R"J([edge-2]2019-04-05T06:07:08.9Z time="2019-04-05T06:07:08Z" level=error msg="vulcand/oxy/forward/websocket: Error dialing "chat.internal": websocket: bad handshake" )J", ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(r.match == "websocket: bad handshake");
+    CHECK(ev.upstream == "chat.internal");
+  }
+  SECTION("not Go's log: nginx's own time and level") {
+    Decoded r = decode(d, "2019/01/02 03:04:05 [error] 7#7: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 10.0.0.1, server: a, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.2:80/\", host: \"a\"", ev);
+    CHECK(r.family == LogFamily::nginx);
+  }
+}

@@ -25,3 +25,14 @@ TEST_CASE("the proxies' own formats are left alone", "[unwrap]") {
        })
     CHECK(unwrap_line(s) == s);
 }
+
+TEST_CASE("a tailer's name before JSON, a bracketed name glued to a time", "[unwrap][wild2]") {
+  const std::string json = R"J({"level":"error","msg":"x"})J";
+  CHECK(unwrap_line("traefik-7d9f8-x2k4q " + json) == json);
+  CHECK(unwrap_line("[traefik-1] " + json) == json);
+  CHECK(unwrap_line("[web.1]2024-01-15T10:23:45.123Z " + json) == json);
+  // Not a name before JSON: a sentence, or an nginx line quoting JSON.
+  for (std::string s : {"two words {\"a\":1}", "[E] [handler.go:48] '502 Bad Gateway' caused by: EOF",
+                        "[15/Jan/2024:10:23:45 +0000] {\"a\":1}"})
+    CHECK(unwrap_line(s) == s);
+}
