@@ -1,9 +1,6 @@
 // The HTML report's timeline: inline SVG, one row per (site, cause), a bar
-// per time slot that had failures. The aggregator keeps the distinct minutes
-// with failures per group (not a count per minute), so a bar's height says
-// how many of its slot's minutes had failures. Past a group's last day the
-// aggregator keeps 10-minute blocks, then hours and days, one entry each:
-// over a window longer than a day, older bars are lower than they were.
+// per time slot that had failures; its height is how many of the slot's
+// minutes had failures (report/timeline.hpp says why, and where it reads low).
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -12,6 +9,7 @@
 #include "base/strutil.hpp"
 #include "base/timeparse.hpp"
 #include "report/html_report.hpp"
+#include "report/timeline.hpp"
 #include "report/text_wrap.hpp"
 
 namespace gw502 {
@@ -20,46 +18,9 @@ namespace {
 constexpr int kWidth = 1000, kCauseX = 200, kPlotX = 360, kPlotW = 560, kRowH = 22, kTop = 26;
 constexpr int64_t kMaxSlots = 60;
 
-struct TimelineRow {
-  std::string site;
-  int cause;
-  uint64_t count = 0;
-  int64_t first = INT64_MAX, last = INT64_MIN;
-  std::vector<const Group*> groups;
-};
-
 std::string clock(int64_t t) {  // "2026-12-03 07:41" (UTC)
   std::string s = format_iso(t, true);
   return s.substr(0, 10) + " " + s.substr(11, 5);
-}
-
-std::vector<TimelineRow> rows_of(const Aggregator& agg, const std::vector<const Group*>& failures) {
-  std::vector<TimelineRow> rows;
-  std::map<std::pair<std::string, int>, size_t> index;
-  for (const Group* g : failures) {
-    std::string site = site_name(*g, agg);
-    auto [it, added] = index.emplace(std::make_pair(site, g->cause), rows.size());
-    if (added) rows.push_back(TimelineRow{site, g->cause, 0, INT64_MAX, INT64_MIN, {}});
-    TimelineRow& r = rows[it->second];
-    r.count += g->count;
-    r.first = std::min(r.first, g->first);
-    r.last = std::max(r.last, g->last);
-    r.groups.push_back(g);
-  }
-  std::stable_sort(rows.begin(), rows.end(), [](const TimelineRow& a, const TimelineRow& b) { return a.count > b.count; });
-  return rows;
-}
-
-// Distinct minutes with failures per slot, over the row's groups (one row's
-// minutes copied at a time: never more than the aggregator holds for it).
-std::vector<unsigned> slot_hits(const TimelineRow& r, int64_t first_min, int64_t slot, int64_t slots) {
-  std::vector<int64_t> minutes;
-  for (const Group* g : r.groups) minutes.insert(minutes.end(), g->minutes.begin(), g->minutes.end());
-  std::sort(minutes.begin(), minutes.end());
-  minutes.erase(std::unique(minutes.begin(), minutes.end()), minutes.end());
-  std::vector<unsigned> hits(static_cast<size_t>(slots));
-  for (int64_t m : minutes) ++hits[static_cast<size_t>(std::clamp<int64_t>((m - first_min) / slot, 0, slots - 1))];
-  return hits;
 }
 
 void text(std::string& out, int x, int y, const char* cls, const std::string& s) {
@@ -72,7 +33,7 @@ void text(std::string& out, int x, int y, const char* cls, const std::string& s)
 
 void append_html_timeline(std::string& out, const Catalogue& cat, const Aggregator& agg,
                           const std::vector<const Group*>& failures, size_t top) {
-  std::vector<TimelineRow> rows = rows_of(agg, failures);
+  std::vector<TimelineRow> rows = timeline_rows(agg, failures);
   int64_t first = INT64_MAX, last = INT64_MIN;
   for (auto& r : rows)
     if (r.first != INT64_MAX) first = std::min(first, r.first), last = std::max(last, r.last);
@@ -88,7 +49,7 @@ void append_html_timeline(std::string& out, const Catalogue& cat, const Aggregat
   std::vector<std::vector<unsigned>> hits(shown);
   unsigned most = 1;
   for (size_t i = 0; i < shown; ++i) {
-    hits[i] = slot_hits(rows[i], first_min, slot, slots);
+    hits[i] = slot_minutes(rows[i], first_min, slot, slots);
     most = std::max(most, *std::max_element(hits[i].begin(), hits[i].end()));
   }
   const int height = kTop + kRowH * static_cast<int>(shown) + 4;

@@ -5,6 +5,7 @@
 #include "base/json_writer.hpp"
 #include "report/redact.hpp"
 #include "report/report.hpp"
+#include "report/timeline.hpp"
 #include "base/timeparse.hpp"
 
 namespace gw502 {
@@ -23,6 +24,49 @@ void time_or_null(std::string& out, int64_t t, bool utc, bool known) {
 }
 
 }  // namespace
+
+// Time buckets of the failures (not aborts, not request-less findings), per
+// (site, cause): minutes for a window up to 3 hours, hours up to 7 days,
+// days beyond. Each row lists its non-empty buckets as [index, minutes with
+// failures]; buckets start at `start`, aligned to the bucket size (UTC).
+static void timeline_json(JsonOut& j, const Catalogue& cat, const Aggregator& agg, const std::vector<const Group*>& groups) {
+  std::vector<const Group*> failures;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  for (const Group* g : groups) {
+    if (g->context || !cat.causes()[static_cast<size_t>(g->cause)].counts_as_failure) continue;
+    failures.push_back(g);
+    if (g->first != INT64_MAX) first = std::min(first, g->first), last = std::max(last, g->last);
+  }
+  j.key("timeline").open('{');
+  const int64_t span = first == INT64_MAX ? 0 : last - first;
+  const int64_t size = span <= 3 * 3600 ? 60 : span <= 7 * 86400 ? 3600 : 86400;
+  j.key("bucket").str(size == 60 ? "minute" : size == 3600 ? "hour" : "day");
+  j.key("seconds").num(size);
+  const int64_t start = first == INT64_MAX ? 0 : (first >= 0 ? first / size : -((-first + size - 1) / size)) * size;
+  const int64_t count = first == INT64_MAX ? 0 : (last - start) / size + 1;
+  j.key("start");
+  if (first != INT64_MAX) j.str(format_iso(start, true)); else j.null();
+  j.key("buckets").num(count);
+  j.key("rows").open('[');
+  if (count > 0) {
+    for (const TimelineRow& r : timeline_rows(agg, failures)) {
+      j.open('{');
+      j.key("site").str(r.site);
+      j.key("cause").str(cat.causes()[static_cast<size_t>(r.cause)].id);
+      j.key("count").num(static_cast<int64_t>(r.count));
+      j.key("minutes").open('[');
+      const std::vector<unsigned> hits = slot_minutes(r, start / 60, size / 60, count);
+      for (size_t b = 0; b < hits.size(); ++b) {
+        if (!hits[b]) continue;
+        j.open('[').num(static_cast<int64_t>(b)).num(hits[b]).close(']');
+      }
+      j.close(']');
+      j.close('}');
+    }
+  }
+  j.close(']');
+  j.close('}');
+}
 
 std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
                         const ReportOptions& opt) {
@@ -148,6 +192,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     j.close('}');
   }
   j.close(']');
+  timeline_json(j, cat, agg, groups);
 
   j.key("errors").open('[');
   for (const Problem& p : run.problems) {

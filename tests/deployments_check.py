@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Compare gw502's counts with what real deployments' access logs say.
+
+usage: deployments_check.py BIN DIR
+
+DIR holds one folder per deployment (corpus/deployments/); each folder holds
+the proxy's error and access logs as committed by its owner. For every folder:
+
+  served    access lines with status 502 or 504 (combined/CLF, NPM proxy-host
+            "[time] cache upstream_status status - ...", NPM default-host
+            "[time] status - ...", Traefik CLF/JSON, Caddy JSON)
+  retried   access lines answered 2xx-4xx whose upstream status list holds a
+            502/504 (NPM proxy-host format)
+
+and, from `BIN --format json <the folder's log files>`, summary.upstream_failures,
+summary.retried_served, summary.paired and the count of "unexplained" groups.
+A row is OFF when upstream_failures or retried_served differs from the access
+logs by more than 5 %. Exit status 1 when any row is OFF, else 0.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+NPM_PROXY = re.compile(r'^\[[^\]]+\] \S+ ((?:[\d-]+(?:, | : ))*[\d-]+) (\d{3}) - ')
+NPM_DEFAULT = re.compile(r'^\[[^\]]+\] (\d{3}) - ')
+CLF = re.compile(r'\[[^\]]+\] "(?:[^"\\]|\\.)*" (\d{3}) ')
+TOLERANCE = 0.05
+
+
+def line_status(line):
+    """(status, upstream statuses) of an access line, or None."""
+    m = NPM_PROXY.match(line)
+    if m:
+        return int(m.group(2)), re.findall(r'\d{3}', m.group(1))
+    m = NPM_DEFAULT.match(line)
+    if m:
+        return int(m.group(1)), []
+    if line.startswith('{'):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        if 'DownstreamStatus' in obj:                    # Traefik JSON
+            return int(obj['DownstreamStatus']), []
+        if 'status' in obj and isinstance(obj.get('request'), dict):  # Caddy
+            return int(obj['status']), []
+        return None
+    m = CLF.search(line)
+    if m:
+        return int(m.group(1)), []
+    return None
+
+
+def access_counts(files):
+    served = retried = 0
+    for path in files:
+        with open(path, encoding='utf-8', errors='replace') as f:
+            for line in f:
+                st = line_status(line)
+                if st is None:
+                    continue
+                status, upstream = st
+                if status in (502, 504):
+                    served += 1
+                elif 200 <= status < 500 and ('502' in upstream or '504' in upstream):
+                    retried += 1
+    return served, retried
+
+
+def off(expected, got):
+    if expected == 0:
+        return got != 0
+    return abs(got - expected) / expected > TOLERANCE
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    binary, root = sys.argv[1], sys.argv[2]
+    rows, bad = [], 0
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if not os.path.isdir(folder):
+            continue
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(folder)
+                       for f in fs if f.endswith('.log'))
+        served, retried = access_counts(files)
+        out = subprocess.run([binary, '--format', 'json', *files],
+                             capture_output=True, text=True)
+        report = json.loads(out.stdout)
+        s = report['summary']
+        unexplained = sum(g['count'] for g in report['groups']
+                          if g['cause'] == 'unexplained')
+        flag = off(served, s['upstream_failures']) or off(retried, s['retried_served'])
+        bad += flag
+        ratio = s['upstream_failures'] / served if served else float('nan')
+        rows.append((name, served, s['upstream_failures'], f'{ratio:.2f}',
+                     f"{retried}/{s['retried_served']}", s['paired'],
+                     unexplained, 'OFF' if flag else 'ok'))
+    head = ('deployment', 'served 502+504', 'gw502 failures', 'ratio',
+            'retried access/gw502', 'paired', 'unexplained', '±5%')
+    widths = [max(len(str(r[i])) for r in rows + [head]) for i in range(len(head))]
+    for r in [head] + rows:
+        print('  '.join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip())
+    print(f'{len(rows)} deployments, {bad} off by more than 5 %')
+    return 1 if bad else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
