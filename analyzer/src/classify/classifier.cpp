@@ -27,8 +27,19 @@ namespace {
 
 // docker's json-file lines always have a "stream" key (the decoder needs
 // "log" and "stream"); `"log"` would be a poor literal: `"lo` opens
-// every Caddy line's "logger".
-constexpr const char* kDockerLogKey = "stream\"";
+// every Caddy line's "logger". With its opening quote, so that Caddy's
+// "upstream": is not taken for it.
+constexpr std::string_view kDockerLogKey = "\"stream\":";
+
+// The line of buf that ends at `end` (a candidate's offset).
+std::string_view line_ending_at(std::string_view buf, size_t end) {
+  const void* nl = end ? memrchr(buf.data(), '\n', end) : nullptr;
+  const size_t start = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1 : 0;
+  return buf.substr(start, end - start);
+}
+
+bool wrapped(std::string_view line) { return line.find(kDockerLogKey) != std::string_view::npos; }
+
 
 // A rule whose regex matches every text: what a family's catch-all
 // ("unclassified") rule looks like.
@@ -146,15 +157,15 @@ void Classifier::build_prefilters(PrefilterEngine engine) {
   if (engine != PrefilterEngine::every_line && literals_for(rules, caught, kAllFamilies, true, literals)) {
     prefilter_ = Prefilter::build(literals, engine, error_);
     if (!prefilter_) return;
-    // A chunk of JSON lines reaches only the Go proxies' decoders, unless
-    // it is docker's json-file log ({"log":"<line>","stream":..}): its key
-    // makes such a line a candidate, and then the chunk is scanned again in full.
+    // A chunk of JSON lines reaches only the Go proxies' decoders, and
+    // docker's json-file log ({"log":"<line>","stream":..}): its key makes
+    // such a line a candidate, then every rule's literals decide
+    // (keep_wrapped_with_literals).
     constexpr unsigned kGo = family_bit(LogFamily::caddy) | family_bit(LogFamily::traefik);
     if (literals_for(rules, caught, kGo, true, literals)) {
-      literals.push_back(kDockerLogKey);
+      literals.emplace_back(kDockerLogKey);
       json_prefilter_ = Prefilter::build(literals, engine, error_);
       if (!json_prefilter_) return;
-      json_prefilter_->watch(literals.size() - 1);
     }
     // nginx's error-log lines reach only nginx's error-log rules.
     if (literals_for(rules, caught, family_bit(LogFamily::nginx), false, literals)) {
@@ -177,7 +188,7 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkSha
     if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
     if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
     p->candidates(buf, candidates_);
-    if (p == json_prefilter_.get() && p->watched()) prefilter_->candidates(buf, candidates_);
+    if (p == json_prefilter_.get()) keep_wrapped_with_literals(buf);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {
@@ -188,6 +199,35 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkSha
     }
   }
   return candidates_;
+}
+
+// A docker json-file line is a candidate of the JSON scan by its key alone;
+// it stays one only if a literal of any rule is in it too (the proxy's line
+// inside can be nginx's). Decided per line, so that a line is a candidate or
+// not whatever chunk it falls in (D11).
+void Classifier::keep_wrapped_with_literals(std::string_view buf) {
+  size_t kept = 0;
+  bool any = false;
+  for (size_t end : candidates_) {
+    if (wrapped(line_ending_at(buf, end))) any = true;
+    else candidates_[kept++] = end;
+  }
+  if (!any) return;
+  candidates_.resize(kept);
+  prefilter_->candidates(buf, line_candidates_);
+  kept = 0;
+  for (size_t end : line_candidates_)
+    if (wrapped(line_ending_at(buf, end))) line_candidates_[kept++] = end;
+  line_candidates_.resize(kept);
+  const size_t mid = candidates_.size();
+  candidates_.insert(candidates_.end(), line_candidates_.begin(), line_candidates_.end());
+  std::inplace_merge(candidates_.begin(), candidates_.begin() + static_cast<long>(mid), candidates_.end());
+}
+
+bool Classifier::json_candidate(std::string_view line) {
+  if (!prefilter_ || !json_prefilter_) return true;
+  (wrapped(line) ? prefilter_ : json_prefilter_)->candidates(line, line_candidates_);
+  return !line_candidates_.empty();
 }
 
 Classifier::~Classifier() = default;

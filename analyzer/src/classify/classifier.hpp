@@ -7,7 +7,7 @@
 // prefilters' RE2 or Hyperscan databases) is shared between a classifier and
 // those made from it with `share` (D13: memory and start-up do not grow with
 // -j times the catalogue); each keeps only scratch of its own: Hyperscan
-// scratch, the prefilters' watch state, the hits vector, the message cache.
+// scratch, the hits vector, the message cache.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -51,6 +51,10 @@ class Classifier {
   const std::vector<size_t>& candidates(std::string_view buf);
   // The same, for a chunk whose shape the caller has found already.
   const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape);
+  // Whether one line would be a candidate in a chunk of only JSON lines (the
+  // smaller literal set). For counting what such lines give the same way
+  // whatever chunk they fall in (D11). Leaves candidates() untouched.
+  bool json_candidate(std::string_view line);
 
   // The first rule (in priority order) of this family and kind that matches
   // text, or kNoRule. For error-log rules text is the message; for access rules
@@ -69,6 +73,7 @@ class Classifier {
   struct Compiled;  // the sets and rules, shared
   int match(LogFamily family, bool access, std::string_view text, int status);
   void build_prefilters(PrefilterEngine engine);
+  void keep_wrapped_with_literals(std::string_view buf);
   const Catalogue& cat_;
   PrefilterEngine engine_;
   std::string error_;
@@ -79,6 +84,7 @@ class Classifier {
   std::unique_ptr<Prefilter> nginx_prefilter_;
   std::vector<int> hits_;  // reused by every classify()
   std::vector<size_t> candidates_;
+  std::vector<size_t> line_candidates_;  // scratch of json_candidate() and candidates()
 
   // Log messages repeat: the same text gets the same rule. A small
   // direct-mapped cache of recent error-log messages skips RE2::Set for

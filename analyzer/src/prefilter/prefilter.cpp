@@ -30,9 +30,7 @@ class Re2Prefilter final : public Prefilter {
     re_ = std::make_shared<const RE2>(alternation, o);
   }
   std::unique_ptr<Prefilter> clone() const override {
-    auto p = std::make_unique<Re2Prefilter>(*this);
-    p->watched_ = false;
-    return p;
+    return std::make_unique<Re2Prefilter>(*this);
   }
   bool ok(std::string& err) const {
     if (!re_->ok()) err = "prefilter: " + re_->error();
@@ -40,18 +38,10 @@ class Re2Prefilter final : public Prefilter {
   }
   void candidates(std::string_view buf, std::vector<size_t>& hits) override {
     hits.clear();
-    watched_ = false;
     for (size_t pos = find(buf, 0); pos != std::string_view::npos;) {
       const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos);
       size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) : buf.size();
       hits.push_back(end);
-      if (watch_ >= 0 && !watched_) {
-        // The watched literal can only be in a candidate line.
-        size_t start = pos ? buf.rfind('\n', pos - 1) : std::string_view::npos;
-        start = start == std::string_view::npos ? 0 : start + 1;
-        watched_ = buf.substr(start, end - start).find((*literals_)[static_cast<size_t>(watch_)]) !=
-                   std::string_view::npos;
-      }
       if (!nl) break;
       pos = find(buf, end + 1);
     }
@@ -81,7 +71,6 @@ class HyperscanPrefilter final : public Prefilter {
   std::unique_ptr<Prefilter> clone() const override {
     auto p = std::make_unique<HyperscanPrefilter>();
     p->db_ = db_;
-    p->watch_ = watch_;
     if (hs_clone_scratch(scratch_, &p->scratch_) != HS_SUCCESS) return nullptr;
     return p;
   }
@@ -122,12 +111,9 @@ class HyperscanPrefilter final : public Prefilter {
       size_t offset;  // of the piece being scanned
       size_t next;    // start of the line after the last one taken
       std::vector<size_t>* hits;
-      long watch;
-      bool watched;
-    } ctx{buf.data(), buf.size(), 0, 0, &hits, watch_, false};
-    auto each = [](unsigned id, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
+    } ctx{buf.data(), buf.size(), 0, 0, &hits};
+    auto each = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
       auto& c = *static_cast<Ctx*>(p);
-      if (static_cast<long>(id) == c.watch) c.watched = true;
       size_t at = c.offset + static_cast<size_t>(to) - 1;
       if (at < c.next) return 0;
       const void* nl = std::memchr(c.base + at, '\n', c.size - at);
@@ -147,7 +133,6 @@ class HyperscanPrefilter final : public Prefilter {
       hs_scan(db_.get(), buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
       ctx.offset += len;
     }
-    watched_ = ctx.watched;
   }
   const char* name() const override { return "hyperscan"; }
 

@@ -29,17 +29,8 @@ class Prefilter {
   virtual void candidates(std::string_view buf, std::vector<size_t>& hits) = 0;
   virtual const char* name() const = 0;
   // Another thread's prefilter: shares this one's compiled database (RE2 or
-  // Hyperscan), with its own scratch and watch state (D13). Null on failure.
+  // Hyperscan), with its own scratch (D13). Null on failure.
   virtual std::unique_ptr<Prefilter> clone() const = 0;
-
-  // One literal (by index) can be watched: watched() then says whether the
-  // last candidates() call met it anywhere in the buffer.
-  void watch(size_t literal) { watch_ = static_cast<long>(literal); }
-  bool watched() const { return watched_; }
-
- protected:
-  long watch_ = -1;
-  bool watched_ = false;
 };
 
 }  // namespace gw502

@@ -58,7 +58,9 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   Event ev;
   const Decoded d = decoder_.decode(raw, text, families, ev);
   if (d.kind == LineKind::malformed) {
-    ++stats.malformed;
+    // Counted only where a chunk of JSON lines would have looked at it too,
+    // so that the count does not depend on the chunk the line falls in (D11).
+    if (shape_ == ChunkShape::json || shape_ == ChunkShape::logfmt || cls_.json_candidate(raw)) ++stats.malformed;
     return;
   }
   if (d.kind != LineKind::error && d.kind != LineKind::access) return;
@@ -160,7 +162,7 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
   const char* b = buf.data();
   // One pass over the chunk tells its shape and indexes its newlines; a
   // candidate's line number is then a count within one KiB.
-  const ChunkShape shape = chunk_shape(buf, &newlines_);
+  const ChunkShape shape = shape_ = chunk_shape(buf, &newlines_);
   // A custom format's lines may look like JSON or anything: every prefilter
   // literal is sought, not only those of the shape's formats.
   for (size_t line_end : cls_.candidates(buf, opt_.access_format ? ChunkShape::mixed : shape)) {
