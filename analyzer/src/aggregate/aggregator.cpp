@@ -220,6 +220,7 @@ void Aggregator::add_counts(Group& to, const Group& from) {
   to.served_502 += from.served_502;
   to.served_504 += from.served_504;
   to.served_other += from.served_other;
+  to.tries += from.tries;
   to.first = std::min(to.first, from.first);
   to.last = std::max(to.last, from.last);
   to.utc = to.utc || from.utc;
@@ -315,7 +316,7 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
   if (!h.access && h.request && !h.context && requests_.size() < kMaxRequests) {
     if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
       request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
-    requests_.push_back(RequestEntry{h.request, request_time(h.time), gi, 0});
+    requests_.push_back(RequestEntry{h.request, request_time(h.time), gi, 0, h.conn});
   }
 }
 
@@ -337,11 +338,13 @@ void Aggregator::pair_pending() {
     std::sort(by_key_.begin() + old, by_key_.end(), by_key);
     std::inplace_merge(by_key_.begin(), by_key_.begin() + old, by_key_.end(), by_key);
   }
+  std::vector<std::pair<uint32_t, int64_t>> tried;  // paired entries with a connection, access time
   for (const Pending& p : pending) {
     const Hit& h = p.hit;
     auto b = std::lower_bound(by_key_.begin(), by_key_.end(), h.request,
                               [this](uint32_t i, uint64_t k) { return requests_[i].key < k; });
     RequestEntry* match = nullptr;
+    uint32_t match_index = 0;
     for (auto it = b; it != by_key_.end() && requests_[*it].key == h.request; ++it) {
       RequestEntry& r = requests_[*it];
       if (r.used) continue;
@@ -349,6 +352,7 @@ void Aggregator::pair_pending() {
       if (h.time == kNoTime || rt == kNoTime ||
           (h.time - rt <= kPairSeconds && rt - h.time <= kPairSeconds)) {
         match = &r;
+        match_index = *it;
         break;
       }
     }
@@ -357,6 +361,7 @@ void Aggregator::pair_pending() {
       continue;
     }
     match->used = 1;
+    if (match->conn && h.time != kNoTime) tried.emplace_back(match_index, h.time);
     Group& g = groups_[match->group];
     ++paired_;
     if (h.status == 502) {
@@ -376,6 +381,32 @@ void Aggregator::pair_pending() {
     } else {
       ++g.served_other;
     }
+  }
+  for (auto [entry, time] : tried) sweep_tries(requests_[entry], time);
+}
+
+// nginx logs one error line per server of the pool it tries for a request,
+// and one access line. Once every access line of a pairing pass has taken
+// its closest entry, the entries left on the same connection (HTTP/1: one
+// request at a time) for the same request, from up to kTryWindow seconds
+// before the access line, are that request's earlier tries: they leave
+// their groups' counts for `tries`.
+void Aggregator::sweep_tries(const RequestEntry& paired, int64_t access_time) {
+  auto it = std::lower_bound(by_key_.begin(), by_key_.end(), paired.key,
+                             [this](uint32_t i, uint64_t k) { return requests_[i].key < k; });
+  for (; it != by_key_.end() && requests_[*it].key == paired.key; ++it) {
+    RequestEntry& r = requests_[*it];
+    const int64_t rt = request_time(r.time);
+    if (r.used || r.conn != paired.conn || rt == kNoTime || rt > access_time + kPairSeconds ||
+        access_time - rt > kTryWindow)
+      continue;
+    r.used = 1;
+    Group& g = groups_[r.group];
+    if (g.count) {
+      --g.count;
+      if (!g.context) --total_;
+    }
+    ++g.tries;
   }
 }
 
@@ -489,7 +520,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
       const RequestEntry& r = o.requests_[i];
       if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
         request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
-      requests_.push_back(RequestEntry{r.key, r.time, remap[s.part][r.group] & 0x7FFFFFFFu, r.used});
+      requests_.push_back(RequestEntry{r.key, r.time, remap[s.part][r.group] & 0x7FFFFFFFu, r.used, r.conn});
     }
   }
   for (const Part& p : parts) {

@@ -72,6 +72,10 @@ struct Group {
   std::vector<Sample> samples;                  // first few lines (by position), for the report
   bool context = false;    // lines without a request: findings, not failures
   uint64_t served_502 = 0, served_504 = 0, served_other = 0;  // statuses its access entries show
+  // Failed tries of requests nginx then passed to the next server of the
+  // pool: the request counts once, under its last try's group (count), so
+  // these are not in count. Known when the access line pairs them.
+  uint64_t tries = 0;
   bool folded = false;     // an "(others)" group: keys past the group cap (see Aggregator)
   // Internal to the Aggregator: the position of its first hit (source, chunk,
   // line), its key's hash, the samples it keeps, whether minutes are coarse.
@@ -95,6 +99,7 @@ struct Hit {
   uint64_t line;
   std::string_view text;  // the line, for samples
   uint64_t request = 0;   // the request's key (client and path, or Caddy's hash); 0: none
+  uint32_t conn = 0;      // nginx's process and connection (pid, *cid) hashed; 0: unknown
   bool access = false;    // an access-log entry (pairs with the request's error entry)
   int status = 0;         // access entries: the status served
   bool context = false;   // no request behind the line (see above)
@@ -112,6 +117,9 @@ class Aggregator {
   static constexpr int64_t kDayMinutes = 30 * 1440;  // hours up to 30 days, then days
 
   static constexpr int64_t kPairSeconds = 2;
+  // How long before its access line a request's first try may be logged:
+  // several servers times proxy_connect_timeout / proxy_read_timeout.
+  static constexpr int64_t kTryWindow = 900;
   static constexpr size_t kMaxPending = 100000;   // access entries waiting for their error entry
   static constexpr size_t kMaxRequests = 1 << 19;  // error entries an access entry can pair with
 
@@ -161,12 +169,13 @@ class Aggregator {
     size_t max_samples;
     uint32_t chunk;
   };
-  // 16 bytes: the one record kept per counted error entry.
+  // 24 bytes: the one record kept per counted error entry.
   struct RequestEntry {
     uint64_t key;
     uint32_t time;        // seconds since 1970 (clamped), kNoRequestTime when unknown
     uint32_t group : 31;  // its group
     uint32_t used : 1;    // paired with an access entry
+    uint32_t conn;        // Hit::conn
   };
   static constexpr uint32_t kNoRequestTime = UINT32_MAX;
   static uint32_t request_time(int64_t t);
@@ -205,6 +214,7 @@ class Aggregator {
   }
   void pair_pending();
   uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk);
+  void sweep_tries(const RequestEntry& paired, int64_t access_time);
   uint32_t intern(std::string_view s);
   // The group for a key (created if new), or its "(others)" group when the
   // key's hash is below the fold level. The group cap is applied first.

@@ -26,7 +26,7 @@ struct Parts {
 Parts split(const Catalogue& cat, const Aggregator& agg, const ReportOptions& opt) {
   Parts p;
   for (const Group* g : ordered_groups(agg)) {
-    if (!selected(*g, agg, cat, opt)) continue;
+    if (!selected(*g, agg, cat, opt) || !g->count) continue;  // (only earlier tries: JSON has them)
     if (g->context) {
       p.context.push_back(g);
       continue;

@@ -60,7 +60,9 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
   }
   std::vector<const Group*> v;
   for (const Group& g : agg.groups())
-    if (g.count) v.push_back(&g);  // a group all of whose requests were served after a retry
+    // Not a group all of whose requests were served after a retry; one with
+    // only earlier tries of failed requests stays (JSON and --verbose show it).
+    if (g.count || g.tries) v.push_back(&g);
   std::sort(v.begin(), v.end(), [&](const Group* a, const Group* b) {
     auto sa = site_total[{static_cast<int>(a->proxy), a->site, a->host}];
     auto sb = site_total[{static_cast<int>(b->proxy), b->site, b->host}];

@@ -88,9 +88,11 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
   }
   std::vector<Row> failures, aborts, context;
   int64_t first = INT64_MAX, last = INT64_MIN;
-  uint64_t n_fail = 0, n_abort = 0, s502 = 0, s504 = 0;
+  uint64_t n_fail = 0, n_abort = 0, s502 = 0, s504 = 0, tries = 0;
   for (const Group* g : ordered_groups(agg)) {
     if (!selected(*g, agg, cat, opt)) continue;
+    tries += g->tries;
+    if (!g->count) continue;  // only earlier tries of requests counted in other groups
     const Cause& c = cat.causes()[static_cast<size_t>(g->cause)];
     Row row{g, site_name(*g, agg)};
     if (g->context) {
@@ -134,6 +136,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += "served: " + (s502 ? thousands(s502) + " x 502" : std::string()) + (s502 && s504 ? ", " : "") +
            (s504 ? thousands(s504) + " x 504" : std::string()) +
            " (their access-log lines are counted with the error line that explains them)\n";
+  if (tries)
+    out += "tries: " + thousands(tries) + (tries == 1 ? " earlier try" : " earlier tries") +
+           " of these requests failed on another server of the pool too (nginx then tried the next one;"
+           " each request is counted once, under its last try)\n";
   if (match_errors)
     out += "warning: " + thousands(match_errors) + (match_errors == 1 ? " line" : " lines") +
            " could not be matched (the regex engine ran out of memory); their causes are unknown\n";

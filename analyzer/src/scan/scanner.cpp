@@ -123,6 +123,12 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   h.access = access;
   h.status = ev.status;
   h.request = d.request ? d.request : request_key(ev.client, ev.request);
+  // nginx's connection: the tries of one request share it. HTTP/1 only: an
+  // HTTP/2 connection carries many requests at once.
+  if (!access && ev.cid >= 0 && ev.request.find(" HTTP/2") == std::string_view::npos &&
+      ev.request.find(" HTTP/3") == std::string_view::npos)
+    h.conn = static_cast<uint32_t>((static_cast<uint64_t>(ev.pid + 1) * 0x9E3779B97F4A7C15ull) ^
+                                   static_cast<uint64_t>(ev.cid)) | 1u;
   // nginx lines that belong to no request: resolver, start-up, alerts.
   h.context = !access && d.family == LogFamily::nginx && ev.client.empty() && ev.request.empty() &&
               ev.cid < 0;

@@ -221,3 +221,49 @@ TEST_CASE("minutes stay bounded in a long run, the same in any order (D15)", "[a
   for (int64_t m : {0, 5000, 90000}) small.add(hit("u", 0, m * 60));
   CHECK(small.groups()[0].minutes == std::vector<int64_t>{0, 5000, 90000});
 }
+
+TEST_CASE("a request's earlier tries on one connection count once", "[aggregator][pairing]") {
+  auto error_on = [](std::string_view upstream, int64_t t, uint32_t conn, uint64_t line) {
+    Hit h = hit(upstream, 0, t, line);
+    h.request = 42;  // the same client and path
+    h.conn = conn;
+    return h;
+  };
+  auto access = [](int64_t t, int status, uint64_t line) {
+    Hit h = hit("", 1, t, line);
+    h.source = 1;
+    h.request = 42;
+    h.access = true;
+    h.status = status;
+    return h;
+  };
+  SECTION("two servers tried, one 504 served: one failure, one earlier try") {
+    Aggregator agg;
+    agg.add(error_on("10.0.0.5:80", 1000, 7, 1));
+    agg.add(error_on("10.0.0.6:80", 1060, 7, 2));
+    agg.add(access(1060, 504, 1));
+    CHECK(agg.total() == 1);
+    uint64_t count = 0, tries = 0;
+    for (const Group& g : agg.groups()) count += g.count, tries += g.tries;
+    CHECK(count == 1);
+    CHECK(tries == 1);
+    CHECK(agg.paired() == 1);
+  }
+  SECTION("keepalive: the same path twice on one connection, each with its 502") {
+    Aggregator agg;
+    agg.add(error_on("10.0.0.5:80", 1000, 7, 1));
+    agg.add(error_on("10.0.0.5:80", 1000, 7, 2));
+    agg.add(access(1000, 502, 1));
+    agg.add(access(1000, 502, 2));
+    CHECK(agg.total() == 2);
+    CHECK(agg.groups()[0].tries == 0);
+    CHECK(agg.paired() == 2);
+  }
+  SECTION("without a connection (HTTP/2, or not nginx) nothing is taken for a try") {
+    Aggregator agg;
+    agg.add(error_on("10.0.0.5:80", 1000, 0, 1));
+    agg.add(error_on("10.0.0.6:80", 1001, 0, 2));
+    agg.add(access(1001, 502, 1));
+    CHECK(agg.total() == 2);
+  }
+}
