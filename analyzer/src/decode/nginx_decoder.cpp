@@ -360,10 +360,49 @@ bool npm(std::string_view line, Event& ev) {
 
 }  // namespace
 
+// A custom log_format read without --access-format: a quoted request line
+// ("POST /api HTTP/1.1") followed, after separators (|, ;, ,, tabs, with
+// spaces around), by a three-digit status. Only the request and status are taken.
+static bool access_loose(std::string_view line, Event& ev) {
+  for (size_t q = line.find('"'); q != std::string_view::npos && q + 1 < line.size(); q = line.find('"', q + 1)) {
+    size_t sp = line.find(' ', q + 1);
+    if (sp == std::string_view::npos || sp == q + 1 || sp - q > 10) continue;
+    bool method = true;
+    for (size_t i = q + 1; i < sp; ++i) method = method && line[i] >= 'A' && line[i] <= 'Z';
+    if (!method) continue;
+    size_t end = line.find('"', sp);
+    if (end == std::string_view::npos) return false;
+    std::string_view request = line.substr(q + 1, end - q - 1);
+    if (request.find(" HTTP/") == std::string_view::npos) {
+      q = end;
+      continue;
+    }
+    // Not a lone space: a format that only looks like combined is not read
+    // without --access-format (and its source is said to be unrecognised).
+    size_t i = end + 1;
+    bool marked = false;
+    for (; i < line.size() && (line[i] == ' ' || line[i] == '|' || line[i] == ';' || line[i] == ',' || line[i] == '\t'); ++i)
+      marked = marked || line[i] != ' ';
+    if (i + 3 > line.size() || !marked) return false;
+    int status = 0;
+    for (size_t k = i; k < i + 3; ++k) {
+      if (line[k] < '0' || line[k] > '9') return false;
+      status = status * 10 + (line[k] - '0');
+    }
+    if (i + 3 < line.size() && line[i + 3] >= '0' && line[i + 3] <= '9') return false;
+    if (status < 100) return false;
+    ev = Event{};
+    ev.request = request;
+    ev.status = status;
+    return true;
+  }
+  return false;
+}
+
 bool decode_nginx_access(std::string_view line, Event& ev) {
   line = trim_eol(line);
-  if (!line.empty() && line[0] == '[') return npm(line, ev);
-  return combined(line, ev);
+  if (!line.empty() && line[0] == '[' && npm(line, ev)) return true;
+  return combined(line, ev) || access_loose(line, ev);
 }
 
 }  // namespace gw502

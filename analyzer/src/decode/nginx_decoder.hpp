@@ -27,8 +27,9 @@ void finish_nginx_error(Event& ev);
 // Time is set only when nginx's timestamp stands right before `[level]`.
 bool decode_nginx_error_loose(std::string_view line, Event& ev, bool whole = true);
 
-// Access-log line in one of the formats above. Returns false when it is none
-// of them. Fills time, client, request, status and, where the format has them,
+// Access-log line in one of the formats above, or failing those a custom
+// format's line with a quoted request line followed by its status (request
+// and status only). Returns false when it is none of them. Fills time, client, request, status and, where the format has them,
 // host and upstream.
 bool decode_nginx_access(std::string_view line, Event& ev);
 

@@ -134,3 +134,16 @@ TEST_CASE("time parsing", "[decoder]") {
   CHECK(format_iso(t, false) == "2024-02-29T00:00:00");
   CHECK_FALSE(parse_iso_time("yesterday", t, utc));
 }
+
+TEST_CASE("a custom format with marked separators is read for its request and status", "[nginx][access][wild3]") {
+  gw502::Event ev;
+  CHECK(gw502::decode_nginx_access(R"L([10:00:00 +0000]|| "POST /orders HTTP/2.0"|| 502|| 150|| "-"|| 10.0.0.9:9999|| 502)L", ev));
+  CHECK(ev.status == 502);
+  CHECK(ev.request == "POST /orders HTTP/2.0");
+  CHECK(gw502::decode_nginx_access(R"L(x.test;"GET / HTTP/1.1";504;0.5)L", ev));
+  CHECK(ev.status == 504);
+  // Only spaces: a format that looks like combined stays unread (and says so).
+  CHECK_FALSE(gw502::decode_nginx_access(R"L(x.test 10.0.0.5:80 "GET / HTTP/1.1" 502 157 us=502)L", ev));
+  // A quoted request inside an error message is no access line.
+  CHECK_FALSE(gw502::decode_nginx_access(R"L(request: "GET / HTTP/1.1", upstream: "http://a/")L", ev));
+}
