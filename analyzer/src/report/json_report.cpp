@@ -11,6 +11,9 @@
 namespace gw502 {
 namespace {
 
+// Groups whose samples the JSON report carries (the most failures first).
+constexpr size_t kSampledGroups = 200;
+
 void key(std::string& out, const char* k) {
   json_string(out, k);
   out += ':';
@@ -155,8 +158,18 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   }
   j.close('}');
 
+  // Evidence lines for the groups with the most failures only: with
+  // thousands of groups (a fleet, pods whose addresses change) the samples
+  // would be most of the document, and the same lines again and again.
+  std::vector<const Group*> by_count(groups);
+  std::stable_sort(by_count.begin(), by_count.end(),
+                   [](const Group* a, const Group* b) { return a->count > b->count; });
+  if (by_count.size() > kSampledGroups) by_count.resize(kSampledGroups);
+  std::sort(by_count.begin(), by_count.end());
+
   j.key("groups").open('[');
   for (const Group* g : groups) {
+    const bool sampled = std::binary_search(by_count.begin(), by_count.end(), g);
     j.open('{');
     j.key("proxy").str(proxy_name(g->proxy));
     j.key("site").str(agg.str(g->site));
@@ -182,6 +195,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     j.close('}');
     j.key("samples").open('[');
     for (const Sample& s : g->samples) {
+      if (!sampled) break;
       j.open('{');
       j.key("source").str(s.source < run.sources.size() ? run.sources[s.source].name : "");
       j.key("line").num(static_cast<int64_t>(s.line));
