@@ -365,8 +365,11 @@ bool npm(std::string_view line, Event& ev) {
 // spaces around), by a three-digit status. Only the request and status are taken.
 static bool access_loose(std::string_view line, Event& ev) {
   for (size_t q = line.find('"'); q != std::string_view::npos && q + 1 < line.size(); q = line.find('"', q + 1)) {
-    size_t sp = line.find(' ', q + 1);
-    if (sp == std::string_view::npos || sp == q + 1 || sp - q > 10) continue;
+    // A method: up to 9 capital letters, then a space (a bounded look, so
+    // that a line of many quotes stays linear).
+    size_t sp = line.substr(q + 1, 10).find(' ');
+    if (sp == std::string_view::npos || sp == 0) continue;
+    sp += q + 1;
     bool method = true;
     for (size_t i = q + 1; i < sp; ++i) method = method && line[i] >= 'A' && line[i] <= 'Z';
     if (!method) continue;
