@@ -341,8 +341,13 @@ void Aggregator::pair_pending() {
   std::vector<std::pair<uint32_t, int64_t>> tried;  // paired entries with a connection, access time
   for (const Pending& p : pending) {
     const Hit& h = p.hit;
-    auto b = std::lower_bound(by_key_.begin(), by_key_.end(), h.request,
-                              [this](uint32_t i, uint64_t k) { return requests_[i].key < k; });
+    // From the key's first entry not known to be used: a probe that fails on
+    // one path all day pairs in linear time, not quadratic.
+    auto hint = unused_from_.find(h.request);
+    const uint32_t from = hint == unused_from_.end() ? 0 : hint->second;
+    auto b = std::lower_bound(by_key_.begin(), by_key_.end(), from, [this, &h](uint32_t i, uint32_t f) {
+      return requests_[i].key != h.request ? requests_[i].key < h.request : i < f;
+    });
     RequestEntry* match = nullptr;
     uint32_t match_index = 0;
     for (auto it = b; it != by_key_.end() && requests_[*it].key == h.request; ++it) {
@@ -356,11 +361,16 @@ void Aggregator::pair_pending() {
         break;
       }
     }
+    if (match) match->used = 1;
+    auto c = b;
+    while (c != by_key_.end() && requests_[*c].key == h.request && requests_[*c].used) ++c;
+    unused_from_[h.request] = c != by_key_.end() && requests_[*c].key == h.request
+                                  ? *c
+                                  : (c == b ? from : *(c - 1) + 1);
     if (!match) {
       add_now(h, p.max_samples, p.chunk);
       continue;
     }
-    match->used = 1;
     if (match->conn && h.time != kNoTime) tried.emplace_back(match_index, h.time);
     Group& g = groups_[match->group];
     ++paired_;
@@ -382,7 +392,7 @@ void Aggregator::pair_pending() {
       ++g.served_other;
     }
   }
-  for (auto [entry, time] : tried) sweep_tries(requests_[entry], time);
+  for (auto [entry, time] : tried) sweep_tries(entry, time);
 }
 
 // nginx logs one error line per server of the pool it tries for a request,
@@ -391,23 +401,36 @@ void Aggregator::pair_pending() {
 // request at a time) for the same request, from up to kTryWindow seconds
 // before the access line, are that request's earlier tries: they leave
 // their groups' counts for `tries`.
-void Aggregator::sweep_tries(const RequestEntry& paired, int64_t access_time) {
-  auto it = std::lower_bound(by_key_.begin(), by_key_.end(), paired.key,
-                             [this](uint32_t i, uint64_t k) { return requests_[i].key < k; });
-  for (; it != by_key_.end() && requests_[*it].key == paired.key; ++it) {
-    RequestEntry& r = requests_[*it];
+void Aggregator::sweep_tries(uint32_t paired, int64_t access_time) {
+  const RequestEntry& p = requests_[paired];
+  // by_key_ is ordered by (key, position): the neighbours of the paired
+  // entry, a few on each side, are its request's other tries if any (a
+  // bounded look: a probe hitting one path on one connection all day stays
+  // linear).
+  auto at = std::lower_bound(by_key_.begin(), by_key_.end(), paired, [this](uint32_t a, uint32_t b) {
+    return requests_[a].key != requests_[b].key ? requests_[a].key < requests_[b].key : a < b;
+  });
+  auto take = [&](RequestEntry& r) {
     const int64_t rt = request_time(r.time);
-    if (r.used || r.conn != paired.conn || rt == kNoTime || rt > access_time + kPairSeconds ||
-        access_time - rt > kTryWindow)
-      continue;
-    r.used = 1;
-    Group& g = groups_[r.group];
-    if (g.count) {
-      --g.count;
-      if (!g.context) --total_;
+    if (r.key != p.key || rt == kNoTime || rt > access_time + kPairSeconds || access_time - rt > kTryWindow)
+      return false;
+    if (!r.used && r.conn == p.conn) {
+      r.used = 1;
+      Group& g = groups_[r.group];
+      if (g.count) {
+        --g.count;
+        if (!g.context) --total_;
+      }
+      ++g.tries;
     }
-    ++g.tries;
-  }
+    return true;
+  };
+  auto it = at;
+  for (int n = 0; n < kTryLook && it != by_key_.begin(); ++n)
+    if (!take(requests_[*--it])) break;
+  it = at;
+  for (int n = 0; n < kTryLook && ++it != by_key_.end(); ++n)
+    if (!take(requests_[*it])) break;
 }
 
 uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk) {

@@ -120,6 +120,7 @@ class Aggregator {
   // How long before its access line a request's first try may be logged:
   // several servers times proxy_connect_timeout / proxy_read_timeout.
   static constexpr int64_t kTryWindow = 900;
+  static constexpr int kTryLook = 32;  // entries looked at on each side
   static constexpr size_t kMaxPending = 100000;   // access entries waiting for their error entry
   static constexpr size_t kMaxRequests = 1 << 19;  // error entries an access entry can pair with
 
@@ -214,7 +215,7 @@ class Aggregator {
   }
   void pair_pending();
   uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk);
-  void sweep_tries(const RequestEntry& paired, int64_t access_time);
+  void sweep_tries(uint32_t paired, int64_t access_time);
   uint32_t intern(std::string_view s);
   // The group for a key (created if new), or its "(others)" group when the
   // key's hash is below the fold level. The group cap is applied first.
@@ -245,6 +246,9 @@ class Aggregator {
   std::deque<RequestEntry> requests_;  // a deque: no doubling, no copy when it grows
   std::vector<std::pair<uint32_t, uint32_t>> request_chunks_;  // (chunk, first entry)
   std::vector<uint32_t> by_key_;  // requests_ indices sorted by (key, position); may lag behind
+  // Per key of a paired access entry: every entry of that key with a lower
+  // requests_ index is used (pairing starts looking there).
+  std::unordered_map<uint64_t, uint32_t> unused_from_;
 };
 
 }  // namespace gw502
