@@ -33,6 +33,13 @@
 //   writes to it until it is told to reopen) and closed after
 //   FollowOptions::retire_ms (5 s) without growth. The new file is read
 //   from its beginning.
+// - a closed file is remembered (the last 4096): device, inode, a hash of
+//   its first bytes (1 KiB, or all of it when shorter; a shorter file that
+//   grew is compared on as many bytes as it had) and where reading stopped.
+//   If it comes back at a followed path (renamed back, a symlink to it),
+//   reading goes on from there: nothing is read twice. The same inode with
+//   other first bytes (an inode reused after a delete, common on ext4), or
+//   shorter than what was read, is a new file, read from its beginning.
 // - copytruncate: every read re-reads the 128 bytes before the offset (the
 //   same preadv); if they changed, or the file is shorter, it was
 //   truncated. The lines written between our last read and the truncation

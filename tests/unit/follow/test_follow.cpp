@@ -38,6 +38,12 @@ void append(const std::string& path, const std::string& text) {
 
 std::string failure(int id) { return test::refused_line("http://172.18.0.5:3000/", ("h" + std::to_string(id)).c_str()) + "\n"; }
 
+ino_t inode_of(const std::string& path) {
+  struct stat st;
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
 std::string noise(int i) { return "2024/01/15 10:23:45 [notice] 1#1: ordinary line " + std::to_string(i) + "\n"; }
 
 // Collects events: host id ("h12" -> 12) -> times seen, line number and source.
@@ -305,6 +311,80 @@ TEST_CASE("many rotations of both kinds lose and double nothing", "[follow]") {
   CHECK(run.ev.once(0, id));
 }
 
+// D5: a rotated file closed after retire_ms that comes back under the
+// followed path (renamed back, or a symlink to it) goes on from where
+// reading stopped; what it gained while closed is read once.
+TEST_CASE("a retired file that comes back is not read again", "[follow][d5]") {
+  TempDir d;
+  const std::string log = d / "error.log";
+  append(log, noise(0));
+  Run run;
+  run.start({log});
+  append(log, failure(1) + failure(2));  // under 1 KiB: the fingerprint is shorter than kPrint
+  run.pump();
+  REQUIRE(::rename(log.c_str(), (d / "error.log.1").c_str()) == 0);
+  append(log, failure(3));
+  run.pump();
+  ::usleep(350 * 1000);
+  run.pump(true);
+  REQUIRE(run.f->open_files() == 1);  // error.log.1 was retired (closed)
+  append(d / "error.log.1", failure(4) + failure(5) + failure(6) + failure(7));  // grows past 1 KiB while closed
+  REQUIRE(::rename((d / "error.log.1").c_str(), log.c_str()) == 0);
+  run.pump(true);
+  append(log, failure(8));
+  run.pump();
+  CHECK(run.ev.once(1, 9));
+  CHECK(run.ev.seen.size() == 8);
+  CHECK(run.ev.line[4] == 4);  // line numbers go on too
+  CHECK(run.f->counters().resumed == 1);
+
+  SECTION("and a symlink to it, once retired again") {
+    const std::string keep = d / "kept.log";
+    REQUIRE(::rename(log.c_str(), keep.c_str()) == 0);
+    append(log, failure(9));
+    run.pump();
+    ::usleep(350 * 1000);
+    run.pump(true);
+    REQUIRE(run.f->open_files() == 1);
+    REQUIRE(::unlink(log.c_str()) == 0);
+    REQUIRE(::symlink(keep.c_str(), log.c_str()) == 0);
+    run.pump(true);
+    append(keep, failure(10));
+    run.pump();
+    CHECK(run.ev.once(1, 11));
+    CHECK(run.f->counters().resumed == 2);
+  }
+}
+
+// D5, the other way: the same inode with other first bytes (an inode
+// reused after a delete, or rewritten in place) is a new file.
+TEST_CASE("the same inode with other first bytes is read from the start", "[follow][d5]") {
+  TempDir d;
+  const std::string log = d / "error.log";
+  append(log, noise(0));
+  Run run;
+  run.start({log});
+  append(log, failure(1) + failure(2));
+  run.pump();
+  REQUIRE(::rename(log.c_str(), (d / "old.log").c_str()) == 0);
+  run.pump(true);
+  ::usleep(350 * 1000);
+  run.pump(true);
+  REQUIRE(run.f->open_files() == 0);
+  const ino_t ino = inode_of(d / "old.log");
+  {  // rewritten in place, longer than what was read: same inode, new content
+    std::ofstream f(d / "old.log", std::ios::trunc | std::ios::binary);
+    f << failure(10) << failure(11) << failure(12) << failure(13);
+  }
+  REQUIRE(inode_of(d / "old.log") == ino);
+  REQUIRE(::rename((d / "old.log").c_str(), log.c_str()) == 0);
+  run.pump(true);
+  CHECK(run.ev.once(1, 3));
+  CHECK(run.ev.once(10, 14));
+  CHECK(run.ev.line[10] == 1);
+  CHECK(run.f->counters().resumed == 0);
+}
+
 TEST_CASE("rates per minute and last seen", "[follow]") {
   auto cat = test::mini_catalogue();
   Aggregator agg;
@@ -348,5 +428,6 @@ TEST_CASE("Prometheus exposition: counters and escaped labels", "[follow][metric
                "upstream=\"1.2.3.4:80\",cause=\"connection_refused\"} 2\n") != std::string::npos);
   CHECK(m.find("gw502_lines_read_total{source=\"/data/logs/proxy-host-3_error.log\"} 42\n") != std::string::npos);
   CHECK(m.find("gw502_follow_truncations_total 5\n") != std::string::npos);
+
   CHECK(m.back() == '\n');
 }
