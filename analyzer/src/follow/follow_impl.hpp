@@ -58,9 +58,10 @@ struct File {
   bool is_stdin = false;
   bool ended = false;    // stdin: end of input
   int64_t last_growth = 0;
+  uint64_t size_seen = 0;  // the largest size fstat gave before the last good read
 };
 
-// A file read and closed (retired after rotation):
+// A file read and closed (retired after rotation, or a copytruncate copy):
 // where reading stopped. A file that comes back under a followed path with
 // the same device, inode and first bytes resumes there.
 struct Known {
@@ -140,6 +141,8 @@ struct Follower::Impl {
   bool fingerprint(int fd, uint64_t size, uint64_t& print, uint32_t& len);
   void remember(dev_t dev, ino_t ino, int fd, uint64_t size, uint64_t offset, uint64_t line);
   bool resume(File& f, uint64_t size);
+  bool read_before(dev_t dev, ino_t ino, int fd, uint64_t size);
+  void lost(File& f, uint64_t bytes, const std::string& why);
   bool is_rotated_copy(const std::string& path) const;
   void warn(const std::string& src, const std::string& msg) { warnings.push_back({src, 0, msg}); }
 };

@@ -50,6 +50,15 @@
 //   elsewhere (`olddir`) cannot be read: what was not yet read is lost, as
 //   with tail -F. Lines written between logrotate's copy and its truncate
 //   are lost for every reader (logrotate's documented race).
+// - lost data is counted, never skipped silently (FollowCounters::lost_bytes,
+//   a note in warnings(), gw502_follow_lost_bytes_total): what fstat showed
+//   the file held before the truncation beyond what was read (from the file
+//   or its copy), and, when the follower fell behind by more than one
+//   copytruncate, the copies made after the one it went on from (by
+//   mtime; not read, their bytes counted). It is a lower bound: a copy
+//   already compressed or removed, or written within the same clock tick
+//   as the one before, is not counted. Bytes, not lines: a line count
+//   would mean reading what is not read.
 // - a new file named like a rotated copy of a followed file in the same
 //   directory (error.log.1 beside error.log, also through a glob such as
 //   'error.log*') is not followed: its lines were read under the original

@@ -102,6 +102,17 @@ void Follower::Impl::flush_partial(File& f) {
 bool Follower::Impl::read_file(File& f, uint64_t budget) {
   uint64_t got_total = 0;
   bool grew = false;
+  // The size now; once a read finds the bytes before the offset unchanged,
+  // it is known to be this file's (not a truncated and regrown one's).
+  uint64_t stat_size = 0;
+  bool have_size = false;
+  if (!f.is_stdin && !recovering) {
+    struct stat st;
+    if (::fstat(f.fd, &st) == 0) {
+      stat_size = static_cast<uint64_t>(st.st_size);
+      have_size = true;
+    }
+  }
   while (got_total < budget) {
     const size_t keep = f.partial.size();
     char* data = buf.data();
@@ -129,8 +140,13 @@ bool Follower::Impl::read_file(File& f, uint64_t budget) {
       }
       if (static_cast<size_t>(n) < f.tail_len || std::memcmp(check, f.tail, f.tail_len) != 0) {
         if (recovering) break;
+        have_size = false;
         truncated(f);
         continue;
+      }
+      if (have_size) {
+        f.size_seen = std::max(f.size_seen, stat_size);
+        have_size = false;
       }
       n -= static_cast<ssize_t>(f.tail_len);
       if (n == 0) break;
@@ -158,24 +174,61 @@ bool Follower::Impl::read_file(File& f, uint64_t budget) {
   return got_total < budget;
 }
 
+// What the file held when it was truncated and was not read (from it or
+// from its copy) is lost: at least what fstat showed beyond that.
 void Follower::Impl::truncated(File& f) {
   ++counters.truncations;
   if (!recover_copy(f)) flush_partial(f);
+  if (f.size_seen > f.offset)
+    lost(f, f.size_seen - f.offset,
+         "truncated before it was read to its end, and not found in a copy beside it");
   f.partial.clear();
   f.skipping = false;
   f.offset = 0;
   f.tail_len = 0;
   f.line = 1;
+  f.size_seen = 0;
 }
 
-// copytruncate: reads what f gained before it was truncated from the copy.
+void Follower::Impl::lost(File& f, uint64_t bytes, const std::string& why) {
+  counters.lost_bytes += bytes;
+  warn(sources[f.source].name, std::to_string(bytes) + " bytes not read: " + why);
+}
+
+// A closed file read to its end: the same device, inode and first bytes
+// (an inode can be reused for another file once the old one is deleted).
+bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
+  for (auto it = known.rbegin(); it != known.rend(); ++it) {
+    if (it->dev != dev || it->ino != ino) continue;
+    uint64_t print = 0;
+    uint32_t len = 0;
+    return it->offset >= size && size >= it->print_len && fingerprint(fd, it->print_len, print, len) &&
+           print == it->print;
+  }
+  return false;
+}
+
+// copytruncate: reads what f gained before it was truncated from the copy,
+// found in f's directory by name (f's name followed by anything) and
+// confirmed by the bytes before the offset. Copies made after that one
+// (newer mtime) are generations truncated away before they were read: their
+// bytes are counted as lost (compressed ones are not: compressing an older
+// copy also makes a newer file).
 bool Follower::Impl::recover_copy(File& f) {
   if (f.tail_len == 0) return false;
   const std::string& path = names[f.source].path;
   const std::string dir = dir_of(path), base = base_of(path);
   DIR* d = ::opendir(dir.c_str());
   if (!d) return false;
-  bool done = false;
+  struct Copy {
+    int64_t mtime;
+    uint64_t size;
+  };
+  std::vector<Copy> copies;  // uncompressed, not followed, not read to their end before
+  int match = -1;
+  Copy matched{0, 0};
+  dev_t match_dev = 0;
+  ino_t match_ino = 0;
   while (dirent* e = ::readdir(d)) {
     std::string_view name(e->d_name);
     if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
@@ -183,29 +236,61 @@ bool Follower::Impl::recover_copy(File& f) {
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
     struct stat st;
-    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-              static_cast<uint64_t>(st.st_size) >= f.offset;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
-    ok = ok && ::pread(fd, check, f.tail_len, static_cast<off_t>(f.offset - f.tail_len)) ==
-                   static_cast<ssize_t>(f.tail_len) &&
-         std::memcmp(check, f.tail, f.tail_len) == 0;
-    if (ok) {
-      const uint64_t before = f.offset;
-      const int live = f.fd;
-      f.fd = fd;
-      recovering = true;
-      read_file(f, UINT64_MAX);
-      recovering = false;
-      f.fd = live;
-      counters.recovered_bytes += f.offset - before;
-      flush_partial(f);
-      done = true;
+    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
+    unsigned char magic[4] = {0, 0, 0, 0};
+    ok = ok && ::pread(fd, magic, 4, 0) >= 0 &&
+         !((magic[0] == 0x1f && magic[1] == 0x8b) ||
+           (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd));
+    if (!ok) {
+      ::close(fd);
+      continue;
     }
+    const Copy c{int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec, static_cast<uint64_t>(st.st_size)};
+    if (match < 0 && c.size >= f.offset &&
+        ::pread(fd, check, f.tail_len, static_cast<off_t>(f.offset - f.tail_len)) ==
+            static_cast<ssize_t>(f.tail_len) &&
+        std::memcmp(check, f.tail, f.tail_len) == 0) {
+      match = fd;
+      matched = c;
+      match_dev = st.st_dev;
+      match_ino = st.st_ino;
+      continue;
+    }
+    copies.push_back(c);
     ::close(fd);
-    if (done) break;
   }
   ::closedir(d);
-  return done;
+  if (match < 0) return false;
+  const uint64_t before = f.offset;
+  const int live = f.fd;
+  f.fd = match;
+  recovering = true;
+  read_file(f, UINT64_MAX);
+  recovering = false;
+  f.fd = live;
+  counters.recovered_bytes += f.offset - before;
+  flush_partial(f);
+  // Known: if it ever comes back under a followed path, it is not read again.
+  remember(match_dev, match_ino, match, f.offset, f.offset, f.line);
+  ::close(match);
+  if (f.size_seen > f.offset) {  // the file grew after the copy was made
+    lost(f, f.size_seen - f.offset, "written after the copytruncate copy was made, before the truncation");
+    f.size_seen = f.offset;
+  }
+  uint64_t later = 0, n = 0;
+  for (const Copy& c : copies)
+    if (c.mtime > matched.mtime) {
+      later += c.size;
+      ++n;
+    }
+  if (later)
+    lost(f, later,
+         "truncated " + std::to_string(n + 1) + " times before it was read again (copytruncate faster than "
+         "gw502-logs reads); the " + (n == 1 ? std::string("copy") : std::to_string(n) + " copies") +
+         " in between were not read");
+  return true;
 }
 
 }  // namespace gw502

@@ -147,6 +147,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += "served: " + (s502 ? thousands(s502) + " x 502" : std::string()) + (s502 && s504 ? ", " : "") +
            (s504 ? thousands(s504) + " x 504" : std::string()) +
            " (their access-log lines are counted with the error line that explains them)\n";
+  if (run.lost_bytes)
+    out += "warning: " + thousands(run.lost_bytes) +
+           " bytes of followed files were truncated away before they were read (copytruncate faster than "
+           "gw502-logs; see the notes above); their lines are not counted\n";
   if (match_errors)
     out += "warning: " + thousands(match_errors) + (match_errors == 1 ? " line" : " lines") +
            " could not be matched (the regex engine ran out of memory); their causes are unknown\n";
