@@ -30,6 +30,12 @@ inline int64_t now_ms() {
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
 }
 
+inline int64_t wall_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
 inline std::string dir_of(const std::string& p) {
   size_t s = p.rfind('/');
   if (s == std::string::npos) return ".";
@@ -59,6 +65,7 @@ struct File {
   bool ended = false;    // stdin: end of input
   int64_t last_growth = 0;
   uint64_t size_seen = 0;  // the largest size fstat gave before the last good read
+  int64_t copies_after = 0; // copytruncate copies up to this mtime (ns) are accounted for
 };
 
 // A file read and closed (retired after rotation, or a copytruncate copy):

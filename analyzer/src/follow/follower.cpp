@@ -171,6 +171,7 @@ File* Follower::Impl::open_file(const std::string& path, uint32_t source, bool i
   f->ino = st.st_ino;
   f->source = source;
   f->last_growth = now_ms();
+  f->copies_after = wall_ns();  // copies older than the file's opening are not its generations
   if (initial && !fo.from_start) position_at_end(*f, static_cast<uint64_t>(st.st_size));
   else if (!initial) resume(*f, static_cast<uint64_t>(st.st_size));
   const std::string proc = "/proc/self/fd/" + std::to_string(fd);  // this inode, whatever the path names now

@@ -53,12 +53,17 @@
 // - lost data is counted, never skipped silently (FollowCounters::lost_bytes,
 //   a note in warnings(), gw502_follow_lost_bytes_total): what fstat showed
 //   the file held before the truncation beyond what was read (from the file
-//   or its copy), and, when the follower fell behind by more than one
-//   copytruncate, the copies made after the one it went on from (by
-//   mtime; not read, their bytes counted). It is a lower bound: a copy
-//   already compressed or removed, or written within the same clock tick
-//   as the one before, is not counted. Bytes, not lines: a line count
-//   would mean reading what is not read.
+//   or its copy), and whole generations truncated away before any of them
+//   was read (the follower fell behind by more than one copytruncate, or a
+//   generation came and went while it read a long copy). Those are other
+//   uncompressed copies beside the file, ordered by mtime: the ones made
+//   after the last copy accounted for (or after the file was opened) that
+//   are neither the copy f went on from, nor the live generation's own copy
+//   (same first KiB as the live file), nor read before. Copies made while a
+//   copy is read are counted at the next truncation. It is a lower bound in
+//   bytes: a copy compressed or removed before it is looked at, or with a
+//   preserved mtime older than the opening, is not counted; no line count
+//   (that would mean reading what is not read).
 // - a new file named like a rotated copy of a followed file in the same
 //   directory (error.log.1 beside error.log, also through a glob such as
 //   'error.log*') is not followed: its lines were read under the original

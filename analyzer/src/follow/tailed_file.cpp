@@ -210,10 +210,17 @@ bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
 
 // copytruncate: reads what f gained before it was truncated from the copy,
 // found in f's directory by name (f's name followed by anything) and
-// confirmed by the bytes before the offset. Copies made after that one
-// (newer mtime) are generations truncated away before they were read: their
-// bytes are counted as lost (compressed ones are not: compressing an older
-// copy also makes a newer file).
+// confirmed by the bytes before the offset.
+//
+// Generations truncated away before any of them was read are only in other
+// copies, which are not read: their bytes are counted as lost. Copies are
+// ordered by mtime (the time of the copy, or of the last write before it);
+// f.copies_after is the mtime of the last copy accounted for (at first, when
+// f was opened). Lost: the copies between it and the one that continues f,
+// and newer copies whose first bytes (up to 1 KiB) are not the live file's
+// (a copy whose are is the live generation's, to be truncated next: not lost). Compressed copies
+// are left out (compressing an old copy also makes a new file), and so are
+// copies read before (known by device, inode and first bytes).
 bool Follower::Impl::recover_copy(File& f) {
   if (f.tail_len == 0) return false;
   const std::string& path = names[f.source].path;
@@ -223,10 +230,12 @@ bool Follower::Impl::recover_copy(File& f) {
   struct Copy {
     int64_t mtime;
     uint64_t size;
+    uint64_t print;      // hash of its first print_len bytes
+    uint32_t print_len;  // min(kPrint, size)
   };
-  std::vector<Copy> copies;  // uncompressed, not followed, not read to their end before
+  std::vector<Copy> copies;  // uncompressed, not followed, not read before
   int match = -1;
-  Copy matched{0, 0};
+  Copy matched{};
   dev_t match_dev = 0;
   ino_t match_ino = 0;
   while (dirent* e = ::readdir(d)) {
@@ -239,15 +248,17 @@ bool Follower::Impl::recover_copy(File& f) {
     bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
     ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
-    unsigned char magic[4] = {0, 0, 0, 0};
-    ok = ok && ::pread(fd, magic, 4, 0) >= 0 &&
-         !((magic[0] == 0x1f && magic[1] == 0x8b) ||
-           (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd));
+    Copy c{};
+    c.mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    c.size = static_cast<uint64_t>(st.st_size);
+    ok = ok && fingerprint(fd, c.size, c.print, c.print_len);
+    const auto* m = reinterpret_cast<const unsigned char*>(print_buf);
+    ok = ok && !((c.print_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
+                 (c.print_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
     if (!ok) {
       ::close(fd);
       continue;
     }
-    const Copy c{int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec, static_cast<uint64_t>(st.st_size)};
     if (match < 0 && c.size >= f.offset &&
         ::pread(fd, check, f.tail_len, static_cast<off_t>(f.offset - f.tail_len)) ==
             static_cast<ssize_t>(f.tail_len) &&
@@ -262,7 +273,28 @@ bool Follower::Impl::recover_copy(File& f) {
     ::close(fd);
   }
   ::closedir(d);
-  if (match < 0) return false;
+  if (match < 0) {
+    // Where f went is not known: the copies seen now are not counted later.
+    for (const Copy& c : copies) f.copies_after = std::max(f.copies_after, c.mtime);
+    return false;
+  }
+  // Generations skipped: decided before the copy is read (reading it takes
+  // time, during which the live file may be truncated again: those copies
+  // are counted at the next truncation).
+  uint64_t skipped = 0, n = 0;
+  int64_t after = std::max(f.copies_after, matched.mtime);
+  for (const Copy& c : copies) {
+    if (c.mtime <= f.copies_after) continue;  // accounted for before
+    uint64_t print = 0;
+    uint32_t len = 0;
+    if (c.mtime > matched.mtime && fingerprint(f.fd, c.print_len, print, len) && print == c.print)
+      continue;  // the live file's generation: it is read next
+    skipped += c.size;
+    ++n;
+    after = std::max(after, c.mtime);
+  }
+  f.copies_after = after;
+
   const uint64_t before = f.offset;
   const int live = f.fd;
   f.fd = match;
@@ -279,17 +311,10 @@ bool Follower::Impl::recover_copy(File& f) {
     lost(f, f.size_seen - f.offset, "written after the copytruncate copy was made, before the truncation");
     f.size_seen = f.offset;
   }
-  uint64_t later = 0, n = 0;
-  for (const Copy& c : copies)
-    if (c.mtime > matched.mtime) {
-      later += c.size;
-      ++n;
-    }
-  if (later)
-    lost(f, later,
-         "truncated " + std::to_string(n + 1) + " times before it was read again (copytruncate faster than "
-         "gw502-logs reads); the " + (n == 1 ? std::string("copy") : std::to_string(n) + " copies") +
-         " in between were not read");
+  if (skipped)
+    lost(f, skipped,
+         "truncated away unread (copytruncate faster than gw502-logs reads): " +
+             (n == 1 ? std::string("a whole copy") : std::to_string(n) + " whole copies") + " beside it not read");
   return true;
 }
 
