@@ -150,6 +150,8 @@ struct Follower::Impl {
   bool resume(File& f, uint64_t size);
   bool read_before(dev_t dev, ino_t ino, int fd, uint64_t size);
   void lost(File& f, uint64_t bytes, const std::string& why);
+  void read_copy(File& f, int fd, dev_t dev, ino_t ino);
+  int next_copy(File& f, int64_t& mtime, dev_t& dev, ino_t& ino, uint64_t& own_print, uint32_t& own_len);
   bool is_rotated_copy(const std::string& path) const;
   void warn(const std::string& src, const std::string& msg) { warnings.push_back({src, 0, msg}); }
 };

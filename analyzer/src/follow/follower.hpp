@@ -59,8 +59,11 @@
 //   uncompressed copies beside the file, ordered by mtime: the ones made
 //   after the last copy accounted for (or after the file was opened) that
 //   are neither the copy f went on from, nor the live generation's own copy
-//   (same first KiB as the live file), nor read before. Copies made while a
-//   copy is read are counted at the next truncation. It is a lower bound in
+//   (same first KiB as the live file), nor read before. Reading a long copy
+//   takes time, during which the live file may be truncated again: then the
+//   copies made meanwhile are read too, oldest first, until the next one is
+//   the live file's own or there is none (at most 64; the loop is not
+//   served meanwhile, as while reading the first copy). It is a lower bound in
 //   bytes: a copy compressed or removed before it is looked at, or with a
 //   preserved mtime older than the opening, is not counted; no line count
 //   (that would mean reading what is not read).

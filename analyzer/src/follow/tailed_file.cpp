@@ -178,10 +178,11 @@ bool Follower::Impl::read_file(File& f, uint64_t budget) {
 // from its copy) is lost: at least what fstat showed beyond that.
 void Follower::Impl::truncated(File& f) {
   ++counters.truncations;
-  if (!recover_copy(f)) flush_partial(f);
-  if (f.size_seen > f.offset)
-    lost(f, f.size_seen - f.offset,
-         "truncated before it was read to its end, and not found in a copy beside it");
+  if (!recover_copy(f)) {
+    flush_partial(f);
+    if (f.size_seen > f.offset)
+      lost(f, f.size_seen - f.offset, "truncated before it was read to its end, and not found in a copy beside it");
+  }
   f.partial.clear();
   f.skipping = false;
   f.offset = 0;
@@ -295,18 +296,7 @@ bool Follower::Impl::recover_copy(File& f) {
   }
   f.copies_after = after;
 
-  const uint64_t before = f.offset;
-  const int live = f.fd;
-  f.fd = match;
-  recovering = true;
-  read_file(f, UINT64_MAX);
-  recovering = false;
-  f.fd = live;
-  counters.recovered_bytes += f.offset - before;
-  flush_partial(f);
-  // Known: if it ever comes back under a followed path, it is not read again.
-  remember(match_dev, match_ino, match, f.offset, f.offset, f.line);
-  ::close(match);
+  read_copy(f, match, match_dev, match_ino);
   if (f.size_seen > f.offset) {  // the file grew after the copy was made
     lost(f, f.size_seen - f.offset, "written after the copytruncate copy was made, before the truncation");
     f.size_seen = f.offset;
@@ -315,7 +305,94 @@ bool Follower::Impl::recover_copy(File& f) {
     lost(f, skipped,
          "truncated away unread (copytruncate faster than gw502-logs reads): " +
              (n == 1 ? std::string("a whole copy") : std::to_string(n) + " whole copies") + " beside it not read");
+  // Reading the copy took time: generations live meanwhile may have been
+  // truncated too. Their copies, oldest first, are read as well, until the
+  // next one is the live file's own (not truncated yet) or there is none.
+  for (int round = 0; round < 64; ++round) {
+    int64_t mtime = 0;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    uint64_t print = 0;
+    uint32_t len = 0;
+    const int fd = next_copy(f, mtime, dev, ino, print, len);
+    if (fd < 0) break;
+    uint64_t p = 0;
+    uint32_t l = 0;
+    if (fingerprint(f.fd, len, p, l) && p == print) {  // the live generation's own copy: not truncated yet
+      ::close(fd);
+      break;
+    }
+    ++counters.truncations;
+    f.size_seen = 0;
+    f.partial.clear();
+    f.skipping = false;
+    f.offset = 0;
+    f.tail_len = 0;
+    f.line = 1;
+    read_copy(f, fd, dev, ino);
+    f.copies_after = std::max(f.copies_after, mtime);
+  }
   return true;
+}
+
+// Reads a copy of f (fd, closed here) from f's offset to its end, as f.
+void Follower::Impl::read_copy(File& f, int fd, dev_t dev, ino_t ino) {
+  const uint64_t before = f.offset;
+  const int live = f.fd;
+  f.fd = fd;
+  recovering = true;
+  read_file(f, UINT64_MAX);
+  recovering = false;
+  f.fd = live;
+  counters.recovered_bytes += f.offset - before;
+  flush_partial(f);
+  // Known: if it ever comes back under a followed path, it is not read again.
+  remember(dev, ino, fd, f.offset, f.offset, f.line);
+  ::close(fd);
+}
+
+// The oldest copy of f made after f.copies_after (uncompressed, not read
+// before): the next generation, truncated since (or about to be: the caller
+// compares it with the live file). Also gives its mtime and fingerprint.
+int Follower::Impl::next_copy(File& f, int64_t& mtime, dev_t& dev, ino_t& ino, uint64_t& own_print,
+                              uint32_t& own_len) {
+  const std::string& path = names[f.source].path;
+  const std::string dir = dir_of(path), base = base_of(path);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return -1;
+  int found = -1;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+    std::string p = dir + "/" + std::string(name);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    const int64_t t = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    ok = ok && t > f.copies_after && (found < 0 || t < mtime);
+    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
+    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
+    uint64_t own = 0;
+    uint32_t own_l = 0;
+    ok = ok && fingerprint(fd, static_cast<uint64_t>(st.st_size), own, own_l);
+    const auto* m = reinterpret_cast<const unsigned char*>(print_buf);
+    ok = ok && !((own_l >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
+                 (own_l >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
+    if (!ok) {
+      ::close(fd);
+      continue;
+    }
+    if (found >= 0) ::close(found);
+    found = fd;
+    mtime = t;
+    dev = st.st_dev;
+    ino = st.st_ino;
+    own_print = own;
+    own_len = own_l;
+  }
+  ::closedir(d);
+  return found;
 }
 
 }  // namespace gw502
