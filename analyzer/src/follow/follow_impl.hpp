@@ -90,6 +90,7 @@ inline uint64_t hash_bytes(const char* p, size_t n) {
 struct Name {
   std::string path;
   File* file = nullptr;
+  int64_t opened = 0;  // wall time (ns) its last file was opened, 0: none yet
 };
 
 }  // namespace follow_detail
@@ -150,6 +151,7 @@ struct Follower::Impl {
   bool resume(File& f, uint64_t size);
   bool read_before(dev_t dev, ino_t ino, int fd, uint64_t size);
   void lost(File& f, uint64_t bytes, const std::string& why);
+  void missed_files(File& f, int64_t since);
   void read_copy(File& f, int fd, dev_t dev, ino_t ino);
   int next_copy(File& f, int64_t& mtime, dev_t& dev, ino_t& ino, uint64_t& own_print, uint32_t& own_len);
   bool is_rotated_copy(const std::string& path) const;

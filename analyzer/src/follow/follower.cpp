@@ -113,8 +113,13 @@ void Follower::Impl::resolve(bool initial) {
       if (!f && !initial && is_rotated_copy(p)) continue;
       uint32_t src = name_for(p);
       if (seen.size() < names.size()) seen.resize(names.size(), false);
+      const bool fresh = !f;
       if (!f) f = open_file(p, src, initial);
       if (!f) continue;
+      if (fresh) {  // a new file at this path: were others there in between?
+        if (!initial && names[src].opened) missed_files(*f, names[src].opened);
+        names[src].opened = wall_ns();
+      }
       names[src].file = f;
       seen[src] = true;
       named.insert(f);

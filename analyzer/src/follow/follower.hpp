@@ -72,9 +72,14 @@
 //   'error.log*') is not followed: its lines were read under the original
 //   name.
 // - two rotations closer together than the follower reacts (a few
-//   milliseconds; both `create` and then copytruncate of the new file
+//   milliseconds idle; under load, as long as it takes to read 4 MiB of
+//   each busy file; both `create` and then copytruncate of the new file
 //   before it was opened) can lose that generation. logrotate does not
-//   rotate that often.
+//   rotate that often. With `create`, such files are counted in lost_bytes
+//   when the next file takes the path: files beside it named like it, never
+//   opened, written after the previous one was opened there. They are not
+//   read (such a name may as well be a copy of lines already read); a file
+//   deleted before it was seen is not counted.
 // Line numbers are per file: they count from the file's first line (up to
 // 1 GiB of existing content is counted at start; beyond that they count
 // from where following began) and restart at 1 when a new file takes a

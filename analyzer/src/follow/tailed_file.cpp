@@ -196,6 +196,46 @@ void Follower::Impl::lost(File& f, uint64_t bytes, const std::string& why) {
   warn(sources[f.source].name, std::to_string(bytes) + " bytes not read: " + why);
 }
 
+// Rename rotations faster than the follower reacts: files that took f's
+// path after the previous one was opened there (since) and were renamed
+// away before the follower looked (named like f plus a suffix, beside it,
+// written after since, never opened, uncompressed). Not read (such a name
+// may as well be a copy of what was read): counted, and remembered so that
+// they are counted once.
+void Follower::Impl::missed_files(File& f, int64_t since) {
+  const std::string& path = names[f.source].path;
+  const std::string dir = dir_of(path), base = base_of(path);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  uint64_t bytes = 0, n = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+    std::string p = dir + "/" + std::string(name);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+              int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec > since;
+    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
+    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
+    unsigned char m[4] = {0, 0, 0, 0};
+    ok = ok && ::pread(fd, m, 4, 0) >= 0 &&
+         !((m[0] == 0x1f && m[1] == 0x8b) || (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
+    if (ok) {
+      bytes += static_cast<uint64_t>(st.st_size);
+      ++n;
+      remember(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_size), 1);
+    }
+    ::close(fd);
+  }
+  ::closedir(d);
+  if (bytes)
+    lost(f, bytes,
+         std::to_string(n) + (n == 1 ? " file took this path and was" : " files took this path and were") +
+             " rotated away before gw502-logs opened it (rotations faster than it reacts)");
+}
+
 // A closed file read to its end: the same device, inode and first bytes
 // (an inode can be reused for another file once the old one is deleted).
 bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
@@ -214,14 +254,17 @@ bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
 // confirmed by the bytes before the offset.
 //
 // Generations truncated away before any of them was read are only in other
-// copies, which are not read: their bytes are counted as lost. Copies are
-// ordered by mtime (the time of the copy, or of the last write before it);
-// f.copies_after is the mtime of the last copy accounted for (at first, when
-// f was opened). Lost: the copies between it and the one that continues f,
-// and newer copies whose first bytes (up to 1 KiB) are not the live file's
-// (a copy whose are is the live generation's, to be truncated next: not lost). Compressed copies
-// are left out (compressing an old copy also makes a new file), and so are
-// copies read before (known by device, inode and first bytes).
+// copies. Copies are ordered by mtime (the time of the copy, or of the last
+// write before it); f.copies_after is the mtime of the last copy accounted
+// for (at first, when f was opened). Those already there when the truncation
+// is found (the follower was stopped, or fell behind by whole generations)
+// are not read but counted as lost: the copies between the last one
+// accounted for and the one that continues f, and newer ones whose first
+// bytes (up to 1 KiB) are not the live file's (a copy whose are is the live
+// generation's, to be truncated next: not lost). Those made while the copy
+// is read are read after it (see the loop below). Compressed copies are left
+// out (compressing an old copy also makes a new file), and so are copies
+// read before (known by device, inode and first bytes).
 bool Follower::Impl::recover_copy(File& f) {
   if (f.tail_len == 0) return false;
   const std::string& path = names[f.source].path;

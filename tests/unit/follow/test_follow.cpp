@@ -463,6 +463,44 @@ TEST_CASE("a truncation before the file was read to its end counts what was not 
   CHECK(warned(*run.f, "not read"));
 }
 
+// Rename rotations faster than the follower reacts: a file that took the
+// path and was renamed away before the follower looked is counted, not
+// skipped silently (found in the stress run at an unthrottled writer).
+TEST_CASE("a file rotated away before it was opened is counted as lost", "[follow][d6]") {
+  TempDir d;
+  const std::string log = d / "error.log";
+  append(log, noise(0));
+  append(d / "error.log.9", failure(9));  // from before the start: not counted
+  set_mtime(d / "error.log.9", ::time(nullptr) - 100);
+  Run run;
+  run.start({log});
+  append(log, failure(1));
+  run.pump();
+  const time_t now = ::time(nullptr);
+  REQUIRE(::rename(log.c_str(), (d / "error.log.1").c_str()) == 0);
+  const std::string missed = failure(2) + failure(3);
+  append(log, missed);  // never seen by the follower: renamed away at once
+  set_mtime(log, now + 10);  // written after the first file was opened, on any clock granularity
+  REQUIRE(::rename((d / "error.log.1").c_str(), (d / "error.log.2").c_str()) == 0);
+  REQUIRE(::rename(log.c_str(), (d / "error.log.1").c_str()) == 0);
+  append(log, failure(4));
+  run.pump();
+  CHECK(run.ev.once(1, 2));
+  CHECK(run.ev.once(4, 5));
+  CHECK(run.ev.seen.size() == 2);
+  CHECK(run.f->counters().lost_bytes == missed.size());
+  CHECK(warned(*run.f, "rotated away before gw502-logs opened it"));
+  ::usleep(350 * 1000);
+  run.pump(true);  // the first file retired: nothing more counted
+  append(log, failure(5));
+  REQUIRE(::rename(log.c_str(), (d / "error.log.0").c_str()) == 0);
+  append(log, failure(6));
+  run.pump();
+  CHECK(run.ev.once(5, 7));
+  CHECK(run.ev.seen.size() == 4);
+  CHECK(run.f->counters().lost_bytes == missed.size());
+}
+
 TEST_CASE("rates per minute and last seen", "[follow]") {
   auto cat = test::mini_catalogue();
   Aggregator agg;
