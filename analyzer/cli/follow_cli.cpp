@@ -167,7 +167,8 @@ void FollowRun::loop() {
       const std::string s =
           cfg_.format == Format::json
               ? render_json(cfg_.catalogue, agg_,
-                            RunSummary{follower_->sources(), follower_->stats(), follower_->problems()})
+                            RunSummary{follower_->sources(), follower_->stats(), follower_->problems(),
+                                       follower_->counters().lost_bytes})
               : view(false) + "\n";
       std::fputs(s.c_str(), stdout);
       if (std::fflush(stdout) != 0) {
@@ -192,7 +193,8 @@ int FollowRun::finish() {
   std::fflush(stdout);
   if (broken_) return 2;
   show_notes();
-  RunSummary run{follower_->sources(), follower_->stats(), follower_->problems()};
+  RunSummary run{follower_->sources(), follower_->stats(), follower_->problems(),
+                 follower_->counters().lost_bytes};
   if (!write_report(cfg_, final_report(cfg_, agg_, run))) return 2;
   std::fflush(stdout);
   return exit_status(cfg_, agg_, run.problems);
@@ -248,6 +250,7 @@ std::string FollowRun::view(bool screen) {
   v.files = follower_->open_files();
   v.lines = lines_read();
   v.problems = follower_->problems().size();
+  v.lost_bytes = follower_->counters().lost_bytes;
   v.wall = static_cast<int64_t>(std::time(nullptr));
   return mask_c1_bidi(render_live(cfg_.catalogue, agg_, rates_, v));
 }

@@ -66,6 +66,11 @@ struct FollowCounters {
   uint64_t truncations = 0;
   uint64_t recovered_bytes = 0;  // read from a copytruncate copy
   uint64_t overflows = 0;        // inotify queue overflows (each followed by a full re-check)
+  uint64_t resumed = 0;          // a file read before came back under a followed path: not read again
+  // Bytes a truncation (copytruncate) took before they were read: the part
+  // of the file not yet read when it was truncated, and rotated copies of
+  // generations truncated away unread. A lower bound: see follower.hpp.
+  uint64_t lost_bytes = 0;
 };
 
 // The texts of input problems, in one place.

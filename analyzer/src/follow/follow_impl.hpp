@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <deque>
 #include <set>
 #include <string>
 #include <tuple>
@@ -20,11 +21,19 @@ namespace follow_detail {
 
 constexpr size_t kTail = 128;                 // bytes re-read before the offset to spot truncation
 constexpr uint64_t kCountLimit = 1ull << 30;  // existing content counted for line numbers
+constexpr size_t kPrint = 1024;               // first bytes that tell files on one inode apart
+constexpr size_t kKnownMax = 4096;            // closed files remembered
 
 inline int64_t now_ms() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+
+inline int64_t wall_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
 inline std::string dir_of(const std::string& p) {
@@ -55,16 +64,39 @@ struct File {
   bool is_stdin = false;
   bool ended = false;    // stdin: end of input
   int64_t last_growth = 0;
+  uint64_t size_seen = 0;  // the largest size fstat gave before the last good read
+  int64_t copies_after = 0; // copytruncate copies up to this mtime (ns) are accounted for
 };
+
+// A file read and closed (retired after rotation, or a copytruncate copy):
+// where reading stopped. A file that comes back under a followed path with
+// the same device, inode and first bytes resumes there.
+struct Known {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  uint64_t print = 0;     // hash of the first print_len bytes
+  uint32_t print_len = 0; // min(kPrint, size when it was closed)
+  uint64_t offset = 0;
+  uint64_t line = 1;
+};
+
+// FNV-1a, 64 bits.
+inline uint64_t hash_bytes(const char* p, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<unsigned char>(p[i])) * 1099511628211ull;
+  return h;
+}
 
 struct Name {
   std::string path;
   File* file = nullptr;
+  int64_t opened = 0;  // wall time (ns) its last file was opened, 0: none yet
 };
 
 }  // namespace follow_detail
 
 using follow_detail::File;
+using follow_detail::Known;
 using follow_detail::Name;
 
 struct Follower::Impl {
@@ -82,6 +114,7 @@ struct Follower::Impl {
   Scanner scanner;
   std::vector<char> buf;
   char check[follow_detail::kTail];
+  char print_buf[follow_detail::kPrint];
   int ino_fd = -1;
   std::vector<std::string> specs;  // paths and globs (not "-")
   bool use_stdin = false;
@@ -96,6 +129,7 @@ struct Follower::Impl {
   std::vector<Problem> problems, warnings;
   std::set<std::tuple<dev_t, ino_t, int64_t>> skipped;  // compressed files (dev, ino, ctime)
   std::set<std::string> unreadable;                     // open() failed: reported once
+  std::deque<Known> known;  // newest last, at most kKnownMax
   FollowCounters counters;
   bool recovering = false;
 
@@ -112,6 +146,14 @@ struct Follower::Impl {
   void truncated(File& f);
   bool recover_copy(File& f);
   void close_file(File& f);
+  bool fingerprint(int fd, uint64_t size, uint64_t& print, uint32_t& len);
+  void remember(dev_t dev, ino_t ino, int fd, uint64_t size, uint64_t offset, uint64_t line);
+  bool resume(File& f, uint64_t size);
+  bool read_before(dev_t dev, ino_t ino, int fd, uint64_t size);
+  void lost(File& f, uint64_t bytes, const std::string& why);
+  void missed_files(File& f, int64_t since);
+  void read_copy(File& f, int fd, dev_t dev, ino_t ino);
+  int next_copy(File& f, int64_t& mtime, dev_t& dev, ino_t& ino, uint64_t& own_print, uint32_t& own_len);
   bool is_rotated_copy(const std::string& path) const;
   void warn(const std::string& src, const std::string& msg) { warnings.push_back({src, 0, msg}); }
 };

@@ -6,8 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "follow/follow_impl.hpp"
 #include "source/source.hpp"
@@ -111,8 +113,13 @@ void Follower::Impl::resolve(bool initial) {
       if (!f && !initial && is_rotated_copy(p)) continue;
       uint32_t src = name_for(p);
       if (seen.size() < names.size()) seen.resize(names.size(), false);
+      const bool fresh = !f;
       if (!f) f = open_file(p, src, initial);
       if (!f) continue;
+      if (fresh) {  // a new file at this path: were others there in between?
+        if (!initial && names[src].opened) missed_files(*f, names[src].opened);
+        names[src].opened = wall_ns();
+      }
       names[src].file = f;
       seen[src] = true;
       named.insert(f);
@@ -169,7 +176,9 @@ File* Follower::Impl::open_file(const std::string& path, uint32_t source, bool i
   f->ino = st.st_ino;
   f->source = source;
   f->last_growth = now_ms();
+  f->copies_after = wall_ns();  // copies older than the file's opening are not its generations
   if (initial && !fo.from_start) position_at_end(*f, static_cast<uint64_t>(st.st_size));
+  else if (!initial) resume(*f, static_cast<uint64_t>(st.st_size));
   const std::string proc = "/proc/self/fd/" + std::to_string(fd);  // this inode, whatever the path names now
   f->wd = ::inotify_add_watch(ino_fd, proc.c_str(), IN_MODIFY);
   if (f->wd >= 0) wd_file[f->wd] = f.get();
@@ -178,8 +187,66 @@ File* Follower::Impl::open_file(const std::string& path, uint32_t source, bool i
   return files.back().get();
 }
 
+// Hashes the first min(kPrint, size) bytes of fd.
+bool Follower::Impl::fingerprint(int fd, uint64_t size, uint64_t& print, uint32_t& len) {
+  len = static_cast<uint32_t>(std::min<uint64_t>(size, kPrint));
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = ::pread(fd, print_buf + got, len - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += static_cast<size_t>(n);
+  }
+  print = hash_bytes(print_buf, len);
+  return true;
+}
+
+// A file read up to offset is closed: if it comes back, reading resumes there.
+void Follower::Impl::remember(dev_t dev, ino_t ino, int fd, uint64_t size, uint64_t offset,
+                              uint64_t line) {
+  Known k;
+  k.dev = dev;
+  k.ino = ino;
+  k.offset = offset;
+  k.line = line;
+  if (!fingerprint(fd, size, k.print, k.print_len)) return;
+  for (auto it = known.begin(); it != known.end(); ++it)
+    if (it->dev == dev && it->ino == ino) {
+      known.erase(it);
+      break;
+    }
+  if (known.size() >= kKnownMax) known.pop_front();
+  known.push_back(k);
+}
+
+// A file that appeared at a followed path: one read before (same device,
+// inode and first bytes, at least as long as what was read) resumes where
+// reading stopped; anything else (a new inode, or an inode reused for other
+// content) is read from its beginning.
+bool Follower::Impl::resume(File& f, uint64_t size) {
+  for (auto it = known.rbegin(); it != known.rend(); ++it) {
+    if (it->dev != f.dev || it->ino != f.ino) continue;
+    const Known k = *it;
+    known.erase(std::next(it).base());
+    uint64_t print = 0;
+    uint32_t len = 0;
+    if (size < k.offset || size < k.print_len || !fingerprint(f.fd, k.print_len, print, len) ||
+        print != k.print)
+      return false;
+    f.offset = k.offset;
+    f.line = k.line;
+    set_tail(f);
+    ++counters.resumed;
+    return true;
+  }
+  return false;
+}
+
 void Follower::Impl::close_file(File& f) {
   flush_partial(f);
+  struct stat st;
+  if (::fstat(f.fd, &st) == 0)
+    remember(f.dev, f.ino, f.fd, static_cast<uint64_t>(st.st_size), f.offset, f.line);
   if (f.wd >= 0) {
     ::inotify_rm_watch(ino_fd, f.wd);
     wd_file.erase(f.wd);

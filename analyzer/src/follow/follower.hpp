@@ -33,6 +33,13 @@
 //   writes to it until it is told to reopen) and closed after
 //   FollowOptions::retire_ms (5 s) without growth. The new file is read
 //   from its beginning.
+// - a closed file is remembered (the last 4096): device, inode, a hash of
+//   its first bytes (1 KiB, or all of it when shorter; a shorter file that
+//   grew is compared on as many bytes as it had) and where reading stopped.
+//   If it comes back at a followed path (renamed back, a symlink to it),
+//   reading goes on from there: nothing is read twice. The same inode with
+//   other first bytes (an inode reused after a delete, common on ext4), or
+//   shorter than what was read, is a new file, read from its beginning.
 // - copytruncate: every read re-reads the 128 bytes before the offset (the
 //   same preadv); if they changed, or the file is shorter, it was
 //   truncated. The lines written between our last read and the truncation
@@ -43,14 +50,36 @@
 //   elsewhere (`olddir`) cannot be read: what was not yet read is lost, as
 //   with tail -F. Lines written between logrotate's copy and its truncate
 //   are lost for every reader (logrotate's documented race).
+// - lost data is counted, never skipped silently (FollowCounters::lost_bytes,
+//   a note in warnings(), gw502_follow_lost_bytes_total): what fstat showed
+//   the file held before the truncation beyond what was read (from the file
+//   or its copy), and whole generations truncated away before any of them
+//   was read (the follower fell behind by more than one copytruncate, or a
+//   generation came and went while it read a long copy). Those are other
+//   uncompressed copies beside the file, ordered by mtime: the ones made
+//   after the last copy accounted for (or after the file was opened) that
+//   are neither the copy f went on from, nor the live generation's own copy
+//   (same first KiB as the live file), nor read before. Reading a long copy
+//   takes time, during which the live file may be truncated again: then the
+//   copies made meanwhile are read too, oldest first, until the next one is
+//   the live file's own or there is none (at most 64; the loop is not
+//   served meanwhile, as while reading the first copy). It is a lower bound in
+//   bytes: a copy compressed or removed before it is looked at, or with a
+//   preserved mtime older than the opening, is not counted; no line count
+//   (that would mean reading what is not read).
 // - a new file named like a rotated copy of a followed file in the same
 //   directory (error.log.1 beside error.log, also through a glob such as
 //   'error.log*') is not followed: its lines were read under the original
 //   name.
 // - two rotations closer together than the follower reacts (a few
-//   milliseconds; both `create` and then copytruncate of the new file
+//   milliseconds idle; under load, as long as it takes to read 4 MiB of
+//   each busy file; both `create` and then copytruncate of the new file
 //   before it was opened) can lose that generation. logrotate does not
-//   rotate that often.
+//   rotate that often. With `create`, such files are counted in lost_bytes
+//   when the next file takes the path: files beside it named like it, never
+//   opened, written after the previous one was opened there. They are not
+//   read (such a name may as well be a copy of lines already read); a file
+//   deleted before it was seen is not counted.
 // Line numbers are per file: they count from the file's first line (up to
 // 1 GiB of existing content is counted at start; beyond that they count
 // from where following began) and restart at 1 when a new file takes a

@@ -102,6 +102,17 @@ void Follower::Impl::flush_partial(File& f) {
 bool Follower::Impl::read_file(File& f, uint64_t budget) {
   uint64_t got_total = 0;
   bool grew = false;
+  // The size now; once a read finds the bytes before the offset unchanged,
+  // it is known to be this file's (not a truncated and regrown one's).
+  uint64_t stat_size = 0;
+  bool have_size = false;
+  if (!f.is_stdin && !recovering) {
+    struct stat st;
+    if (::fstat(f.fd, &st) == 0) {
+      stat_size = static_cast<uint64_t>(st.st_size);
+      have_size = true;
+    }
+  }
   while (got_total < budget) {
     const size_t keep = f.partial.size();
     char* data = buf.data();
@@ -129,8 +140,13 @@ bool Follower::Impl::read_file(File& f, uint64_t budget) {
       }
       if (static_cast<size_t>(n) < f.tail_len || std::memcmp(check, f.tail, f.tail_len) != 0) {
         if (recovering) break;
+        have_size = false;
         truncated(f);
         continue;
+      }
+      if (have_size) {
+        f.size_seen = std::max(f.size_seen, stat_size);
+        have_size = false;
       }
       n -= static_cast<ssize_t>(f.tail_len);
       if (n == 0) break;
@@ -158,24 +174,40 @@ bool Follower::Impl::read_file(File& f, uint64_t budget) {
   return got_total < budget;
 }
 
+// What the file held when it was truncated and was not read (from it or
+// from its copy) is lost: at least what fstat showed beyond that.
 void Follower::Impl::truncated(File& f) {
   ++counters.truncations;
-  if (!recover_copy(f)) flush_partial(f);
+  if (!recover_copy(f)) {
+    flush_partial(f);
+    if (f.size_seen > f.offset)
+      lost(f, f.size_seen - f.offset, "truncated before it was read to its end, and not found in a copy beside it");
+  }
   f.partial.clear();
   f.skipping = false;
   f.offset = 0;
   f.tail_len = 0;
   f.line = 1;
+  f.size_seen = 0;
 }
 
-// copytruncate: reads what f gained before it was truncated from the copy.
-bool Follower::Impl::recover_copy(File& f) {
-  if (f.tail_len == 0) return false;
+void Follower::Impl::lost(File& f, uint64_t bytes, const std::string& why) {
+  counters.lost_bytes += bytes;
+  warn(sources[f.source].name, std::to_string(bytes) + " bytes not read: " + why);
+}
+
+// Rename rotations faster than the follower reacts: files that took f's
+// path after the previous one was opened there (since) and were renamed
+// away before the follower looked (named like f plus a suffix, beside it,
+// written after since, never opened, uncompressed). Not read (such a name
+// may as well be a copy of what was read): counted, and remembered so that
+// they are counted once.
+void Follower::Impl::missed_files(File& f, int64_t since) {
   const std::string& path = names[f.source].path;
   const std::string dir = dir_of(path), base = base_of(path);
   DIR* d = ::opendir(dir.c_str());
-  if (!d) return false;
-  bool done = false;
+  if (!d) return;
+  uint64_t bytes = 0, n = 0;
   while (dirent* e = ::readdir(d)) {
     std::string_view name(e->d_name);
     if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
@@ -183,29 +215,227 @@ bool Follower::Impl::recover_copy(File& f) {
     int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
     struct stat st;
-    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-              static_cast<uint64_t>(st.st_size) >= f.offset;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+              int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec > since;
     for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
-    ok = ok && ::pread(fd, check, f.tail_len, static_cast<off_t>(f.offset - f.tail_len)) ==
-                   static_cast<ssize_t>(f.tail_len) &&
-         std::memcmp(check, f.tail, f.tail_len) == 0;
+    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
+    unsigned char m[4] = {0, 0, 0, 0};
+    ok = ok && ::pread(fd, m, 4, 0) >= 0 &&
+         !((m[0] == 0x1f && m[1] == 0x8b) || (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
     if (ok) {
-      const uint64_t before = f.offset;
-      const int live = f.fd;
-      f.fd = fd;
-      recovering = true;
-      read_file(f, UINT64_MAX);
-      recovering = false;
-      f.fd = live;
-      counters.recovered_bytes += f.offset - before;
-      flush_partial(f);
-      done = true;
+      bytes += static_cast<uint64_t>(st.st_size);
+      ++n;
+      remember(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_size), 1);
     }
     ::close(fd);
-    if (done) break;
   }
   ::closedir(d);
-  return done;
+  if (bytes)
+    lost(f, bytes,
+         std::to_string(n) + (n == 1 ? " file took this path and was" : " files took this path and were") +
+             " rotated away before gw502-logs opened it (rotations faster than it reacts)");
+}
+
+// A closed file read to its end: the same device, inode and first bytes
+// (an inode can be reused for another file once the old one is deleted).
+bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
+  for (auto it = known.rbegin(); it != known.rend(); ++it) {
+    if (it->dev != dev || it->ino != ino) continue;
+    uint64_t print = 0;
+    uint32_t len = 0;
+    return it->offset >= size && size >= it->print_len && fingerprint(fd, it->print_len, print, len) &&
+           print == it->print;
+  }
+  return false;
+}
+
+// copytruncate: reads what f gained before it was truncated from the copy,
+// found in f's directory by name (f's name followed by anything) and
+// confirmed by the bytes before the offset.
+//
+// Generations truncated away before any of them was read are only in other
+// copies. Copies are ordered by mtime (the time of the copy, or of the last
+// write before it); f.copies_after is the mtime of the last copy accounted
+// for (at first, when f was opened). Those already there when the truncation
+// is found (the follower was stopped, or fell behind by whole generations)
+// are not read but counted as lost: the copies between the last one
+// accounted for and the one that continues f, and newer ones whose first
+// bytes (up to 1 KiB) are not the live file's (a copy whose are is the live
+// generation's, to be truncated next: not lost). Those made while the copy
+// is read are read after it (see the loop below). Compressed copies are left
+// out (compressing an old copy also makes a new file), and so are copies
+// read before (known by device, inode and first bytes).
+bool Follower::Impl::recover_copy(File& f) {
+  if (f.tail_len == 0) return false;
+  const std::string& path = names[f.source].path;
+  const std::string dir = dir_of(path), base = base_of(path);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  struct Copy {
+    int64_t mtime;
+    uint64_t size;
+    uint64_t print;      // hash of its first print_len bytes
+    uint32_t print_len;  // min(kPrint, size)
+  };
+  std::vector<Copy> copies;  // uncompressed, not followed, not read before
+  int match = -1;
+  Copy matched{};
+  dev_t match_dev = 0;
+  ino_t match_ino = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+    std::string p = dir + "/" + std::string(name);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
+    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
+    Copy c{};
+    c.mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    c.size = static_cast<uint64_t>(st.st_size);
+    ok = ok && fingerprint(fd, c.size, c.print, c.print_len);
+    const auto* m = reinterpret_cast<const unsigned char*>(print_buf);
+    ok = ok && !((c.print_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
+                 (c.print_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
+    if (!ok) {
+      ::close(fd);
+      continue;
+    }
+    if (match < 0 && c.size >= f.offset &&
+        ::pread(fd, check, f.tail_len, static_cast<off_t>(f.offset - f.tail_len)) ==
+            static_cast<ssize_t>(f.tail_len) &&
+        std::memcmp(check, f.tail, f.tail_len) == 0) {
+      match = fd;
+      matched = c;
+      match_dev = st.st_dev;
+      match_ino = st.st_ino;
+      continue;
+    }
+    copies.push_back(c);
+    ::close(fd);
+  }
+  ::closedir(d);
+  if (match < 0) {
+    // Where f went is not known: the copies seen now are not counted later.
+    for (const Copy& c : copies) f.copies_after = std::max(f.copies_after, c.mtime);
+    return false;
+  }
+  // Generations skipped: decided before the copy is read (reading it takes
+  // time, during which the live file may be truncated again: those copies
+  // are counted at the next truncation).
+  uint64_t skipped = 0, n = 0;
+  int64_t after = std::max(f.copies_after, matched.mtime);
+  for (const Copy& c : copies) {
+    if (c.mtime <= f.copies_after) continue;  // accounted for before
+    uint64_t print = 0;
+    uint32_t len = 0;
+    if (c.mtime > matched.mtime && fingerprint(f.fd, c.print_len, print, len) && print == c.print)
+      continue;  // the live file's generation: it is read next
+    skipped += c.size;
+    ++n;
+    after = std::max(after, c.mtime);
+  }
+  f.copies_after = after;
+
+  read_copy(f, match, match_dev, match_ino);
+  if (f.size_seen > f.offset) {  // the file grew after the copy was made
+    lost(f, f.size_seen - f.offset, "written after the copytruncate copy was made, before the truncation");
+    f.size_seen = f.offset;
+  }
+  if (skipped)
+    lost(f, skipped,
+         "truncated away unread (copytruncate faster than gw502-logs reads): " +
+             (n == 1 ? std::string("a whole copy") : std::to_string(n) + " whole copies") + " beside it not read");
+  // Reading the copy took time: generations live meanwhile may have been
+  // truncated too. Their copies, oldest first, are read as well, until the
+  // next one is the live file's own (not truncated yet) or there is none.
+  for (int round = 0; round < 64; ++round) {
+    int64_t mtime = 0;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    uint64_t print = 0;
+    uint32_t len = 0;
+    const int fd = next_copy(f, mtime, dev, ino, print, len);
+    if (fd < 0) break;
+    uint64_t p = 0;
+    uint32_t l = 0;
+    if (fingerprint(f.fd, len, p, l) && p == print) {  // the live generation's own copy: not truncated yet
+      ::close(fd);
+      break;
+    }
+    ++counters.truncations;
+    f.size_seen = 0;
+    f.partial.clear();
+    f.skipping = false;
+    f.offset = 0;
+    f.tail_len = 0;
+    f.line = 1;
+    read_copy(f, fd, dev, ino);
+    f.copies_after = std::max(f.copies_after, mtime);
+  }
+  return true;
+}
+
+// Reads a copy of f (fd, closed here) from f's offset to its end, as f.
+void Follower::Impl::read_copy(File& f, int fd, dev_t dev, ino_t ino) {
+  const uint64_t before = f.offset;
+  const int live = f.fd;
+  f.fd = fd;
+  recovering = true;
+  read_file(f, UINT64_MAX);
+  recovering = false;
+  f.fd = live;
+  counters.recovered_bytes += f.offset - before;
+  flush_partial(f);
+  // Known: if it ever comes back under a followed path, it is not read again.
+  remember(dev, ino, fd, f.offset, f.offset, f.line);
+  ::close(fd);
+}
+
+// The oldest copy of f made after f.copies_after (uncompressed, not read
+// before): the next generation, truncated since (or about to be: the caller
+// compares it with the live file). Also gives its mtime and fingerprint.
+int Follower::Impl::next_copy(File& f, int64_t& mtime, dev_t& dev, ino_t& ino, uint64_t& own_print,
+                              uint32_t& own_len) {
+  const std::string& path = names[f.source].path;
+  const std::string dir = dir_of(path), base = base_of(path);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return -1;
+  int found = -1;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+    std::string p = dir + "/" + std::string(name);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    const int64_t t = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
+    ok = ok && t > f.copies_after && (found < 0 || t < mtime);
+    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
+    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
+    uint64_t own = 0;
+    uint32_t own_l = 0;
+    ok = ok && fingerprint(fd, static_cast<uint64_t>(st.st_size), own, own_l);
+    const auto* m = reinterpret_cast<const unsigned char*>(print_buf);
+    ok = ok && !((own_l >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
+                 (own_l >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
+    if (!ok) {
+      ::close(fd);
+      continue;
+    }
+    if (found >= 0) ::close(found);
+    found = fd;
+    mtime = t;
+    dev = st.st_dev;
+    ino = st.st_ino;
+    own_print = own;
+    own_len = own_l;
+  }
+  ::closedir(d);
+  return found;
 }
 
 }  // namespace gw502

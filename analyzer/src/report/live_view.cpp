@@ -124,6 +124,7 @@ std::string render_live(const Catalogue& cat, const Aggregator& agg, const RateT
                      thousands(rates.lines_per_second()) + "/s)  " + thousands(failures) +
                      (failures == 1 ? " failure (" : " failures (") + thousands(minute) + "/min)";
   if (v.problems) head += "  " + thousands(v.problems) + " input problems";
+  if (v.lost_bytes) head += "  " + thousands(v.lost_bytes) + " bytes lost to rotation";
   std::string out;
   auto line = [&](const std::string& s, const char* style) {
     std::string cut;

@@ -44,6 +44,7 @@ struct LiveView {
   size_t files = 0;
   uint64_t lines = 0;
   uint64_t problems = 0;
+  uint64_t lost_bytes = 0;  // FollowCounters::lost_bytes
   int64_t wall = 0;  // now, seconds since the epoch (local time is shown)
 };
 

@@ -100,6 +100,12 @@ std::string render_prometheus(const Catalogue& cat, const Aggregator& agg, const
             "Bytes read from a copytruncate copy after the truncation.", in.counters->recovered_bytes);
     counter(out, "gw502_follow_inotify_overflows_total", "inotify queue overflows.",
             in.counters->overflows);
+    counter(out, "gw502_follow_resumed_total",
+            "Files read before that came back under a followed path, read on from where reading stopped.",
+            in.counters->resumed);
+    counter(out, "gw502_follow_lost_bytes_total",
+            "Bytes of followed files truncated away before they were read (at least this many).",
+            in.counters->lost_bytes);
   }
   header(out, "gw502_start_time_seconds", "gauge", "When gw502-logs started, in seconds since the epoch.");
   out += "gw502_start_time_seconds";

@@ -14,6 +14,7 @@ struct RunSummary {
   std::vector<SourceInfo> sources;
   std::vector<ScanStats> stats;  // one per source
   std::vector<Problem> problems;
+  uint64_t lost_bytes = 0;  // follow mode: bytes truncated away before they were read
 };
 
 struct ReportOptions {

@@ -122,6 +122,10 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
          (malformed ? ", " + thousands(malformed) +
                           (malformed == 1 ? " malformed JSON line skipped" : " malformed JSON lines skipped")
                     : "") + ")\n";
+  if (run.lost_bytes)
+    out += "warning: " + thousands(run.lost_bytes) +
+           " bytes of followed files were truncated away before they were read (copytruncate faster than "
+           "gw502-logs; see the notes above); their lines are not counted\n";
   if (match_errors)
     out += "warning: " + thousands(match_errors) +
            (match_errors == 1 ? " line" : " lines") +

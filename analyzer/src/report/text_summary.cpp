@@ -140,6 +140,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += "tries: " + thousands(tries) + (tries == 1 ? " earlier try" : " earlier tries") +
            " of these requests failed on another server of the pool too (nginx then tried the next one;"
            " each request is counted once, under its last try)\n";
+  if (run.lost_bytes)
+    out += "warning: " + thousands(run.lost_bytes) +
+           " bytes of followed files were truncated away before they were read (copytruncate faster than "
+           "gw502-logs; see the notes above); their lines are not counted\n";
   if (match_errors)
     out += "warning: " + thousands(match_errors) + (match_errors == 1 ? " line" : " lines") +
            " could not be matched (the regex engine ran out of memory); their causes are unknown\n";

@@ -78,3 +78,19 @@ TEST_CASE("explain and list-causes", "[report]") {
   CHECK(ex.find("Fix for Nginx Proxy Manager:\n  - check Forward Port") != std::string::npos);
   CHECK(ex.find("Rules: t.refused") != std::string::npos);
 }
+
+// Issue 19, D6: data a follow run could not read is said in every report.
+TEST_CASE("bytes lost to rotation are reported, and only when there are some", "[report][follow]") {
+  Fixture f;
+  f.scan("error.log", test::refused_line("http://127.0.0.1:3000/", "a.test") + "\n");
+  ReportOptions opt;
+  opt.naive_utc = true;
+  CHECK(render_text(f.cat, f.agg, f.run, opt).find("truncated away") == std::string::npos);
+  CHECK(render_json(f.cat, f.agg, f.run, opt).find("lost_bytes") == std::string::npos);
+  f.run.lost_bytes = 123456;
+  const std::string warning = "warning: 123,456 bytes of followed files were truncated away before they were read";
+  CHECK(render_text(f.cat, f.agg, f.run, opt).find(warning) != std::string::npos);
+  opt.verbose = true;
+  CHECK(render_text(f.cat, f.agg, f.run, opt).find(warning) != std::string::npos);
+  CHECK(render_json(f.cat, f.agg, f.run, opt).find("\"lost_bytes\":123456") != std::string::npos);
+}
