@@ -81,7 +81,7 @@ TEST_CASE("explain and list-causes", "[report]") {
 
 // Issue 19, D6: data a follow run could not read is said in every report.
 TEST_CASE("bytes lost to rotation are reported, and only when there are some", "[report][follow]") {
-  Fixture f;
+  ReportFixture f;
   f.scan("error.log", test::refused_line("http://127.0.0.1:3000/", "a.test") + "\n");
   ReportOptions opt;
   opt.naive_utc = true;
