@@ -221,6 +221,7 @@ void Aggregator::add_counts(Group& to, const Group& from) {
   to.served_504 += from.served_504;
   to.served_other += from.served_other;
   to.tries += from.tries;
+  to.cut += from.cut;
   to.first = std::min(to.first, from.first);
   to.last = std::max(to.last, from.last);
   to.utc = to.utc || from.utc;
@@ -313,6 +314,13 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
     return;
   }
   uint32_t gi = add_now(h, max_samples, chunk_);
+  if (h.cut) {  // evidence of its group, not a failure a client saw as 502/504
+    Group& g = groups_[gi];
+    --g.count;
+    if (!g.context) --total_;
+    ++g.cut;
+    return;
+  }
   if (!h.access && h.request && !h.context && requests_.size() < kMaxRequests) {
     if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
       request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));

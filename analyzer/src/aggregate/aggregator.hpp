@@ -76,6 +76,10 @@ struct Group {
   // pool: the request counts once, under its last try's group (count), so
   // these are not in count. Known when the access line pairs them.
   uint64_t tries = 0;
+  // nginx: failures after the response header had gone out ("while reading
+  // upstream"): the client got the upstream's status and a cut body, not a
+  // 502/504; not in count.
+  uint64_t cut = 0;
   bool folded = false;     // an "(others)" group: keys past the group cap (see Aggregator)
   // Internal to the Aggregator: the position of its first hit (source, chunk,
   // line), its key's hash, the samples it keeps, whether minutes are coarse.
@@ -100,6 +104,7 @@ struct Hit {
   std::string_view text;  // the line, for samples
   uint64_t request = 0;   // the request's key (client and path, or Caddy's hash); 0: none
   uint32_t conn = 0;      // nginx's process and connection (pid, *cid) hashed; 0: unknown
+  bool cut = false;       // nginx: failed after the response header went out (see Group::cut)
   bool access = false;    // an access-log entry (pairs with the request's error entry)
   int status = 0;         // access entries: the status served
   bool context = false;   // no request behind the line (see above)

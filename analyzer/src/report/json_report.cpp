@@ -191,6 +191,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     j.key("other").num(static_cast<int64_t>(g->served_other));
     j.close('}');
     j.key("tries").num(static_cast<int64_t>(g->tries));  // earlier tries of requests counted elsewhere
+    j.key("cut").num(static_cast<int64_t>(g->cut));      // broken off after the header: not 502/504
     j.key("rules").open('{');
     for (auto& [rule, n] : g->rules) j.key(cat.rules()[static_cast<size_t>(rule)].id).num(static_cast<int64_t>(n));
     j.close('}');

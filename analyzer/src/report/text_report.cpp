@@ -62,7 +62,7 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
   for (const Group& g : agg.groups())
     // Not a group all of whose requests were served after a retry; one with
     // only earlier tries of failed requests stays (JSON and --verbose show it).
-    if (g.count || g.tries) v.push_back(&g);
+    if (g.count || g.tries || g.cut) v.push_back(&g);
   std::sort(v.begin(), v.end(), [&](const Group* a, const Group* b) {
     auto sa = site_total[{static_cast<int>(a->proxy), a->site, a->host}];
     auto sb = site_total[{static_cast<int>(b->proxy), b->site, b->host}];

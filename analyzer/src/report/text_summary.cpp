@@ -88,10 +88,11 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
   }
   std::vector<Row> failures, aborts, context;
   int64_t first = INT64_MAX, last = INT64_MIN;
-  uint64_t n_fail = 0, n_abort = 0, s502 = 0, s504 = 0, tries = 0;
+  uint64_t n_fail = 0, n_abort = 0, s502 = 0, s504 = 0, tries = 0, cut = 0;
   for (const Group* g : ordered_groups(agg)) {
     if (!selected(*g, agg, cat, opt)) continue;
     tries += g->tries;
+    cut += g->cut;
     if (!g->count) continue;  // only earlier tries of requests counted in other groups
     const Cause& c = cat.causes()[static_cast<size_t>(g->cause)];
     Row row{g, site_name(*g, agg)};
@@ -136,6 +137,10 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     out += "served: " + (s502 ? thousands(s502) + " x 502" : std::string()) + (s502 && s504 ? ", " : "") +
            (s504 ? thousands(s504) + " x 504" : std::string()) +
            " (their access-log lines are counted with the error line that explains them)\n";
+  if (cut)
+    out += "cut: " + thousands(cut) + (cut == 1 ? " response was" : " responses were") +
+           " broken off by the backend after nginx had sent its status (\"while reading upstream\": a cut body, not a"
+           " 502/504; not counted above; --verbose or JSON lists them)\n";
   if (tries)
     out += "tries: " + thousands(tries) + (tries == 1 ? " earlier try" : " earlier tries") +
            " of these requests failed on another server of the pool too (nginx then tried the next one;"

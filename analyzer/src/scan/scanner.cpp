@@ -35,6 +35,16 @@ uint64_t request_key(std::string_view client, std::string_view request) {
 }
 
 
+// nginx's phase for a response's body: " while reading upstream" at the end
+// of the message or before its ", client: ..." context.
+bool after_header(std::string_view message) {
+  constexpr std::string_view kPhase = " while reading upstream";
+  const size_t at = message.find(kPhase);
+  if (at == std::string_view::npos) return false;
+  const std::string_view rest = message.substr(at + kPhase.size());
+  return rest.empty() || rest[0] == ',';
+}
+
 }  // namespace
 
 const SourceInfo& Scanner::source_as(const SourceInfo& info, ProxyKind proxy) {
@@ -126,6 +136,9 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   h.access = access;
   h.status = ev.status;
   h.request = d.request ? d.request : request_key(ev.client, ev.request);
+  // nginx had sent the upstream's response header already (it reads the
+  // body "while reading upstream"): no 502/504 came of it.
+  h.cut = !access && d.family == LogFamily::nginx && !ev.client.empty() && after_header(ev.message);
   // nginx's connection: the tries of one request share it. HTTP/1 only: an
   // HTTP/2 connection carries many requests at once.
   if (!access && ev.cid >= 0 && ev.request.find(" HTTP/2") == std::string_view::npos &&
