@@ -1,7 +1,7 @@
 #include "catalogue/errno_table.hpp"
 
-
 #include <algorithm>
+#include <cstring>
 
 namespace gw502 {
 namespace {
@@ -98,12 +98,13 @@ bool parse_phase(object o, Phase& p, std::string& why) {
 // The text as a regex that matches it literally. Written here rather than
 // RE2::QuoteMeta: a std::string made inside libre2 must not be freed by the
 // nginx module, which carries its own static libstdc++.
+// Only regex metacharacters are escaped: the rules are exported for other
+// engines too (--export-patterns), and some (ripgrep's) refuse an escaped
+// character that is not one, such as the apostrophe of "can't".
 std::string quote_meta(const std::string& text) {
   std::string out;
   for (char c : text) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '_' || c == ' ' || (static_cast<unsigned char>(c) & 0x80);
-    if (!plain) out += '\\';
+    if (std::strchr("\\.+*?()|[]{}^$", c) && c != '\0') out += '\\';
     out += c;
   }
   return out;

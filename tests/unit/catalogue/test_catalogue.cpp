@@ -170,3 +170,21 @@ TEST_CASE("a user catalogue file is a regular file under the size cap, read with
     ::unlink(ok.c_str());
   }
 }
+
+TEST_CASE("the errno table's rules escape only regex metacharacters (they are exported to other engines)",
+          "[catalogue][errno]") {
+  Catalogue cat = test::embedded_catalogue();
+  size_t checked = 0;
+  for (const Rule& r : cat.rules()) {
+    if (r.id.rfind("errno.", 0) != 0) continue;
+    ++checked;
+    for (size_t i = 0; i + 1 < r.regex.size(); ++i) {
+      if (r.regex[i] != '\\') continue;
+      const char next = r.regex[++i];
+      INFO(r.id << ": " << r.regex);
+      // Metacharacters, and the classes the table itself writes (\b, \S, \d ...).
+      CHECK(std::string_view("\\.+*?()|[]{}^$bBdDsSwW").find(next) != std::string_view::npos);
+    }
+  }
+  CHECK(checked > 20);
+}
