@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/html_escape.hpp"
 #include "catalogue/catalogue.hpp"
 #include "gw502/gw502.h"
 
@@ -72,21 +73,6 @@ const char* reason_phrase(int status) {
   }
 }
 
-std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::unique_ptr<Bridge> Bridge::create(const Config& cfg, std::string& err) {
   char buf[1024] = "";
@@ -152,18 +138,18 @@ std::string Bridge::page(int status, const std::string& cause) const {
   if (cfg_.detail && !cause.empty()) {
     const CauseText* c = find_cause(cause);
     p += "<hr>\n<p>Cause (gw502): <code>";
-    p += html_escape(cause);
+    p += html_escaped(cause);
     p += "</code>";
     if (c && !c->title.empty()) {
       p += " &mdash; ";
-      p += html_escape(c->title);
+      p += html_escaped(c->title);
     }
     p += "</p>\n";
     if (c && !c->fix.empty()) {
       p += "<p>What to check in Caddy:</p>\n<ul>\n";
       for (const std::string& f : c->fix) {
         p += "<li>";
-        p += html_escape(f);
+        p += html_escaped(f);
         p += "</li>\n";
       }
       p += "</ul>\n";

@@ -60,8 +60,6 @@ inline constexpr size_t kMaxMessage = 8192;
 // blanks; anything else (missing, "0", "5O2", "502\r\nX: y") gives 502.
 int parse_status(std::optional<std::string_view> v);
 const char* reason_phrase(int status);
-// Text with &, <, >, " and ' escaped (for --detail pages).
-std::string html_escape(std::string_view s);
 
 class Bridge {
  public:

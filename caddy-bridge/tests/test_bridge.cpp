@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "base/html_escape.hpp"
 #include "bridge.hpp"
 #include "bridge_metrics.hpp"
 
@@ -213,7 +214,7 @@ TEST_CASE("pages leak nothing by default, --detail adds title and fix, escaped",
   CHECK(r.body.find("<li>") != std::string::npos);                // its Caddy fix
   CHECK(r.body.find("10.1.2.3") == std::string::npos);            // never the raw text
   CHECK(r.body.find("<script>") == std::string::npos);
-  CHECK(html_escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;");
+  CHECK(gw502::html_escaped("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;");  // the --detail page's escaping
 }
 
 TEST_CASE("routing: /healthz, /metrics, unknown paths, methods", "[bridge]") {

@@ -154,6 +154,12 @@ struct Follower::Impl {
   void missed_files(File& f, int64_t since);
   void read_copy(File& f, int fd, dev_t dev, ino_t ino);
   int next_copy(File& f, int64_t& mtime, dev_t& dev, ino_t& ino, uint64_t& own_print, uint32_t& own_len);
+  // Every rotated copy beside f's file: a regular file whose name starts with
+  // the followed name, not followed, not read before, not gzip or zstd. fn(fd,
+  // stat, print, print_len) keeps the open fd by returning true (else it is
+  // closed). False when the directory cannot be read.
+  template <class Fn>
+  bool each_copy(const File& f, Fn&& fn);
   bool is_rotated_copy(const std::string& path) const;
   void warn(const std::string& src, const std::string& msg) { warnings.push_back({src, 0, msg}); }
 };

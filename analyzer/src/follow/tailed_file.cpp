@@ -249,6 +249,35 @@ bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
   return false;
 }
 
+
+template <class Fn>
+bool Follower::Impl::each_copy(const File& f, Fn&& fn) {
+  const std::string& path = names[f.source].path;
+  const std::string dir = dir_of(path), base = base_of(path);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
+    std::string p = dir + "/" + std::string(name);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
+    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
+    uint64_t print = 0;
+    uint32_t print_len = 0;
+    ok = ok && fingerprint(fd, static_cast<uint64_t>(st.st_size), print, print_len);
+    const auto* m = reinterpret_cast<const unsigned char*>(print_buf);
+    ok = ok && !((print_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
+                 (print_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
+    if (!ok || !fn(fd, st, print, print_len)) ::close(fd);
+  }
+  ::closedir(d);
+  return true;
+}
+
 // copytruncate: reads what f gained before it was truncated from the copy,
 // found in f's directory by name (f's name followed by anything) and
 // confirmed by the bytes before the offset.
@@ -267,10 +296,6 @@ bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
 // read before (known by device, inode and first bytes).
 bool Follower::Impl::recover_copy(File& f) {
   if (f.tail_len == 0) return false;
-  const std::string& path = names[f.source].path;
-  const std::string dir = dir_of(path), base = base_of(path);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return false;
   struct Copy {
     int64_t mtime;
     uint64_t size;
@@ -282,27 +307,9 @@ bool Follower::Impl::recover_copy(File& f) {
   Copy matched{};
   dev_t match_dev = 0;
   ino_t match_ino = 0;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name(e->d_name);
-    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
-    std::string p = dir + "/" + std::string(name);
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    struct stat st;
-    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
-    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
-    Copy c{};
-    c.mtime = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-    c.size = static_cast<uint64_t>(st.st_size);
-    ok = ok && fingerprint(fd, c.size, c.print, c.print_len);
-    const auto* m = reinterpret_cast<const unsigned char*>(print_buf);
-    ok = ok && !((c.print_len >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
-                 (c.print_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
-    if (!ok) {
-      ::close(fd);
-      continue;
-    }
+  const bool listed = each_copy(f, [&](int fd, const struct stat& st, uint64_t print, uint32_t print_len) {
+    Copy c{int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec, static_cast<uint64_t>(st.st_size),
+           print, print_len};
     if (match < 0 && c.size >= f.offset &&
         ::pread(fd, check, f.tail_len, static_cast<off_t>(f.offset - f.tail_len)) ==
             static_cast<ssize_t>(f.tail_len) &&
@@ -311,12 +318,12 @@ bool Follower::Impl::recover_copy(File& f) {
       matched = c;
       match_dev = st.st_dev;
       match_ino = st.st_ino;
-      continue;
+      return true;
     }
     copies.push_back(c);
-    ::close(fd);
-  }
-  ::closedir(d);
+    return false;
+  });
+  if (!listed) return false;
   if (match < 0) {
     // Where f went is not known: the copies seen now are not counted later.
     for (const Copy& c : copies) f.copies_after = std::max(f.copies_after, c.mtime);
@@ -399,43 +406,20 @@ void Follower::Impl::read_copy(File& f, int fd, dev_t dev, ino_t ino) {
 // compares it with the live file). Also gives its mtime and fingerprint.
 int Follower::Impl::next_copy(File& f, int64_t& mtime, dev_t& dev, ino_t& ino, uint64_t& own_print,
                               uint32_t& own_len) {
-  const std::string& path = names[f.source].path;
-  const std::string dir = dir_of(path), base = base_of(path);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return -1;
   int found = -1;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name(e->d_name);
-    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
-    std::string p = dir + "/" + std::string(name);
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    struct stat st;
-    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  const bool listed = each_copy(f, [&](int fd, const struct stat& st, uint64_t print, uint32_t print_len) {
     const int64_t t = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
-    ok = ok && t > f.copies_after && (found < 0 || t < mtime);
-    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
-    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
-    uint64_t own = 0;
-    uint32_t own_l = 0;
-    ok = ok && fingerprint(fd, static_cast<uint64_t>(st.st_size), own, own_l);
-    const auto* m = reinterpret_cast<const unsigned char*>(print_buf);
-    ok = ok && !((own_l >= 2 && m[0] == 0x1f && m[1] == 0x8b) ||
-                 (own_l >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
-    if (!ok) {
-      ::close(fd);
-      continue;
-    }
+    if (t <= f.copies_after || (found >= 0 && t >= mtime)) return false;
     if (found >= 0) ::close(found);
     found = fd;
     mtime = t;
     dev = st.st_dev;
     ino = st.st_ino;
-    own_print = own;
-    own_len = own_l;
-  }
-  ::closedir(d);
-  return found;
+    own_print = print;
+    own_len = print_len;
+    return true;
+  });
+  return listed ? found : -1;
 }
 
 }  // namespace gw502

@@ -115,6 +115,26 @@ class Follower:
             if f and not f.closed:
                 f.close()
 
+    def metric(self, name):
+        """value(name), or None while the listener does not answer."""
+        try:
+            return self.value(name)
+        except OSError:
+            return None
+
+    def id_counts(self):
+        """Event id -> times reported; a line still being written is left out."""
+        seen = {}
+        with open(self.out_path, "rb") as f:
+            for line in f:
+                try:
+                    i = event_id(json.loads(line))
+                except ValueError:
+                    continue
+                if i is not None:
+                    seen[i] = seen.get(i, 0) + 1
+        return seen
+
     def stdout(self):
         with open(self.out_path, "rb") as f:
             return f.read().decode("utf-8", "replace")
@@ -129,6 +149,17 @@ class Follower:
             if line.strip():
                 evs.append(json.loads(line))
         return evs
+
+
+def wait_for(pred, timeout=10.0, step=0.02):
+    """Polls pred until it is true or timeout seconds pass; its last value."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    return pred()
 
 
 def tempdir(prefix):

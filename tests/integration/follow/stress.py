@@ -18,13 +18,12 @@ doubled (reported more than once), the follower's own count of lost bytes
 (gw502_follow_lost_bytes_total) next to the bytes of the lines it lost,
 and the rate the writer reached. --rate 0: as fast as the writer can."""
 import argparse
-import json
 import os
 import shutil
 import sys
 import time
 
-from common import Follower, event_id, failure_line, tempdir
+from common import Follower, failure_line, tempdir
 
 
 def shift(path, keep=50):
@@ -46,26 +45,6 @@ def rotate(style, log, fd):
     shutil.copyfile(log, log + ".1")
     os.ftruncate(fd, 0)
     return fd
-
-
-def count_ids(fol):
-    seen = {}
-    with open(fol.out_path, "rb") as f:
-        for line in f:
-            try:
-                i = event_id(json.loads(line))
-            except ValueError:
-                continue
-            if i is not None:
-                seen[i] = seen.get(i, 0) + 1
-    return seen
-
-
-def metric(fol, name):
-    try:
-        return fol.value(name)
-    except OSError:
-        return None
 
 
 def ranges(xs):
@@ -116,19 +95,19 @@ def run(binary, style, rate, seconds, period, batch=50, verbose=False):
         os.close(fd)
         # Settle: the sentinel reported, then lines read stable for 2 s.
         end = time.monotonic() + 120
-        while time.monotonic() < end and sentinel not in count_ids(fol):
+        while time.monotonic() < end and sentinel not in fol.id_counts():
             time.sleep(0.2)
         last, stable = None, time.monotonic()
         while time.monotonic() < end:
-            n = metric(fol, "gw502_lines_read_total")
+            n = fol.metric("gw502_lines_read_total")
             if n != last:
                 last, stable = n, time.monotonic()
             elif time.monotonic() - stable >= 2:
                 break
             time.sleep(0.2)
-        lost_bytes = metric(fol, "gw502_follow_lost_bytes_total")
+        lost_bytes = fol.metric("gw502_follow_lost_bytes_total")
         fol.stop()
-        seen = count_ids(fol)
+        seen = fol.id_counts()
         seen.pop(sentinel, None)
         lost = [k for k in range(i) if k not in seen]
         doubled = sum(1 for c in seen.values() if c > 1)

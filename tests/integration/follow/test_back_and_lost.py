@@ -15,52 +15,26 @@ its condition (a sentinel line seen, a metric reached) with a generous
 timeout. The follower is killed at the end whatever happens.
 
   test_back_and_lost.py GW502_LOGS"""
-import json
 import os
 import shutil
 import signal
 import sys
 import time
 
-from common import Follower, check, event_id, failure_line, finish, noise_line, tempdir
+import common
+from common import Follower, check, failure_line, finish, noise_line, tempdir
 
 BIN = sys.argv[1]
 TIMEOUT = 60.0  # seconds; a bound for a busy machine, not an expected time
 
 
+def wait_for(pred, timeout=TIMEOUT):
+    return common.wait_for(pred, timeout, 0.05)
+
+
 def append(path, text):
     with open(path, "a") as f:
         f.write(text)
-
-
-def wait_for(pred, timeout=TIMEOUT, step=0.05):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
-
-
-def ids(fol):
-    """Event ids -> times reported; a line still being written is left out."""
-    seen = {}
-    for line in fol.stdout().splitlines():
-        try:
-            i = event_id(json.loads(line))
-        except ValueError:
-            continue
-        if i is not None:
-            seen[i] = seen.get(i, 0) + 1
-    return seen
-
-
-def metric(fol, name):
-    try:
-        return fol.value(name)
-    except OSError:
-        return None
 
 
 def once(seen, ids_wanted):
@@ -79,35 +53,35 @@ def rotated_back(d):
     try:
         check("D5: follower ready", fol.wait_ready(), fol.stderr())
         append(log, lines(0, 100))
-        check("D5: 100 lines read", wait_for(lambda: (metric(fol, "gw502_lines_read_total") or 0) >= 100))
+        check("D5: 100 lines read", wait_for(lambda: (fol.metric("gw502_lines_read_total") or 0) >= 100))
         os.rename(log, log + ".1")  # logrotate `create`
         append(log, lines(100, 110))
-        check("D5: the new file read", wait_for(lambda: (metric(fol, "gw502_lines_read_total") or 0) >= 110))
+        check("D5: the new file read", wait_for(lambda: (fol.metric("gw502_lines_read_total") or 0) >= 110))
         # The rotated file stops growing and is closed after retire_ms (5 s).
         check("D5: the rotated file retired",
-              wait_for(lambda: metric(fol, "gw502_follow_files_open") == 1, TIMEOUT + 10), fol.metrics())
+              wait_for(lambda: fol.metric("gw502_follow_files_open") == 1, TIMEOUT + 10), fol.metrics())
         os.replace(log + ".1", log)  # renamed back over the new file
         append(log, lines(110, 120) + failure_line(1000))  # 1000: the sentinel
         check("D5: renamed back: the lines it gains are read",
-              wait_for(lambda: ids(fol).get(1000)), fol.stderr())
-        ok, bad = once(ids(fol), range(0, 120))
+              wait_for(lambda: fol.id_counts().get(1000)), fol.stderr())
+        ok, bad = once(fol.id_counts(), range(0, 120))
         check("D5: renamed back: every line once, none read again", ok, bad)
 
         # The same file once more, now through a symlink at the followed path.
         kept = os.path.join(d, "kept.log")
         os.rename(log, kept)
         append(log, lines(120, 130))
-        check("D5: symlink: the new file read", wait_for(lambda: ids(fol).get(129)))
+        check("D5: symlink: the new file read", wait_for(lambda: fol.id_counts().get(129)))
         check("D5: symlink: the rotated file retired",
-              wait_for(lambda: metric(fol, "gw502_follow_files_open") == 1, TIMEOUT + 10), fol.metrics())
+              wait_for(lambda: fol.metric("gw502_follow_files_open") == 1, TIMEOUT + 10), fol.metrics())
         os.remove(log)
         os.symlink(kept, log)
         append(kept, lines(130, 140) + failure_line(1001))
-        check("D5: symlink: the lines it gains are read", wait_for(lambda: ids(fol).get(1001)), fol.stderr())
-        ok, bad = once(ids(fol), list(range(0, 140)) + [1000, 1001])
+        check("D5: symlink: the lines it gains are read", wait_for(lambda: fol.id_counts().get(1001)), fol.stderr())
+        ok, bad = once(fol.id_counts(), list(range(0, 140)) + [1000, 1001])
         check("D5: symlink: every line once, none read again", ok, bad)
-        check("D5: resumed twice", metric(fol, "gw502_follow_resumed_total") == 2, fol.metrics())
-        check("D5: nothing counted as lost", metric(fol, "gw502_follow_lost_bytes_total") == 0, fol.metrics())
+        check("D5: resumed twice", fol.metric("gw502_follow_resumed_total") == 2, fol.metrics())
+        check("D5: nothing counted as lost", fol.metric("gw502_follow_lost_bytes_total") == 0, fol.metrics())
         rc = fol.stop()
         check("D5: exit status 1", rc == 1, (rc, fol.stderr()))
         check("D5: no error output", fol.stderr() == "", fol.stderr())
@@ -133,7 +107,7 @@ def skipped_generation(d, events):
     try:
         check(name + ": follower ready", fol.wait_ready(), fol.stderr())
         append(log, lines(0, 10))
-        check(name + ": 10 lines read", wait_for(lambda: (metric(fol, "gw502_lines_read_total") or 0) >= 10))
+        check(name + ": 10 lines read", wait_for(lambda: (fol.metric("gw502_lines_read_total") or 0) >= 10))
         fol.proc.send_signal(signal.SIGSTOP)  # the follower falls behind
         stopped = True
         append(log, lines(10, 20))  # read later from error.log.2
@@ -146,16 +120,16 @@ def skipped_generation(d, events):
         fol.proc.send_signal(signal.SIGCONT)
         stopped = False
         check(name + ": the live file read after the truncation",
-              wait_for(lambda: (metric(fol, "gw502_lines_read_total") or 0) >= 31), fol.stderr())
-        lost = metric(fol, "gw502_follow_lost_bytes_total")
+              wait_for(lambda: (fol.metric("gw502_lines_read_total") or 0) >= 31), fol.stderr())
+        lost = fol.metric("gw502_follow_lost_bytes_total")
         check(name + ": the skipped generation counted in /metrics (%s bytes of %d)" % (lost, len(skipped)),
               lost == len(skipped), fol.metrics())
-        check(name + ": one truncation seen", metric(fol, "gw502_follow_truncations_total") == 1)
+        check(name + ": one truncation seen", fol.metric("gw502_follow_truncations_total") == 1)
         rc = fol.stop()
         check(name + ": exit status 1", rc == 1, (rc, fol.stderr()))
         check(name + ": a note on stderr", "%d bytes not read" % len(skipped) in fol.stderr(), fol.stderr())
         if events:
-            seen = ids(fol)
+            seen = fol.id_counts()
             ok, bad = once(seen, list(range(0, 20)) + list(range(30, 40)) + [1000])
             check(name + ": the lines read are reported once", ok, bad)
             check(name + ": the skipped generation is not reported", not any(i in seen for i in range(20, 30)))

@@ -18,7 +18,7 @@ import sys
 import termios
 import time
 
-from common import Follower, check, event_id, failure_line, finish, free_port, noise_line, tempdir
+from common import Follower, check, event_id, failure_line, finish, free_port, noise_line, tempdir, wait_for
 
 BIN = sys.argv[1]
 LATENCY_BOUND = 3.0  # seconds; generous for a busy machine (bench/follow measures the real figure)
@@ -27,16 +27,6 @@ LATENCY_BOUND = 3.0  # seconds; generous for a busy machine (bench/follow measur
 def append(path, text):
     with open(path, "a") as f:
         f.write(text)
-
-
-def wait_for(pred, timeout=10.0, step=0.02):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def event_by_id(fol, i):
