@@ -196,60 +196,6 @@ void Follower::Impl::lost(File& f, uint64_t bytes, const std::string& why) {
   warn(sources[f.source].name, std::to_string(bytes) + " bytes not read: " + why);
 }
 
-// Rename rotations faster than the follower reacts: files that took f's
-// path after the previous one was opened there (since) and were renamed
-// away before the follower looked (named like f plus a suffix, beside it,
-// written after since, never opened, uncompressed). Not read (such a name
-// may as well be a copy of what was read): counted, and remembered so that
-// they are counted once.
-void Follower::Impl::missed_files(File& f, int64_t since) {
-  const std::string& path = names[f.source].path;
-  const std::string dir = dir_of(path), base = base_of(path);
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return;
-  uint64_t bytes = 0, n = 0;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name(e->d_name);
-    if (name.size() <= base.size() || name.compare(0, base.size(), base) != 0) continue;
-    std::string p = dir + "/" + std::string(name);
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    struct stat st;
-    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-              int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec > since;
-    for (auto& o : files) ok = ok && (o->is_stdin || o->dev != st.st_dev || o->ino != st.st_ino);
-    ok = ok && !read_before(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size));
-    unsigned char m[4] = {0, 0, 0, 0};
-    ok = ok && ::pread(fd, m, 4, 0) >= 0 &&
-         !((m[0] == 0x1f && m[1] == 0x8b) || (m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd));
-    if (ok) {
-      bytes += static_cast<uint64_t>(st.st_size);
-      ++n;
-      remember(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_size), 1);
-    }
-    ::close(fd);
-  }
-  ::closedir(d);
-  if (bytes)
-    lost(f, bytes,
-         std::to_string(n) + (n == 1 ? " file took this path and was" : " files took this path and were") +
-             " rotated away before gw502-logs opened it (rotations faster than it reacts)");
-}
-
-// A closed file read to its end: the same device, inode and first bytes
-// (an inode can be reused for another file once the old one is deleted).
-bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
-  for (auto it = known.rbegin(); it != known.rend(); ++it) {
-    if (it->dev != dev || it->ino != ino) continue;
-    uint64_t print = 0;
-    uint32_t len = 0;
-    return it->offset >= size && size >= it->print_len && fingerprint(fd, it->print_len, print, len) &&
-           print == it->print;
-  }
-  return false;
-}
-
-
 template <class Fn>
 bool Follower::Impl::each_copy(const File& f, Fn&& fn) {
   const std::string& path = names[f.source].path;
@@ -277,6 +223,43 @@ bool Follower::Impl::each_copy(const File& f, Fn&& fn) {
   ::closedir(d);
   return true;
 }
+
+// Rename rotations faster than the follower reacts: files that took f's
+// path after the previous one was opened there (since) and were renamed
+// away before the follower looked (named like f plus a suffix, beside it,
+// written after since, never opened, uncompressed). Not read (such a name
+// may as well be a copy of what was read): counted, and remembered so that
+// they are counted once.
+void Follower::Impl::missed_files(File& f, int64_t since) {
+  uint64_t bytes = 0, n = 0;
+  each_copy(f, [&](int fd, const struct stat& st, uint64_t, uint32_t) {
+    if (st.st_size > 0 && int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec > since) {
+      bytes += static_cast<uint64_t>(st.st_size);
+      ++n;
+      remember(st.st_dev, st.st_ino, fd, static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_size), 1);
+    }
+    return false;
+  });
+  if (bytes)
+    lost(f, bytes,
+         std::to_string(n) + (n == 1 ? " file took this path and was" : " files took this path and were") +
+             " rotated away before gw502-logs opened it (rotations faster than it reacts)");
+}
+
+// A closed file read to its end: the same device, inode and first bytes
+// (an inode can be reused for another file once the old one is deleted).
+bool Follower::Impl::read_before(dev_t dev, ino_t ino, int fd, uint64_t size) {
+  for (auto it = known.rbegin(); it != known.rend(); ++it) {
+    if (it->dev != dev || it->ino != ino) continue;
+    uint64_t print = 0;
+    uint32_t len = 0;
+    return it->offset >= size && size >= it->print_len && fingerprint(fd, it->print_len, print, len) &&
+           print == it->print;
+  }
+  return false;
+}
+
+
 
 // copytruncate: reads what f gained before it was truncated from the copy,
 // found in f's directory by name (f's name followed by anything) and
