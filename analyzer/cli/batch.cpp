@@ -6,6 +6,7 @@
 #include "glob.hpp"
 #include "report/events.hpp"
 #include "scan/pipeline.hpp"
+#include "scan/served_pass.hpp"
 #include "scan/source_info.hpp"
 #include "source/source.hpp"
 #include "terminal_text.hpp"
@@ -49,6 +50,9 @@ int run_report(const RunConfig& cfg) {
                                     "(a custom log_format: see --access-format; nginx's JSON access log? not a log?); "
                                     "no failures could be read from it"});
   }
+  // Requests nginx retried and served: their 200 lines in a combined access
+  // log (scan/served_pass.hpp).
+  read_served(cat, cfg.scan, run.sources, agg, run.problems);
   for (const auto& p : run.problems) print_problem(p);
   // Nothing could be read at all: the errors say why; no report that reads
   // like an all-clear.

@@ -292,6 +292,7 @@ void Aggregator::enforce_cap(int incoming_level) {
 }
 
 void Aggregator::add(const Hit& h, size_t max_samples) {
+  if (h.pair_only && (!h.access || !h.request || pending_.size() >= kMaxPending)) return;
   if (h.access && h.request && pending_.size() < kMaxPending) {
     // Keep it until the groups are read: its error entry may come later.
     Pending p{h, std::string(), max_samples, chunk_};
@@ -326,6 +327,16 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
       request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
     requests_.push_back(RequestEntry{h.request, request_time(h.time), gi, 0, h.conn});
   }
+}
+
+std::vector<uint64_t> Aggregator::unpaired_requests() const {
+  resolve();
+  std::vector<uint64_t> keys;
+  for (const RequestEntry& r : requests_)
+    if (!r.used && !groups_[r.group].context && groups_[r.group].count) keys.push_back(r.key);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  return keys;
 }
 
 void Aggregator::pair_pending() {
@@ -369,6 +380,20 @@ void Aggregator::pair_pending() {
         break;
       }
     }
+    // nginx's tries of one request share its connection (HTTP/1): the access
+    // line is the outcome of the last of them, which names the upstream that
+    // failed last (the earlier tries are swept into `tries` below).
+    if (match && match->conn) {
+      auto it = std::find(b, by_key_.end(), match_index);
+      for (++it; it != by_key_.end() && requests_[*it].key == h.request; ++it) {
+        RequestEntry& r = requests_[*it];
+        if (r.used || r.conn != match->conn) continue;
+        const int64_t rt = request_time(r.time);
+        if (h.time == kNoTime || rt == kNoTime || rt - h.time > kPairSeconds) break;
+        match = &r;
+        match_index = *it;
+      }
+    }
     if (match) match->used = 1;
     auto c = b;
     while (c != by_key_.end() && requests_[*c].key == h.request && requests_[*c].used) ++c;
@@ -376,7 +401,7 @@ void Aggregator::pair_pending() {
                                   ? *c
                                   : (c == b ? from : *(c - 1) + 1);
     if (!match) {
-      add_now(h, p.max_samples, p.chunk);
+      if (!h.pair_only) add_now(h, p.max_samples, p.chunk);
       continue;
     }
     if (match->conn && h.time != kNoTime) tried.emplace_back(match_index, h.time);
@@ -395,7 +420,14 @@ void Aggregator::pair_pending() {
         if (!g.context) --total_;
       }
       ++g.served_other;
-      add_now(h, p.max_samples, p.chunk);
+      // A combined access line names neither host nor upstream: the error
+      // entry does (copies: the new group may move the strings).
+      Hit moved = h;
+      const std::string host(h.host.empty() ? str(g.host) : h.host);
+      const std::string upstream(h.upstream.empty() ? str(g.upstream) : h.upstream);
+      moved.host = host;
+      moved.upstream = upstream;
+      add_now(moved, p.max_samples, p.chunk);
     } else {
       ++g.served_other;
     }

@@ -108,6 +108,9 @@ struct Hit {
   bool access = false;    // an access-log entry (pairs with the request's error entry)
   int status = 0;         // access entries: the status served
   bool context = false;   // no request behind the line (see above)
+  // An access entry that only tells what was served to a request whose error
+  // entry is known (scan/served_pass): it pairs, or it is dropped.
+  bool pair_only = false;
 };
 
 class Aggregator {
@@ -147,6 +150,10 @@ class Aggregator {
     return groups_;
   }
   std::string_view str(uint32_t id) const { return strings_[id]; }
+  // The keys of counted error entries no access entry has paired with yet
+  // (context groups aside), sorted and distinct: the requests whose outcome
+  // the access logs read so far do not tell.
+  std::vector<uint64_t> unpaired_requests() const;
   // Failed requests (context groups not included).
   uint64_t total() const {
     resolve();

@@ -178,6 +178,11 @@ bool parse_rule(object o, Rule& r, std::string& why) {
     return false;
   }
   r.access = log == "access";
+  if (!get_bool(o, "pair_only", r.pair_only, why)) return false;
+  if (r.pair_only && !r.access) {
+    why = "\"pair_only\" rules are access rules";
+    return false;
+  }
   if (!get_string(o, "regex", r.regex, true, why) || !get_strings(o, "literal", r.literals, why))
     return false;
   for (auto& l : r.literals)

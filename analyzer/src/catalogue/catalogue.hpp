@@ -57,6 +57,9 @@ struct Rule {
   std::string regex;
   std::vector<std::string> literals;
   std::vector<int> status;  // access rules: statuses that count (empty: any)
+  // Matches no line on its own: it names the access entries that only tell
+  // what a request with a known error entry was served (scan/served_pass).
+  bool pair_only = false;
   std::string origin;       // file it came from
   std::string cause_id;     // as written, resolved at the end of loading
 };

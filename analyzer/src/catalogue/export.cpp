@@ -58,7 +58,7 @@ std::string to_ere(const std::string& re) {
 std::string export_patterns(const Catalogue& cat, LogFamily family) {
   std::string out;
   for (const Rule& r : cat.rules()) {
-    if (r.ignore || !(r.families & (1u << static_cast<unsigned>(family)))) continue;
+    if (r.ignore || r.pair_only || !(r.families & (1u << static_cast<unsigned>(family)))) continue;
     out += to_ere(r.regex);
     out += '\n';
   }

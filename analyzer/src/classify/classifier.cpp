@@ -71,7 +71,7 @@ bool literals_for(const std::vector<Rule>& rules, const unsigned caught[2], unsi
     if (rule.access && !with_access) continue;
     // Noise rules only matter on lines some cause rule matches, and such a
     // line holds that rule's literal: their own literals need not be sought.
-    if (rule.ignore || !(rule.families & families)) continue;
+    if (rule.ignore || rule.pair_only || !(rule.families & families)) continue;
     // Nor do those of a rule whose families all have a catch-all rule: a
     // line it matches holds one of the catch-all's literals already. (Go
     // error texts like "EOF" or "timed out" are everywhere in other logs.)
@@ -111,6 +111,7 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
     c->rules.push_back(std::make_unique<RE2>(rule.regex, opt));
+    if (rule.pair_only) continue;  // never a match of its own
     for (size_t f = 0; f < kLogFamilies; ++f) {
       if (!(rule.families & (1u << f))) continue;
       Set& s = *c->sets[f * 2 + (rule.access ? 1 : 0)];

@@ -10,30 +10,11 @@
 #include "source/framer.hpp"
 #include "base/newlines.hpp"
 #include "decode/nginx_decoder.hpp"
+#include "decode/request_key.hpp"
 #include "decode/unwrap.hpp"
 
 namespace gw502 {
 namespace {
-
-// A request as both of nginx's logs name it: the client and the path. The
-// error log's context has the request line ("GET /p HTTP/1.1"), NPM's access
-// log the path alone.
-uint64_t request_key(std::string_view client, std::string_view request) {
-  if (client.empty() || request.empty()) return 0;
-  size_t sp = request.find(' ');
-  if (sp != std::string_view::npos) {
-    std::string_view rest = request.substr(sp + 1);
-    size_t proto = rest.rfind(" HTTP/");
-    request = proto == std::string_view::npos ? rest : rest.substr(0, proto);
-  }
-  uint64_t h = 1469598103934665603ull;
-  for (std::string_view part : {client, request}) {
-    for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
-    h = h * 1099511628211ull;
-  }
-  return h ? h : 1;
-}
-
 
 // nginx's phase for a response's body: " while reading upstream" at the end
 // of the message or before its ", client: ..." context.
