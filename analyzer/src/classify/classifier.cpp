@@ -26,10 +26,8 @@ struct Classifier::Compiled {
 namespace {
 
 // docker's json-file lines always have a "stream" key (the decoder needs
-// "log" and "stream"); `"log"` would be a poor literal: `"lo` opens
-// every Caddy line's "logger". With its opening quote, so that Caddy's
-// "upstream": is not taken for it.
-constexpr std::string_view kDockerLogKey = "\"stream\":";
+// "log" and "stream"): kDockerLogKey. `"log"` would be a poor literal: `"lo`
+// opens every Caddy line's "logger".
 
 // The line of buf that ends at `end` (a candidate's offset).
 std::string_view line_ending_at(std::string_view buf, size_t end) {
@@ -181,14 +179,14 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
   return candidates(buf, json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed);
 }
 
-const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape) {
+const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape, bool docker_key) {
   if (prefilter_) {
     Prefilter* p = prefilter_.get();
     // logrus text reaches only the Go decoders too; no docker wrapper there.
     if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
     if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
     p->candidates(buf, candidates_);
-    if (p == json_prefilter_.get()) keep_wrapped_with_literals(buf);
+    if (p == json_prefilter_.get() && docker_key) keep_wrapped_with_literals(buf);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {

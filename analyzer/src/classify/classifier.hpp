@@ -49,8 +49,9 @@ class Classifier {
   // positives are allowed; a line that some rule matches is never skipped.
   // The vector is the classifier's own, reused: valid until the next call.
   const std::vector<size_t>& candidates(std::string_view buf);
-  // The same, for a chunk whose shape the caller has found already.
-  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape);
+  // The same, for a chunk whose shape the caller has found already;
+  // docker_key false: chunk_shape() found no kDockerLogKey in it.
+  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape, bool docker_key = true);
   // Whether one line would be a candidate in a chunk of only JSON lines (the
   // smaller literal set). For counting what such lines give the same way
   // whatever chunk they fall in (D11). Leaves candidates() untouched.

@@ -34,10 +34,27 @@ bool nginx_head(const char* s, size_t avail) {
 // logrus's text format (Traefik v2): `time="...`.
 bool logfmt_head(const char* s, size_t avail) { return avail > 6 && std::memcmp(s, "time=\"", 6) == 0; }
 
+// A key sought in the same pass while the chunk may still be of the shapes
+// it matters for: found by a rare pair of its bytes, then compared whole.
+struct Key {
+  std::string_view text;
+  size_t pair;          // text[pair], text[pair + 1]: the pair
+  bool wanted = false;  // sought at all
+  bool found = false;
+};
+
+// nginx's JSON access log (log_format escape=json, with $remote_addr) needs
+// every rule's literals: a chunk that has it is mixed, not json.
+constexpr std::string_view kRemoteAddr = "\"remote_addr\"";
+
 struct Verdict {
   bool json = true;
   bool nginx = true;
   bool logfmt = true;
+  Key addr{kRemoteAddr, 7};     // "_a": in no Caddy or Traefik key
+  Key docker{kDockerLogKey, 6};  // "m\""
+  bool seek_addr() const { return json && addr.wanted && !addr.found; }
+  bool seek_docker() const { return (json || logfmt) && docker.wanted && !docker.found; }
   bool undecided() const { return json || nginx || logfmt; }
   // The line that starts at s, with avail bytes to the buffer's end.
   void line(const char* s, size_t avail) {
@@ -92,6 +109,25 @@ __attribute__((target("avx2"))) bool nginx_head_avx2(const char* s) {
   return (static_cast<unsigned>(_mm256_movemask_epi8(ok)) & need) == need;
 }
 
+// The key's pair among the 32 pairs that start in p[i, i + 32) (b: those
+// bytes, b1: the next ones), each compared whole where it would start.
+__attribute__((target("avx2"))) void seek_avx2(const char* p, size_t n, size_t i, __m256i b, __m256i b1,
+                                               Key& key) {
+  const __m256i first = _mm256_set1_epi8(key.text[key.pair]);
+  const __m256i second = _mm256_set1_epi8(key.text[key.pair + 1]);
+  auto m = static_cast<unsigned>(_mm256_movemask_epi8(
+      _mm256_and_si256(_mm256_cmpeq_epi8(b, first), _mm256_cmpeq_epi8(b1, second))));
+  for (; m; m &= m - 1) {
+    const size_t at = i + static_cast<size_t>(__builtin_ctz(m));
+    if (at < key.pair) continue;
+    const size_t start = at - key.pair;
+    if (start + key.text.size() <= n && std::memcmp(p + start, key.text.data(), key.text.size()) == 0) {
+      key.found = true;
+      return;
+    }
+  }
+}
+
 // Newlines 32 bytes at a time; lines are rarely shorter than that, so most
 // blocks hold one newline or none. JSON: the byte after each newline, from a
 // second load one byte on. nginx: each line's head, 32 bytes at once. With
@@ -111,9 +147,11 @@ __attribute__((target("avx2,popcnt"))) size_t scan_avx2(const char* p, size_t n,
       if (i % NewlineIndex::kStep == 0) at[i / NewlineIndex::kStep] = static_cast<uint32_t>(count);
       count += static_cast<uint64_t>(__builtin_popcount(m));
     }
+    const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 1));
+    if (v.seek_addr()) seek_avx2(p, n, i, b, b1, v.addr);
+    if (v.seek_docker()) seek_avx2(p, n, i, b, b1, v.docker);
     if (!m || !v.undecided()) continue;
     if (v.json) {
-      __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 1));
       auto braces = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b1, brace)));
       if (m & ~braces) v.json = false;
     }
@@ -160,25 +198,33 @@ uint64_t NewlineIndex::before(size_t pos) const {
   return at_[k] + count_newlines(base_ + k * kStep, pos - k * kStep);
 }
 
-ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index) {
+ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index, bool* docker_key) {
   const char* p = buf.data();
   const size_t n = buf.size();
   uint32_t* at = index ? NewlineIndexFill::start(*index, buf) : nullptr;
   uint64_t count = 0;
   size_t from = 0;
   Verdict v;
+  v.addr.wanted = true;
+  v.docker.wanted = docker_key != nullptr;
   if (n == 0) v.json = v.nginx = v.logfmt = false;
   else v.line(p, n);
 #if defined(__x86_64__)
   if (kAvx2 && (at || v.undecided())) from = scan_avx2(p, n, v, at, count);
 #endif
   if (index) NewlineIndexFill::finish(*index, buf, from, count);
-  // The vector loop saw every newline before `from`.
+  // The vector loop saw every newline before `from`, and every pair of a key
+  // whose first byte is before it: the rest of the keys start after from - size.
   if (v.undecided()) scan_plain(p, n, from, v);
+  for (Key* key : {&v.addr, &v.docker}) {
+    if (key == &v.addr ? !v.seek_addr() : !v.seek_docker()) continue;
+    const size_t tail = from > key->text.size() ? from - key->text.size() : 0;
+    key->found = buf.substr(tail).find(key->text) != std::string_view::npos;
+  }
+  if (docker_key) *docker_key = !(v.json || v.logfmt) || v.docker.found;
   // The JSON literal set is the Go proxies'; nginx's own JSON access log
   // (log_format escape=json, with $remote_addr) needs every rule's.
-  if (v.json && std::string_view(p, n).find("\"remote_addr\"") != std::string_view::npos)
-    return ChunkShape::mixed;
+  if (v.json && v.addr.found) return ChunkShape::mixed;
   if (v.json) return ChunkShape::json;
   if (v.nginx) return ChunkShape::nginx_error;
   if (v.logfmt) return ChunkShape::logfmt;
