@@ -42,7 +42,7 @@ class Classifier {
   const std::string& error() const { return error_; }
   const Catalogue& catalogue() const { return cat_; }
   // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).
-  const char* prefilter_name() const { return prefilter_ ? prefilter_->name() : "none"; }
+  const char* prefilter_name() const;
 
   // Every candidate line of buf: the offset of each one's end ('\n', or
   // buf.size() for a last line without one), ascending. False
@@ -75,11 +75,18 @@ class Classifier {
   int match(LogFamily family, bool access, std::string_view text, int status);
   void build_prefilters(PrefilterEngine engine);
   void keep_wrapped_with_literals(std::string_view buf);
+  // The prefilter of every rule's literals, compiled on first use (most
+  // inputs are chunks of one shape and never need it; it is the largest
+  // set, ~20 ms to compile) once for all classifiers that share it; this
+  // classifier's own scratch. Null: none (every line is a candidate).
+  struct General;
+  Prefilter* general();
   const Catalogue& cat_;
   PrefilterEngine engine_;
   std::string error_;
   std::shared_ptr<const Compiled> compiled_;
-  std::unique_ptr<Prefilter> prefilter_;  // null: every line is a candidate
+  std::shared_ptr<General> general_;      // null: every line is a candidate
+  std::unique_ptr<Prefilter> prefilter_;  // general_'s, once general() has run
   // For chunks whose every line is JSON, or nginx's error log (null: as prefilter_).
   std::unique_ptr<Prefilter> json_prefilter_;
   std::unique_ptr<Prefilter> nginx_prefilter_;
