@@ -28,8 +28,21 @@ struct Classifier::General {
 };
 
 struct Classifier::Compiled {
+  // A rule's own regex, for its "upstream" group on lines it matched:
+  // compiled on first use (most rules never match a given log; compiling
+  // all ~150 took a third of the start-up), once for all threads.
+  struct Regex {
+    const std::string* source = nullptr;  // the catalogue's
+    mutable std::once_flag once;
+    mutable std::unique_ptr<re2::RE2> re;
+    const re2::RE2& get(const RE2::Options& o) const {
+      std::call_once(once, [&] { re = std::make_unique<re2::RE2>(*source, o); });
+      return *re;
+    }
+  };
   std::vector<std::unique_ptr<Set>> sets;  // kLogFamilies * 2
-  std::vector<std::unique_ptr<re2::RE2>> rules;
+  std::vector<std::unique_ptr<Regex>> rules;
+  RE2::Options options;
 };
 
 namespace {
@@ -114,10 +127,12 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
   const auto& rules = cat.rules();
   const RE2::Options opt = options();
   auto c = std::make_shared<Compiled>();
+  c->options = opt;
   for (size_t i = 0; i < kLogFamilies * 2; ++i) c->sets.push_back(std::make_unique<Set>(opt));
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
-    c->rules.push_back(std::make_unique<RE2>(rule.regex, opt));
+    c->rules.push_back(std::make_unique<Compiled::Regex>());
+    c->rules.back()->source = &rule.regex;
     for (size_t f = 0; f < kLogFamilies; ++f) {
       if (!(rule.families & (1u << f))) continue;
       Set& s = *c->sets[f * 2 + (rule.access ? 1 : 0)];
@@ -311,7 +326,7 @@ int Classifier::match(LogFamily family, bool access, std::string_view text, int 
 }
 
 std::string_view Classifier::capture_upstream(int rule, std::string_view text) {
-  const RE2& re = *compiled_->rules[static_cast<size_t>(rule)];
+  const RE2& re = compiled_->rules[static_cast<size_t>(rule)]->get(compiled_->options);
   const auto& names = re.NamedCapturingGroups();
   auto it = names.find("upstream");
   if (it == names.end()) return {};
