@@ -20,11 +20,13 @@ enum class ChunkShape {
   logfmt,       // every line starts `time="` (logrus text: Traefik v2), a Go proxy's
 };
 
-// Newlines counted per KiB in the same pass, so that a line's number costs
-// a count within one KiB instead of a second pass over the whole chunk.
+// Newlines counted per 256 bytes in the same pass, so that a line's number
+// costs a count within 256 bytes instead of a second pass over the whole
+// chunk (a candidate is one line in four in a Go proxy's log: the count per
+// line showed at 3 % with a KiB step).
 class NewlineIndex {
  public:
-  static constexpr size_t kStep = 1024;
+  static constexpr size_t kStep = 256;
   // Newlines in buf[0, pos), pos <= buf.size().
   uint64_t before(size_t pos) const;
   uint64_t total() const { return total_; }
@@ -32,7 +34,7 @@ class NewlineIndex {
  private:
   friend class NewlineIndexFill;
   const char* base_ = nullptr;
-  std::vector<uint32_t> at_;  // newlines before each KiB boundary
+  std::vector<uint32_t> at_;  // newlines before each kStep boundary
   uint64_t total_ = 0;
 };
 

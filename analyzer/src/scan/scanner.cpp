@@ -183,7 +183,7 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
   size_t counted = 0;  // the start of the last candidate line, or 0
   const char* b = buf.data();
   // One pass over the chunk tells its shape and indexes its newlines; a
-  // candidate's line number is then a count within one KiB.
+  // candidate's line number is then a count within NewlineIndex::kStep bytes.
   bool docker_key = true;
   const ChunkShape shape = shape_ = chunk_shape(buf, &newlines_, &docker_key);
   // A custom format's lines may look like JSON or anything: every prefilter
