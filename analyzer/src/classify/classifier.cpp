@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <mutex>
 
 #include "decode/format_detect.hpp"
 
@@ -18,18 +19,37 @@ struct Classifier::Set {
   bool empty = true;
 };
 
+struct Classifier::General {
+  std::vector<std::string> literals;
+  PrefilterEngine engine;
+  std::once_flag once;
+  std::unique_ptr<Prefilter> built;  // the clones' original
+  std::string error;
+};
+
 struct Classifier::Compiled {
+  // A rule's own regex, for its "upstream" group on lines it matched:
+  // compiled on first use (most rules never match a given log; compiling
+  // all ~150 took a third of the start-up), once for all threads.
+  struct Regex {
+    const std::string* source = nullptr;  // the catalogue's
+    mutable std::once_flag once;
+    mutable std::unique_ptr<re2::RE2> re;
+    const re2::RE2& get(const RE2::Options& o) const {
+      std::call_once(once, [&] { re = std::make_unique<re2::RE2>(*source, o); });
+      return *re;
+    }
+  };
   std::vector<std::unique_ptr<Set>> sets;  // kLogFamilies * 2
-  std::vector<std::unique_ptr<re2::RE2>> rules;
+  std::vector<std::unique_ptr<Regex>> rules;
+  RE2::Options options;
 };
 
 namespace {
 
 // docker's json-file lines always have a "stream" key (the decoder needs
-// "log" and "stream"); `"log"` would be a poor literal: `"lo` opens
-// every Caddy line's "logger". With its opening quote, so that Caddy's
-// "upstream": is not taken for it.
-constexpr std::string_view kDockerLogKey = "\"stream\":";
+// "log" and "stream"): kDockerLogKey. `"log"` would be a poor literal: `"lo`
+// opens every Caddy line's "logger".
 
 // The line of buf that ends at `end` (a candidate's offset).
 std::string_view line_ending_at(std::string_view buf, size_t end) {
@@ -107,10 +127,12 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
   const auto& rules = cat.rules();
   const RE2::Options opt = options();
   auto c = std::make_shared<Compiled>();
+  c->options = opt;
   for (size_t i = 0; i < kLogFamilies * 2; ++i) c->sets.push_back(std::make_unique<Set>(opt));
   for (size_t r = 0; r < rules.size(); ++r) {
     const Rule& rule = rules[r];
-    c->rules.push_back(std::make_unique<RE2>(rule.regex, opt));
+    c->rules.push_back(std::make_unique<Compiled::Regex>());
+    c->rules.back()->source = &rule.regex;
     if (rule.pair_only) continue;  // never a match of its own
     for (size_t f = 0; f < kLogFamilies; ++f) {
       if (!(rule.families & (1u << f))) continue;
@@ -134,10 +156,11 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
 }
 
 Classifier::Classifier(const Classifier& first, Share)
-    : cat_(first.cat_), engine_(first.engine_), error_(first.error_), compiled_(first.compiled_) {
+    : cat_(first.cat_), engine_(first.engine_), error_(first.error_), compiled_(first.compiled_),
+      general_(first.general_) {
   if (!error_.empty()) return;
   // The prefilters share first's compiled databases too; their scratch is ours.
-  for (auto [mine, theirs] : {std::pair{&prefilter_, &first.prefilter_}, std::pair{&json_prefilter_, &first.json_prefilter_},
+  for (auto [mine, theirs] : {std::pair{&json_prefilter_, &first.json_prefilter_},
                               std::pair{&nginx_prefilter_, &first.nginx_prefilter_}}) {
     if (!*theirs) continue;
     *mine = (*theirs)->clone();
@@ -156,8 +179,9 @@ void Classifier::build_prefilters(PrefilterEngine engine) {
   caught_families(rules, caught);
   std::vector<std::string> literals;
   if (engine != PrefilterEngine::every_line && literals_for(rules, caught, kAllFamilies, true, literals)) {
-    prefilter_ = Prefilter::build(literals, engine, error_);
-    if (!prefilter_) return;
+    general_ = std::make_shared<General>();
+    general_->literals = literals;
+    general_->engine = engine;
     // A chunk of JSON lines reaches only the Go proxies' decoders, and
     // docker's json-file log ({"log":"<line>","stream":..}): its key makes
     // such a line a candidate, then every rule's literals decide
@@ -178,18 +202,41 @@ void Classifier::build_prefilters(PrefilterEngine engine) {
   cache_.resize(kSlots);
 }
 
+const char* Classifier::prefilter_name() const {
+  if (!general_) return "none";
+  const bool hs = general_->engine != PrefilterEngine::re2 && Prefilter::hyperscan_available();
+  return hs ? "hyperscan" : "re2";  // what Prefilter::build picks
+}
+
+Prefilter* Classifier::general() {
+  if (prefilter_ || !general_) return prefilter_.get();
+  General& g = *general_;
+  std::call_once(g.once, [&g] { g.built = Prefilter::build(g.literals, g.engine, g.error); });
+  if (g.built) prefilter_ = g.built->clone();
+  if (!prefilter_) {
+    // Only a catalogue whose smaller sets compiled and whole set did not
+    // (or no memory for scratch): then every line is a candidate.
+    error_ = !g.error.empty() ? g.error : "prefilter: cannot allocate a thread's scratch";
+    general_.reset();
+  }
+  return prefilter_.get();
+}
+
 const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
   return candidates(buf, json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed);
 }
 
-const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape) {
-  if (prefilter_) {
-    Prefilter* p = prefilter_.get();
+const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape, bool docker_key) {
+  Prefilter* p = nullptr;
+  if (general_) {
     // logrus text reaches only the Go decoders too; no docker wrapper there.
     if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
-    if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
+    else if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
+    else p = general();
+  }
+  if (p) {
     p->candidates(buf, candidates_);
-    if (p == json_prefilter_.get()) keep_wrapped_with_literals(buf);
+    if (p == json_prefilter_.get() && docker_key) keep_wrapped_with_literals(buf);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {
@@ -214,8 +261,13 @@ void Classifier::keep_wrapped_with_literals(std::string_view buf) {
     else candidates_[kept++] = end;
   }
   if (!any) return;
+  Prefilter* all = general();
+  if (!all) {  // every line is a candidate then
+    candidates(buf, ChunkShape::mixed);
+    return;
+  }
   candidates_.resize(kept);
-  prefilter_->candidates(buf, line_candidates_);
+  all->candidates(buf, line_candidates_);
   kept = 0;
   for (size_t end : line_candidates_)
     if (wrapped(line_ending_at(buf, end))) line_candidates_[kept++] = end;
@@ -226,8 +278,10 @@ void Classifier::keep_wrapped_with_literals(std::string_view buf) {
 }
 
 bool Classifier::json_candidate(std::string_view line) {
-  if (!prefilter_ || !json_prefilter_) return true;
-  (wrapped(line) ? prefilter_ : json_prefilter_)->candidates(line, line_candidates_);
+  if (!general_ || !json_prefilter_) return true;
+  Prefilter* p = wrapped(line) ? general() : json_prefilter_.get();
+  if (!p) return true;
+  p->candidates(line, line_candidates_);
   return !line_candidates_.empty();
 }
 
@@ -273,7 +327,7 @@ int Classifier::match(LogFamily family, bool access, std::string_view text, int 
 }
 
 std::string_view Classifier::capture_upstream(int rule, std::string_view text) {
-  const RE2& re = *compiled_->rules[static_cast<size_t>(rule)];
+  const RE2& re = compiled_->rules[static_cast<size_t>(rule)]->get(compiled_->options);
   const auto& names = re.NamedCapturingGroups();
   auto it = names.find("upstream");
   if (it == names.end()) return {};

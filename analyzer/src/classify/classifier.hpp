@@ -42,15 +42,16 @@ class Classifier {
   const std::string& error() const { return error_; }
   const Catalogue& catalogue() const { return cat_; }
   // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).
-  const char* prefilter_name() const { return prefilter_ ? prefilter_->name() : "none"; }
+  const char* prefilter_name() const;
 
   // Every candidate line of buf: the offset of each one's end ('\n', or
   // buf.size() for a last line without one), ascending. False
   // positives are allowed; a line that some rule matches is never skipped.
   // The vector is the classifier's own, reused: valid until the next call.
   const std::vector<size_t>& candidates(std::string_view buf);
-  // The same, for a chunk whose shape the caller has found already.
-  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape);
+  // The same, for a chunk whose shape the caller has found already;
+  // docker_key false: chunk_shape() found no kDockerLogKey in it.
+  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape, bool docker_key = true);
   // Whether one line would be a candidate in a chunk of only JSON lines (the
   // smaller literal set). For counting what such lines give the same way
   // whatever chunk they fall in (D11). Leaves candidates() untouched.
@@ -74,11 +75,18 @@ class Classifier {
   int match(LogFamily family, bool access, std::string_view text, int status);
   void build_prefilters(PrefilterEngine engine);
   void keep_wrapped_with_literals(std::string_view buf);
+  // The prefilter of every rule's literals, compiled on first use (most
+  // inputs are chunks of one shape and never need it; it is the largest
+  // set, ~20 ms to compile) once for all classifiers that share it; this
+  // classifier's own scratch. Null: none (every line is a candidate).
+  struct General;
+  Prefilter* general();
   const Catalogue& cat_;
   PrefilterEngine engine_;
   std::string error_;
   std::shared_ptr<const Compiled> compiled_;
-  std::unique_ptr<Prefilter> prefilter_;  // null: every line is a candidate
+  std::shared_ptr<General> general_;      // null: every line is a candidate
+  std::unique_ptr<Prefilter> prefilter_;  // general_'s, once general() has run
   // For chunks whose every line is JSON, or nginx's error log (null: as prefilter_).
   std::unique_ptr<Prefilter> json_prefilter_;
   std::unique_ptr<Prefilter> nginx_prefilter_;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "decode/nginx_decoder.hpp"
+#include "base/find_quote.hpp"
 #include "base/timeparse.hpp"
 
 namespace gw502 {
@@ -97,8 +98,7 @@ std::string_view go_unquote(std::string_view s, size_t& end, std::string& out) {
   size_t i = start;
   while (i < s.size()) {
     // Copy the run up to the next quote or backslash in one go.
-    size_t j = i;
-    while (j < s.size() && s[j] != '"' && s[j] != '\\') ++j;
+    const size_t j = find_quote_or_backslash(s, i);
     if (j < s.size() && s[j] == '"' && i == start) {
       end = j + 1;  // no escape at all: a view of the input, nothing copied
       return s.substr(start, j - start);

@@ -18,8 +18,42 @@ struct JsonLine::Impl {
   bool ok = false;
   std::string repaired;  // parse_cut's attempt
 
+  // The root's members in order, read once per parse: a decoder asks for
+  // ten to twenty keys of an entry, and at_key() walks the members anew each
+  // time. Keys as at_key() compares them (unescaped); the first of equal keys
+  // wins, as with at_key(). An object with more members is looked up in it.
+  struct Member {
+    std::string_view key;
+    element value;
+  };
+  static constexpr size_t kIndexed = 48;
+  Member members[kIndexed];
+  size_t count = 0;
+  bool all_indexed = false;
+
+  void index() {
+    count = 0;
+    all_indexed = true;
+    for (auto field : root) {
+      if (count == kIndexed) {
+        all_indexed = false;
+        return;
+      }
+      members[count++] = {field.key, field.value};
+    }
+  }
+
   bool member(std::string_view key, element& out) const {
-    return ok && root.at_key(key).get(out) == simdjson::SUCCESS;
+    if (!ok) return false;
+    if (!all_indexed) return root.at_key(key).get(out) == simdjson::SUCCESS;
+    for (size_t i = 0; i < count; ++i) {
+      const std::string_view k = members[i].key;
+      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) {
+        out = members[i].value;
+        return true;
+      }
+    }
+    return false;
   }
   bool member(std::string_view obj, std::string_view key, element& out) const {
     element o;
@@ -58,6 +92,7 @@ bool JsonLine::parse(std::string_view text) {
   element doc;
   if (m.parser.parse(m.padded.data(), text.size(), false).get(doc) != simdjson::SUCCESS) return false;
   m.ok = doc.get_object().get(m.root) == simdjson::SUCCESS;
+  if (m.ok) m.index();
   return m.ok;
 }
 

@@ -1,5 +1,6 @@
 #include "decode/traefik_decoder.hpp"
 
+#include "base/find_quote.hpp"
 #include "base/strutil.hpp"
 
 #include <cctype>
@@ -262,8 +263,9 @@ Decoded TraefikDecoder::decode_logfmt(std::string_view s, Event& ev) {
       else if (key == "error")
         value = go_unquote(rest, end, err_);
       else {
-        size_t q = v + 1;
-        while (q < s.size() && s[q] != '"') q += (s[q] == '\\') ? 2 : 1;
+        // The closing quote; a backslash escapes the byte after it.
+        size_t q = find_quote_or_backslash(s, v + 1);
+        while (q < s.size() && s[q] == '\\') q = find_quote_or_backslash(s, q + 2);
         value = s.substr(v + 1, std::min(q, s.size()) - v - 1);
         end = q + 1 - v;
       }

@@ -34,10 +34,27 @@ bool nginx_head(const char* s, size_t avail) {
 // logrus's text format (Traefik v2): `time="...`.
 bool logfmt_head(const char* s, size_t avail) { return avail > 6 && std::memcmp(s, "time=\"", 6) == 0; }
 
+// A key sought in the same pass while the chunk may still be of the shapes
+// it matters for: found by a rare pair of its bytes, then compared whole.
+struct Key {
+  std::string_view text;
+  size_t pair;          // text[pair], text[pair + 1]: the pair
+  bool wanted = false;  // sought at all
+  bool found = false;
+};
+
+// nginx's JSON access log (log_format escape=json, with $remote_addr) needs
+// every rule's literals: a chunk that has it is mixed, not json.
+constexpr std::string_view kRemoteAddr = "\"remote_addr\"";
+
 struct Verdict {
   bool json = true;
   bool nginx = true;
   bool logfmt = true;
+  Key addr{kRemoteAddr, 7};     // "_a": in no Caddy or Traefik key
+  Key docker{kDockerLogKey, 6};  // "m\""
+  bool seek_addr() const { return json && addr.wanted && !addr.found; }
+  bool seek_docker() const { return (json || logfmt) && docker.wanted && !docker.found; }
   bool undecided() const { return json || nginx || logfmt; }
   // The line that starts at s, with avail bytes to the buffer's end.
   void line(const char* s, size_t avail) {
@@ -92,38 +109,74 @@ __attribute__((target("avx2"))) bool nginx_head_avx2(const char* s) {
   return (static_cast<unsigned>(_mm256_movemask_epi8(ok)) & need) == need;
 }
 
-// Newlines 32 bytes at a time; lines are rarely shorter than that, so most
-// blocks hold one newline or none. JSON: the byte after each newline, from a
-// second load one byte on. nginx: each line's head, 32 bytes at once. With
-// `at` (one slot per KiB), every block's newlines are counted too and the
-// loop runs to the end; `count` is the number before the returned offset.
-__attribute__((target("avx2,popcnt"))) size_t scan_avx2(const char* p, size_t n, Verdict& v,
-                                                        uint32_t* at, uint64_t& count) {
+// 64 bytes at p + i, and the 64 one byte on (a pair of bytes is a byte of
+// the first and the same bit of the second).
+struct Block {
+  __m256i lo, hi, next_lo, next_hi;
+};
+
+// Bit k set: byte k of the block matched (two vector compares' results).
+__attribute__((target("avx2"))) inline uint64_t bits(__m256i lo, __m256i hi) {
+  return static_cast<uint32_t>(_mm256_movemask_epi8(lo)) |
+         (static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(hi))) << 32);
+}
+
+// The key's pair among the 64 pairs that start in the block, each compared
+// whole where the key would start.
+__attribute__((target("avx2,bmi"))) inline void seek_avx2(const char* p, size_t n, size_t i, const Block& b,
+                                                          Key& key) {
+  const __m256i first = _mm256_set1_epi8(key.text[key.pair]);
+  const __m256i second = _mm256_set1_epi8(key.text[key.pair + 1]);
+  uint64_t m = bits(_mm256_and_si256(_mm256_cmpeq_epi8(b.lo, first), _mm256_cmpeq_epi8(b.next_lo, second)),
+                    _mm256_and_si256(_mm256_cmpeq_epi8(b.hi, first), _mm256_cmpeq_epi8(b.next_hi, second)));
+  for (; m; m &= m - 1) {
+    const size_t at = i + static_cast<size_t>(__builtin_ctzll(m));
+    if (at < key.pair) continue;
+    const size_t start = at - key.pair;
+    if (start + key.text.size() <= n && std::memcmp(p + start, key.text.data(), key.text.size()) == 0) {
+      key.found = true;
+      return;
+    }
+  }
+}
+
+// Newlines 64 bytes at a time; lines are rarely shorter than that, so most
+// blocks hold one newline or none. JSON: the byte after each newline, from
+// the loads one byte on. nginx: each line's head, 32 bytes at once. With
+// `at` (one slot per kStep bytes), every block's newlines are counted too
+// and the loop runs to the end; `count` is the number before the returned
+// offset.
+__attribute__((target("avx2,popcnt,bmi"))) size_t scan_avx2(const char* p, size_t n, Verdict& v,
+                                                            uint32_t* at, uint64_t& count) {
+  static_assert(NewlineIndex::kStep % 64 == 0, "a slot's boundary is a block's");
   const __m256i nl = _mm256_set1_epi8('\n');
   const __m256i brace = _mm256_set1_epi8('{');
   size_t i = 0;
-  // Up to n - 33: the second load and every line start stay inside buf,
-  // and so does the head check, which needs 32 bytes (else: the scalar one).
-  for (; i + 33 <= n && (at || v.undecided()); i += 32) {
-    __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
-    auto m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, nl)));
+  // Up to n - 65: the loads one byte on and every line start stay inside
+  // buf; the head check needs 32 bytes (else: the scalar one).
+  for (; i + 65 <= n && (at || v.undecided()); i += 64) {
+    const auto* q = reinterpret_cast<const __m256i*>(p + i);
+    const auto* q1 = reinterpret_cast<const __m256i*>(p + i + 1);
+    const Block b{_mm256_loadu_si256(q), _mm256_loadu_si256(q + 1), _mm256_loadu_si256(q1), _mm256_loadu_si256(q1 + 1)};
+    const uint64_t m = bits(_mm256_cmpeq_epi8(b.lo, nl), _mm256_cmpeq_epi8(b.hi, nl));
     if (at) {
       if (i % NewlineIndex::kStep == 0) at[i / NewlineIndex::kStep] = static_cast<uint32_t>(count);
-      count += static_cast<uint64_t>(__builtin_popcount(m));
+      count += static_cast<uint64_t>(__builtin_popcountll(m));
     }
+    if (v.seek_addr()) seek_avx2(p, n, i, b, v.addr);
+    if (v.seek_docker()) seek_avx2(p, n, i, b, v.docker);
     if (!m || !v.undecided()) continue;
     if (v.json) {
-      __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 1));
-      auto braces = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(b1, brace)));
+      const uint64_t braces = bits(_mm256_cmpeq_epi8(b.next_lo, brace), _mm256_cmpeq_epi8(b.next_hi, brace));
       if (m & ~braces) v.json = false;
     }
-    unsigned rest = m;
+    uint64_t rest = m;
     for (; v.nginx && rest; rest &= rest - 1) {
-      size_t next = i + static_cast<size_t>(__builtin_ctz(rest)) + 1;
+      size_t next = i + static_cast<size_t>(__builtin_ctzll(rest)) + 1;
       v.nginx = n - next >= 32 ? nginx_head_avx2(p + next) : nginx_head(p + next, n - next);
     }
     for (rest = m; v.logfmt && rest; rest &= rest - 1) {
-      size_t next = i + static_cast<size_t>(__builtin_ctz(rest)) + 1;
+      size_t next = i + static_cast<size_t>(__builtin_ctzll(rest)) + 1;
       v.logfmt = logfmt_head(p + next, n - next);
     }
   }
@@ -160,25 +213,33 @@ uint64_t NewlineIndex::before(size_t pos) const {
   return at_[k] + count_newlines(base_ + k * kStep, pos - k * kStep);
 }
 
-ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index) {
+ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index, bool* docker_key) {
   const char* p = buf.data();
   const size_t n = buf.size();
   uint32_t* at = index ? NewlineIndexFill::start(*index, buf) : nullptr;
   uint64_t count = 0;
   size_t from = 0;
   Verdict v;
+  v.addr.wanted = true;
+  v.docker.wanted = docker_key != nullptr;
   if (n == 0) v.json = v.nginx = v.logfmt = false;
   else v.line(p, n);
 #if defined(__x86_64__)
   if (kAvx2 && (at || v.undecided())) from = scan_avx2(p, n, v, at, count);
 #endif
   if (index) NewlineIndexFill::finish(*index, buf, from, count);
-  // The vector loop saw every newline before `from`.
+  // The vector loop saw every newline before `from`, and every pair of a key
+  // whose first byte is before it: the rest of the keys start after from - size.
   if (v.undecided()) scan_plain(p, n, from, v);
+  for (Key* key : {&v.addr, &v.docker}) {
+    if (key == &v.addr ? !v.seek_addr() : !v.seek_docker()) continue;
+    const size_t tail = from > key->text.size() ? from - key->text.size() : 0;
+    key->found = buf.substr(tail).find(key->text) != std::string_view::npos;
+  }
+  if (docker_key) *docker_key = !(v.json || v.logfmt) || v.docker.found;
   // The JSON literal set is the Go proxies'; nginx's own JSON access log
   // (log_format escape=json, with $remote_addr) needs every rule's.
-  if (v.json && std::string_view(p, n).find("\"remote_addr\"") != std::string_view::npos)
-    return ChunkShape::mixed;
+  if (v.json && v.addr.found) return ChunkShape::mixed;
   if (v.json) return ChunkShape::json;
   if (v.nginx) return ChunkShape::nginx_error;
   if (v.logfmt) return ChunkShape::logfmt;

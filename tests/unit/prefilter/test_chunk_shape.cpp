@@ -114,3 +114,52 @@ TEST_CASE("the newline index counts what a plain count does, anywhere", "[chunk_
     }
   }
 }
+
+TEST_CASE("keys found in the same pass, at every offset, as a plain search finds them", "[chunk_shape]") {
+  // kJson is 82 bytes: over a few lines every key start meets every offset
+  // within a 32-byte block, and the scalar tail after the vector loop.
+  const std::string docker_line = "{\"log\":\"x\",\"stream\":\"stderr\"}\n";
+  const std::string addr_line = "{\"remote_addr\":\"1.2.3.4\",\"status\":502}\n";
+  for (const std::string* line : {&docker_line, &addr_line}) {
+    for (int before = 0; before < 12; ++before) {
+      for (size_t shift = 0; shift < 33; ++shift) {
+        // A JSON line of another length moves the key across a block edge.
+        std::string pad = "{\"k\":\"" + std::string(shift, 'm') + "\"}\n";
+        for (int after : {0, 1, 5}) {
+          std::string s = times(kJson, before) + pad + *line + times(kJson, after);
+          for (bool indexed : {false, true}) {
+            NewlineIndex index;
+            bool docker = false;
+            const ChunkShape shape = chunk_shape(s, indexed ? &index : nullptr, &docker);
+            INFO("before " << before << " shift " << shift << " after " << after << " indexed " << indexed);
+            if (line == &addr_line) {
+              CHECK(shape == ChunkShape::mixed);
+            } else {
+              CHECK(shape == ChunkShape::json);
+              CHECK(docker);
+            }
+          }
+        }
+      }
+    }
+  }
+  // Half a key, or its pair alone, is no key; a key split by the chunk's end neither.
+  for (const std::string& odd : {std::string("{\"stream\"x:1,\"remote_addrx\":2}\n"),
+                                 std::string("{\"m\":\"m\",\"a_a\":\"_a\"}\n"), std::string("{\"x\":\"\\\"strea")}) {
+    std::string s = times(kJson, 7) + odd;
+    bool docker = true;
+    CHECK(chunk_shape(s, nullptr, &docker) == ChunkShape::json);
+    CHECK_FALSE(docker);
+  }
+  // In logrus text the docker key is sought too; in nginx's log it is not.
+  bool docker = false;
+  CHECK(chunk_shape(times(kLogfmt, 3) + "time=\"x\" msg=\"\\\"stream\\\":\"\n" + times(kLogfmt, 3), nullptr, &docker) ==
+        ChunkShape::logfmt);
+  CHECK_FALSE(docker);  // `\"stream\":` with its backslash before the colon: not the key
+  CHECK(chunk_shape(times(kLogfmt, 3) + "time=\"x\" msg=\"\"stream\":\"\n" + times(kLogfmt, 3), nullptr, &docker) ==
+        ChunkShape::logfmt);
+  CHECK(docker);
+  docker = false;
+  CHECK(chunk_shape(times(kNginx, 5), nullptr, &docker) == ChunkShape::nginx_error);
+  CHECK(docker);  // not looked for: said to be there
+}
