@@ -395,17 +395,23 @@ bool Follower::pump(bool tick) {
     if (!f.dirty && !f.is_stdin && !tick) continue;
     f.dirty = false;
     if (f.is_stdin && f.ended) continue;
-    if (!im.read_file(f, im.fo.max_read_per_pump)) {
+    // Read a block at a time: reading a busy file takes a while, and a file
+    // created at a followed path meanwhile is opened between blocks, before
+    // it can be deleted or renamed away unread (delete and re-create: lost
+    // for good).
+    const uint64_t slice = std::max<uint64_t>(1, std::min<uint64_t>(im.fo.max_read_per_pump, im.opt.block));
+    bool done = false;
+    for (uint64_t got = 0; !done && got < im.fo.max_read_per_pump; got += slice) {
+      done = im.read_file(f, slice);
+      pollfd p{im.ino_fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) > 0 && im.events()) {
+        im.resolve(false);
+        more = true;  // resolve() marked every file dirty
+      }
+    }
+    if (!done) {
       f.dirty = true;
       more = true;
-    }
-    // Reading a busy file takes a while: a file created at a followed path
-    // meanwhile is opened now, before it can be deleted or renamed away
-    // unread (delete and re-create: lost for good).
-    pollfd p{im.ino_fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0 && im.events()) {
-      im.resolve(false);
-      more = true;  // resolve() marked every file dirty
     }
   }
   // Close rotated-away files that stopped growing.
