@@ -404,9 +404,11 @@ bool Follower::pump(bool tick) {
     for (uint64_t got = 0; !done && got < im.fo.max_read_per_pump; got += slice) {
       done = im.read_file(f, slice);
       pollfd p{im.ino_fd, POLLIN, 0};
-      if (::poll(&p, 1, 0) > 0 && im.events()) {
-        im.resolve(false);
-        more = true;  // resolve() marked every file dirty
+      if (::poll(&p, 1, 0) > 0) {
+        // The events taken here (a file grew, resolve() marked every file
+        // dirty) are no longer in the queue to wake the caller: call again.
+        more = true;
+        if (im.events()) im.resolve(false);
       }
     }
     if (!done) {
