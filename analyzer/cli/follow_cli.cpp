@@ -168,7 +168,7 @@ void FollowRun::loop() {
           cfg_.format == Format::json
               ? render_json(cfg_.catalogue, agg_,
                             RunSummary{follower_->sources(), follower_->stats(), follower_->problems(),
-                                       follower_->counters().lost_bytes})
+                                       follower_->counters().lost_bytes, follower_->counters().lost_files})
               : view(false) + "\n";
       std::fputs(s.c_str(), stdout);
       if (std::fflush(stdout) != 0) {
@@ -194,7 +194,7 @@ int FollowRun::finish() {
   if (broken_) return 2;
   show_notes();
   RunSummary run{follower_->sources(), follower_->stats(), follower_->problems(),
-                 follower_->counters().lost_bytes};
+                 follower_->counters().lost_bytes, follower_->counters().lost_files};
   if (!write_report(cfg_, final_report(cfg_, agg_, run))) return 2;
   std::fflush(stdout);
   return exit_status(cfg_, agg_, run.problems);

@@ -2,10 +2,9 @@
 // same bytes as a mapped file (memfd) at -j1 with 4 MiB chunks, as a mapped
 // file at -j2 with small chunks (the first input byte picks 64 B .. 16 KiB),
 // and as a stream (pipe-like reads). Always: no crash, no sanitizer report,
-// the same line count for the two chunkings. FUZZ_STRICT=1: also the same
-// events (NDJSON, with line numbers) and JSON report, and the stream too.
-// Strict is not the default yet: the `malformed` counter of a broken JSON
-// line still depends on the shape of the chunk it falls in (README.md).
+// the same line count for the two chunkings; and (strict, the default) the
+// same events (NDJSON, with line numbers) and JSON report, and the stream
+// too. FUZZ_STRICT=0: the line counts only.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -44,6 +43,7 @@ class StringSource final : public Source {
 struct Out {
   std::string events, report;
   uint64_t lines = 0;
+  bool binary = false;  // skipped whole as binary data
 };
 
 const Catalogue& catalogue() {
@@ -98,6 +98,7 @@ Out run(std::string_view bytes, unsigned threads, size_t chunk, bool stream, siz
   p.scan(*src, run.sources[0], 0, agg, run.stats[0], run.problems, &ev);
   o.lines = run.stats[0].lines;
   o.report = render_json(cat, agg, run);
+  for (const Problem& pr : run.problems) o.binary = o.binary || pr.message == kBinaryProblem;
   return o;
 }
 
@@ -105,18 +106,29 @@ Out run(std::string_view bytes, unsigned threads, size_t chunk, bool stream, siz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > 256 << 10) return 0;
-  static const bool strict = std::getenv("FUZZ_STRICT") != nullptr;
+  // FUZZ_STRICT=0: the line counts of the two chunkings only. 1 (the
+  // default): all three the same, events and report too, except the one
+  // difference known and not fixed yet (below). 2: that too.
+  static const int level = [] {
+    const char* v = std::getenv("FUZZ_STRICT");
+    return v && *v ? std::atoi(v) : 1;
+  }();
+  const bool strict = level >= 1;
   const size_t small = size_t{64} << (data[0] % 9);  // 64 B .. 16 KiB
   std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   Out a = run(bytes, 1, 4 << 20, false, 0);
   Out b = run(bytes, 2, small, false, 0);
   Out c = run(bytes, 1, 4 << 20, true, 17 + data[0]);
-  // Binary input is skipped whole; which prefix decides is D11.
-  if (a.lines == 0 && a.events.empty()) return 0;
+  // Known (D11, scan/pipeline.cpp; README.md): binary input is skipped
+  // whole, and a mapped file is sniffed on its first 8 KiB while a stream is
+  // sniffed on its first chunk (up to that chunk's last newline), so a short
+  // input can be binary as a stream and text as a file, or the reverse
+  // (tests/fuzz/known/). The stream is compared only when both agree.
+  const bool sniff_differs = a.binary != c.binary && level < 2;
   auto differ = [&](const Out& x, const Out& y) {
     return x.lines != y.lines || (strict && (x.events != y.events || x.report != y.report));
   };
-  if (differ(a, b) || (strict && differ(a, c))) {
+  if (differ(a, b) || (strict && !sniff_differs && differ(a, c))) {
     std::fprintf(stderr, "DIFF: events/lines differ (j1/4MiB vs j2/%zu B: %d, vs stream: %d)\n", small,
                  differ(a, b), differ(a, c));
     const Out& o = differ(a, b) ? b : c;

@@ -71,6 +71,10 @@ struct FollowCounters {
   // of the file not yet read when it was truncated, and rotated copies of
   // generations truncated away unread. A lower bound: see follower.hpp.
   uint64_t lost_bytes = 0;
+  // Files created at a followed path and deleted before they could be opened
+  // (delete and re-create faster than the follower reacts, or the follower
+  // was stopped): their lines are lost and their size unknown. A lower bound.
+  uint64_t lost_files = 0;
 };
 
 // The texts of input problems, in one place.

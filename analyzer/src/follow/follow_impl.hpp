@@ -1,6 +1,7 @@
 // Internals of the Follower, shared by follow.cpp (paths, inotify, the
 // pump) and follow_read.cpp (the data path of one file). Not a public header.
 #pragma once
+#include <sys/inotify.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -66,6 +67,7 @@ struct File {
   int64_t last_growth = 0;
   uint64_t size_seen = 0;  // the largest size fstat gave before the last good read
   int64_t copies_after = 0; // copytruncate copies up to this mtime (ns) are accounted for
+  bool gone_seen = false;   // an inotify event said it left its path (deleted, renamed away)
 };
 
 // A file read and closed (retired after rotation, or a copytruncate copy):
@@ -132,10 +134,16 @@ struct Follower::Impl {
   std::deque<Known> known;  // newest last, at most kKnownMax
   FollowCounters counters;
   bool recovering = false;
+  // Followed paths created (inotify IN_CREATE) and not emptied since: see
+  // dir_event() (FollowCounters::lost_files).
+  std::set<std::string> created;
 
   uint32_t name_for(const std::string& path);
   void watch_dirs();
   void resolve(bool initial);
+  bool events();
+  bool followed_path(const std::string& path) const;
+  void dir_event(const std::string& dir, const struct inotify_event& e);
   File* open_file(const std::string& path, uint32_t source, bool initial);
   void position_at_end(File& f, uint64_t size);
   bool read_file(File& f, uint64_t budget);

@@ -1,7 +1,9 @@
 #include "follow/follower.hpp"
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <glob.h>
+#include <poll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -104,7 +106,10 @@ void Follower::Impl::resolve(bool initial) {
         if (initial) problems.push_back({p, 0, "not a regular file; not followed"});
         continue;
       }
-      if (skipped.count({st.st_dev, st.st_ino, int64_t{st.st_ctim.tv_sec}})) continue;
+      if (skipped.count({st.st_dev, st.st_ino, int64_t{st.st_ctim.tv_sec}})) {
+        created.erase(p);  // compressed: seen, never followed
+        continue;
+      }
       File* f = nullptr;
       for (auto& o : files)
         if (!o->is_stdin && o->dev == st.st_dev && o->ino == st.st_ino) f = o.get();
@@ -293,51 +298,121 @@ std::vector<int> Follower::fds() const {
   return v;
 }
 
-bool Follower::pump(bool tick) {
-  Impl& im = *impl_;
-  bool rescan = tick;
+// A path a spec names: the spec itself, or a match of a glob spec; not a
+// rotated copy of a followed file.
+bool Follower::Impl::followed_path(const std::string& path) const {
+  for (const auto& s : specs)
+    if (s == path || (has_wildcard(s) && ::fnmatch(s.c_str(), path.c_str(), FNM_PATHNAME) == 0))
+      return !is_rotated_copy(path);
+  return false;
+}
+
+// A named event in a watched directory. Files are known by inode, events by
+// name: a followed path's entry that goes (deleted or renamed away) is taken
+// to be the oldest file opened under that path that is no longer there and
+// whose going was not seen yet. None: the entry was never opened. If it was
+// created (IN_CREATE) since the path was last emptied and is now deleted,
+// its lines are lost for good and counted (lost_files); renamed away, it is
+// missed_files()' (counted in bytes when the next file takes the path).
+void Follower::Impl::dir_event(const std::string& dir, const inotify_event& e) {
+  if (e.len == 0 || (e.mask & IN_ISDIR) || !(e.mask & (IN_CREATE | IN_DELETE | IN_MOVED_FROM))) return;
+  const std::string name(e.name);
+  const std::string path = dir == "." ? name : dir == "/" ? "/" + name : dir + "/" + name;
+  if (e.mask & IN_CREATE) {
+    if (created.size() < 65536 && followed_path(path)) created.insert(path);
+    return;
+  }
+  const bool was_created = created.erase(path) > 0;
+  auto n = name_index.find(path);
+  if (n != name_index.end()) {
+    struct stat st;
+    const bool there = ::stat(path.c_str(), &st) == 0;
+    for (auto& f : files)
+      if (!f->is_stdin && f->source == n->second && !f->gone_seen &&
+          !(there && st.st_dev == f->dev && st.st_ino == f->ino)) {
+        f->gone_seen = true;  // this event is its going: it is open, nothing lost
+        return;
+      }
+  }
+  if (was_created && (e.mask & IN_DELETE)) {
+    ++counters.lost_files;
+    warn(path,
+         "a file created at this path was deleted before gw502-logs could open it (deleted and re-created "
+         "faster than it reacts, or it was stopped); its lines were not read and are not counted");
+  }
+}
+
+// Handles the pending inotify events. True when a directory changed (a
+// resolve() is due).
+bool Follower::Impl::events() {
+  bool rescan = false;
   alignas(inotify_event) char ev[64 * 1024];
   for (;;) {
-    ssize_t n = ::read(im.ino_fd, ev, sizeof ev);
+    ssize_t n = ::read(ino_fd, ev, sizeof ev);
     if (n <= 0) break;
     for (char* p = ev; p < ev + n;) {
       auto* e = reinterpret_cast<inotify_event*>(p);
       p += sizeof(inotify_event) + e->len;
       if (e->mask & IN_Q_OVERFLOW) {
-        ++im.counters.overflows;
+        ++counters.overflows;
         rescan = true;
         continue;
       }
-      auto d = im.wd_dir.find(e->wd);
-      if (d != im.wd_dir.end()) {
+      auto d = wd_dir.find(e->wd);
+      if (d != wd_dir.end()) {
         rescan = true;
+        dir_event(d->second, *e);
         if (e->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-          if (!(e->mask & IN_IGNORED)) ::inotify_rm_watch(im.ino_fd, e->wd);
-          im.dir_wd.erase(d->second);
-          im.wd_dir.erase(d);
+          if (!(e->mask & IN_IGNORED)) ::inotify_rm_watch(ino_fd, e->wd);
+          dir_wd.erase(d->second);
+          wd_dir.erase(d);
         }
         continue;
       }
-      auto f = im.wd_file.find(e->wd);
-      if (f == im.wd_file.end()) continue;
+      auto f = wd_file.find(e->wd);
+      if (f == wd_file.end()) continue;
       if (e->mask & IN_IGNORED) {
         f->second->wd = -1;
-        im.wd_file.erase(f);
+        wd_file.erase(f);
       } else {
         f->second->dirty = true;
       }
     }
     if (static_cast<size_t>(n) < sizeof ev - 4096) break;
   }
+  return rescan;
+}
+
+bool Follower::pump(bool tick) {
+  Impl& im = *impl_;
+  bool rescan = im.events() || tick;
   if (tick) im.watch_dirs();
   if (rescan) im.resolve(false);
   bool more = false;
-  for (auto& f : im.files) {
-    if (!f->dirty && !f->is_stdin && !tick) continue;
-    f->dirty = false;
-    if (f->is_stdin && f->ended) continue;
-    if (!im.read_file(*f, im.fo.max_read_per_pump)) {
-      f->dirty = true;
+  // By index: resolve() below may open files (appended).
+  for (size_t i = 0; i < im.files.size(); ++i) {
+    File& f = *im.files[i];
+    if (!f.dirty && !f.is_stdin && !tick) continue;
+    f.dirty = false;
+    if (f.is_stdin && f.ended) continue;
+    // Read a block at a time: reading a busy file takes a while, and a file
+    // created at a followed path meanwhile is opened between blocks, before
+    // it can be deleted or renamed away unread (delete and re-create: lost
+    // for good).
+    const uint64_t slice = std::max<uint64_t>(1, std::min<uint64_t>(im.fo.max_read_per_pump, im.opt.block));
+    bool done = false;
+    for (uint64_t got = 0; !done && got < im.fo.max_read_per_pump; got += slice) {
+      done = im.read_file(f, slice);
+      pollfd p{im.ino_fd, POLLIN, 0};
+      if (::poll(&p, 1, 0) > 0) {
+        // The events taken here (a file grew, resolve() marked every file
+        // dirty) are no longer in the queue to wake the caller: call again.
+        more = true;
+        if (im.events()) im.resolve(false);
+      }
+    }
+    if (!done) {
+      f.dirty = true;
       more = true;
     }
   }

@@ -78,8 +78,19 @@
 //   rotate that often. With `create`, such files are counted in lost_bytes
 //   when the next file takes the path: files beside it named like it, never
 //   opened, written after the previous one was opened there. They are not
-//   read (such a name may as well be a copy of lines already read); a file
-//   deleted before it was seen is not counted.
+//   read (such a name may as well be a copy of lines already read).
+// - delete and re-create: the deleted file stays open and is read to its
+//   end (as with rename). A file created at a followed path and deleted
+//   before it was opened (the follower was stopped, or one pump took longer
+//   than the file lived) cannot be read: it is counted in
+//   FollowCounters::lost_files (gw502_follow_lost_files_total, a note in
+//   warnings(), the final report), its size unknown. inotify names, not
+//   inodes: a followed path's entry that goes (IN_DELETE, IN_MOVED_FROM) is
+//   the oldest file opened under it that is no longer there and whose going
+//   was not seen yet; none, and the path was created (IN_CREATE) since it
+//   was last emptied: the deleted file was never opened. To keep that
+//   window short, the inotify queue is looked at after each file's read in
+//   a pump, not only at its start.
 // Line numbers are per file: they count from the file's first line (up to
 // 1 GiB of existing content is counted at start; beyond that they count
 // from where following began) and restart at 1 when a new file takes a

@@ -109,6 +109,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   j.key("bytes").num(static_cast<int64_t>(bytes));
   j.key("paired").num(static_cast<int64_t>(agg.paired()));
   if (run.lost_bytes) j.key("lost_bytes").num(static_cast<int64_t>(run.lost_bytes));
+  if (run.lost_files) j.key("lost_files").num(static_cast<int64_t>(run.lost_files));
   // Past the group cap: keys and lines counted under "(others)".
   j.key("folded").open('{');
   j.key("keys").num(static_cast<int64_t>(agg.folded_groups()));

@@ -106,6 +106,9 @@ std::string render_prometheus(const Catalogue& cat, const Aggregator& agg, const
     counter(out, "gw502_follow_lost_bytes_total",
             "Bytes of followed files truncated away before they were read (at least this many).",
             in.counters->lost_bytes);
+    counter(out, "gw502_follow_lost_files_total",
+            "Files created at a followed path and deleted before they could be opened (at least this many).",
+            in.counters->lost_files);
   }
   header(out, "gw502_start_time_seconds", "gauge", "When gw502-logs started, in seconds since the epoch.");
   out += "gw502_start_time_seconds";

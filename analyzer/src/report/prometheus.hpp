@@ -7,7 +7,7 @@
 //   gw502_follow_files_open                                        gauge
 //   gw502_follow_rotations_total, _truncations_total,
 //   _recovered_bytes_total, _inotify_overflows_total,
-//   _resumed_total, _lost_bytes_total                              counter
+//   _resumed_total, _lost_bytes_total, _lost_files_total            counter
 //   gw502_start_time_seconds                                       gauge
 //
 // `site` is NPM's proxy host ("proxy-host-12"), empty for plain nginx; it

@@ -15,6 +15,7 @@ struct RunSummary {
   std::vector<ScanStats> stats;  // one per source
   std::vector<Problem> problems;
   uint64_t lost_bytes = 0;  // follow mode: bytes truncated away before they were read
+  uint64_t lost_files = 0;  // follow mode: files deleted before they could be opened
 };
 
 struct ReportOptions {

@@ -126,6 +126,11 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
     out += "warning: " + thousands(run.lost_bytes) +
            " bytes of followed files were truncated away before they were read (copytruncate faster than "
            "gw502-logs; see the notes above); their lines are not counted\n";
+  if (run.lost_files)
+    out += "warning: " + thousands(run.lost_files) +
+           (run.lost_files == 1 ? " file was" : " files were") +
+           " created at a followed path and deleted before gw502-logs could open it (see the notes above); "
+           "their lines are not counted\n";
   if (match_errors)
     out += "warning: " + thousands(match_errors) +
            (match_errors == 1 ? " line" : " lines") +

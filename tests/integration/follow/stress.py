@@ -15,8 +15,13 @@ gw502-logs -f --events follows error.log; every id it reports is counted.
 
 Prints, per style: lines written, read (reported), lost (never reported),
 doubled (reported more than once), the follower's own count of lost bytes
-(gw502_follow_lost_bytes_total) next to the bytes of the lines it lost,
-and the rate the writer reached. --rate 0: as fast as the writer can."""
+(gw502_follow_lost_bytes_total) next to the bytes of the lines it lost, its
+count of files lost unopened (gw502_follow_lost_files_total), and the rate
+the writer reached. --rate 0: as fast as the writer can.
+
+--check: exit 1 when a line is reported twice, or lines were lost and the
+follower counted nothing lost (silent loss); a run that does not start or
+settle fails too. Used under the sanitizers (tests/sanitize/sanitize_follow.sh)."""
 import argparse
 import os
 import shutil
@@ -65,7 +70,7 @@ def run(binary, style, rate, seconds, period, batch=50, verbose=False):
     try:
         if not fol.wait_ready():
             print("%s: follower did not start: %s" % (style, fol.stderr()))
-            return
+            return False
         fd = os.open(log, os.O_WRONLY | os.O_APPEND)
         sizes = {}
         rotations = []
@@ -97,6 +102,7 @@ def run(binary, style, rate, seconds, period, batch=50, verbose=False):
         end = time.monotonic() + 120
         while time.monotonic() < end and sentinel not in fol.id_counts():
             time.sleep(0.2)
+        settled = sentinel in fol.id_counts()
         last, stable = None, time.monotonic()
         while time.monotonic() < end:
             n = fol.metric("gw502_lines_read_total")
@@ -106,21 +112,29 @@ def run(binary, style, rate, seconds, period, batch=50, verbose=False):
                 break
             time.sleep(0.2)
         lost_bytes = fol.metric("gw502_follow_lost_bytes_total")
+        lost_files = fol.metric("gw502_follow_lost_files_total")
         fol.stop()
         seen = fol.id_counts()
         seen.pop(sentinel, None)
         lost = [k for k in range(i) if k not in seen]
         doubled = sum(1 for c in seen.values() if c > 1)
         print("%-12s rate %-7s wrote %8d lines in %5.1fs (%6.0f/s)  read %8d  lost %8d  doubled %6d  "
-              "follower's lost_bytes %10s (bytes of lines lost %d)" % (
+              "follower's lost_bytes %10s (bytes of lines lost %d)  lost_files %s  rotations %d" % (
                   style, rate or "max", i, took, i / took, len(seen), len(lost), doubled,
-                  "n/a" if lost_bytes is None else "%d" % lost_bytes, sum(sizes[k] for k in lost)), flush=True)
+                  "n/a" if lost_bytes is None else "%d" % lost_bytes, sum(sizes[k] for k in lost),
+                  "n/a" if lost_files is None else "%d" % lost_files, len(rotations)), flush=True)
         err = fol.stderr().strip().splitlines()
         if err:
             print("             stderr: %d lines, first: %s" % (len(err), err[0][:200]))
         if lost and verbose:
             print("             lost ids:", ranges(lost)[:20])
             print("             rotations after lines:", rotations[:40])
+        silent = bool(lost) and not (lost_bytes or lost_files)
+        if not settled:
+            print("             FAIL: the last line was not reported within 120 s")
+        if doubled or silent:
+            print("             FAIL: %s" % ("lines reported twice" if doubled else "lines lost silently"))
+        return settled and not doubled and not silent
     finally:
         fol.close()
         shutil.rmtree(d, ignore_errors=True)
@@ -134,10 +148,13 @@ def main():
     ap.add_argument("--period", type=float, default=1.0, help="seconds between rotations")
     ap.add_argument("--style", nargs="+", default=["rename", "copytruncate", "delete"])
     ap.add_argument("--verbose", action="store_true", help="lost ids as ranges, rotation points")
+    ap.add_argument("--check", action="store_true", help="exit 1 on a doubled line or a silent loss")
     a = ap.parse_args()
+    ok = True
     for rate in a.rate:
         for style in a.style:
-            run(a.binary, style, rate, a.seconds, a.period, verbose=a.verbose)
+            ok = run(a.binary, style, rate, a.seconds, a.period, verbose=a.verbose) and ok
+    return 0 if ok or not a.check else 1
 
 
-main()
+sys.exit(main())

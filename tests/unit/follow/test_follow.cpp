@@ -501,6 +501,46 @@ TEST_CASE("a file rotated away before it was opened is counted as lost", "[follo
   CHECK(run.f->counters().lost_bytes == missed.size());
 }
 
+TEST_CASE("a file created and deleted before it was opened is counted as lost", "[follow][deleted]") {
+  TempDir d;
+  const std::string log = d / "error.log";
+  append(log, noise(0));
+  Run run;
+  run.start({log, d / "*.err"});
+  append(log, failure(1));
+  run.pump();
+  // Between two pumps: the open file gains a line and is deleted; a new one
+  // is created, written and deleted; a third is created. Also through a glob.
+  append(log, failure(2));
+  REQUIRE(::unlink(log.c_str()) == 0);
+  append(log, failure(3) + failure(4));
+  REQUIRE(::unlink(log.c_str()) == 0);
+  append(log, failure(5));
+  append(d / "a.err", failure(6));
+  REQUIRE(::unlink((d / "a.err").c_str()) == 0);
+  run.pump();
+  CHECK(run.ev.once(1, 3));
+  CHECK(run.ev.once(5, 6));
+  CHECK(run.ev.seen.size() == 3);
+  CHECK(run.f->counters().lost_files == 2);
+  CHECK(run.f->counters().lost_bytes == 0);
+  CHECK(warned(*run.f, "deleted before gw502-logs could open it"));
+  // Deleted and re-created while followed, each file opened before it goes:
+  // nothing lost, nothing more counted.
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(::unlink(log.c_str()) == 0);
+    append(log, failure(10 + i));
+    run.pump();
+  }
+  append(d / "b.err", failure(20));
+  run.pump();
+  REQUIRE(::unlink((d / "b.err").c_str()) == 0);
+  run.pump();
+  CHECK(run.ev.once(10, 15));
+  CHECK(run.ev.once(20, 21));
+  CHECK(run.f->counters().lost_files == 2);
+}
+
 TEST_CASE("rates per minute and last seen", "[follow]") {
   auto cat = test::mini_catalogue();
   Aggregator agg;
