@@ -117,8 +117,9 @@ void add_rule(Group& g, int rule, uint64_t n) {
 }
 
 // Keeps the first max_samples distinct texts by position: the same samples
-// whatever order the lines arrive in.
-void add_sample(Group& g, const Pos& p, std::string_view text) {
+// whatever order the lines arrive in. `owned`, when given, holds `text` and
+// may be moved from (a merge that consumes its parts copies nothing).
+void add_sample(Group& g, const Pos& p, std::string_view text, std::string* owned = nullptr) {
   const size_t max = std::max<size_t>(g.max_samples, 1);
   std::vector<Sample>& v = g.samples;
   if (v.size() >= max && !(p < pos_of(v.back()))) return;  // later than every one kept
@@ -137,7 +138,10 @@ void add_sample(Group& g, const Pos& p, std::string_view text) {
     return;
   }
   auto at = std::upper_bound(v.begin(), v.end(), p, [](const Pos& a, const Sample& b) { return a < pos_of(b); });
-  v.insert(at, Sample{p.source, p.line, std::string(text), p.chunk});
+  if (owned && owned->size() == text.size())
+    v.insert(at, Sample{p.source, p.line, std::move(*owned), p.chunk});
+  else
+    v.insert(at, Sample{p.source, p.line, std::string(text), p.chunk});
   if (v.size() > max) v.pop_back();
 }
 
@@ -508,7 +512,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
   for (const Ref& ref : refs) {
     const Part& part = parts[ref.part];
     const Aggregator& o = *part.agg;
-    const Group& og = o.groups_[ref.group];
+    Group& og = const_cast<Group&>(o.groups_[ref.group]);  // written only when part.consume
     const uint32_t ti = og.folded ? others_for(intern(o.str(og.site)), og.cause, og.proxy, og.context)
                                   : group_index(o.str(og.site), o.str(og.host), o.str(og.upstream), og.cause,
                                                 og.proxy, og.context);
@@ -516,12 +520,18 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     Group& g = groups_[ti];
     add_counts(g, og);
     if (!g.max_samples) g.max_samples = kSamples;
-    for (const Sample& s : og.samples) add_sample(g, convert(part, s.source, s.chunk, s.line), s.text);
+    for (Sample& s : og.samples)
+      add_sample(g, convert(part, s.source, s.chunk, s.line), s.text, part.consume ? &s.text : nullptr);
     const Pos f = ref.pos;
     if (f < first_of(g)) {
       g.first_source = f.source;
       g.first_chunk = f.chunk;
       g.first_line = f.line;
+    }
+    if (part.consume) {  // its memory goes as soon as it is in: the peak is not parts + whole
+      std::vector<Sample>().swap(og.samples);
+      std::vector<int64_t>().swap(og.minutes);
+      std::vector<std::pair<int, uint64_t>>().swap(og.rules);
     }
   }
   merging_ = false;
@@ -545,13 +555,22 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     return std::tie(a.pos.chunk, a.pos.line) < std::tie(b.pos.chunk, b.pos.line);
   });
   if (!requests_.empty() && request_chunks_.empty()) request_chunks_.emplace_back(0, 0);
+  // A consumed part's entries leave it segment by segment (a part's
+  // segments come in its own order): popped[p] entries are gone from its front.
+  std::vector<uint32_t> popped(parts.size(), 0);
   for (const Segment& s : segments) {
-    const Aggregator& o = *parts[s.part].agg;
+    const Part& part = parts[s.part];
+    auto& from = const_cast<std::deque<RequestEntry>&>(part.agg->requests_);  // written only when consumed
+    const uint32_t base = popped[s.part];
     for (uint32_t i = s.begin; i < s.end && requests_.size() < kMaxRequests; ++i) {
-      const RequestEntry& r = o.requests_[i];
+      const RequestEntry& r = from[i - base];
       if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
         request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
       requests_.push_back(RequestEntry{r.key, r.time, remap[s.part][r.group] & 0x7FFFFFFFu, r.used, r.conn});
+    }
+    if (part.consume && s.begin == base) {
+      for (uint32_t i = s.begin; i < s.end; ++i) from.pop_front();
+      popped[s.part] = s.end;
     }
   }
   for (const Part& p : parts) {
@@ -560,6 +579,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
   }
   // Access entries still waiting, in position order.
   std::vector<std::pair<Pos, const Pending*>> waiting;
+  const bool consumed = !parts.empty() && parts.front().consume;  // all parts or none
   for (const Part& p : parts)
     for (const Pending& q : p.agg->pending_)
       waiting.emplace_back(convert(p, q.hit.source, q.chunk, q.hit.line), &q);
@@ -572,18 +592,19 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     h.line = pos.line;
     chunk_ = pos.chunk;
     add(h, q->max_samples);
+    if (consumed) std::string().swap(const_cast<Pending*>(q)->owned);  // copied by add(): its text goes
   }
   chunk_ = chunk;
   enforce_cap(-1);
 }
 
 void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
-  merge_from({Part{&other, source_offset, line_offset, nullptr}});
+  merge_from({Part{&other, source_offset, line_offset, nullptr, false}});
 }
 
 void Aggregator::merge_parts(std::vector<Aggregator>& parts, const std::vector<uint64_t>& chunk_base) {
   std::vector<Part> list;
-  for (const Aggregator& a : parts) list.push_back(Part{&a, 0, 0, &chunk_base});
+  for (const Aggregator& a : parts) list.push_back(Part{&a, 0, 0, &chunk_base, true});
   merge_from(list);
   for (Aggregator& a : parts) a = Aggregator();
 }

@@ -210,6 +210,8 @@ class Aggregator {
     uint32_t source_offset;
     uint64_t line_offset;
     const std::vector<uint64_t>* chunk_base;  // or null
+    bool consume;  // merge_parts(): its groups' samples, minutes and rules, and
+                   // its request entries, are moved out and freed as they go in
   };
 
   // Pairs the waiting access entries with error entries. groups() and
