@@ -176,9 +176,16 @@ uint32_t Aggregator::intern(std::string_view s) {
   return id;
 }
 
+// Groups grow by a quarter, not by doubling: with thousands of groups the
+// unused capacity was up to half of the vector (216 bytes a group).
+void Aggregator::grow_groups() {
+  if (groups_.size() == groups_.capacity()) groups_.reserve(groups_.size() + groups_.size() / 4 + 16);
+}
+
 uint32_t Aggregator::group_for(const Key& k, uint64_t hash) {
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
+    grow_groups();
     groups_.emplace_back();
     Group& g = groups_.back();
     g.proxy = k.proxy;
@@ -198,6 +205,7 @@ uint32_t Aggregator::others_for(uint32_t site, int cause, ProxyKind proxy, bool 
   const Key k{site, other, other, cause, proxy, context};
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
+    grow_groups();
     groups_.emplace_back();
     Group& g = groups_.back();
     g.proxy = proxy;
@@ -294,6 +302,7 @@ void Aggregator::enforce_cap(int incoming_level) {
         g.host = host;
         g.upstream = up;
         if (!g.folded) ++tracked_;
+        grow_groups();
         groups_.push_back(std::move(g));
       } else {  // an "(others)" group made earlier in this pass
         fold_into(groups_[it->second], std::move(g));
@@ -312,8 +321,11 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
   if (h.access && h.request && pending_.size() < kMaxPending) {
     // Keep it until the groups are read: its error entry may come later.
     Pending p{h, std::string(), max_samples, chunk_};
-    p.owned.reserve(h.site.size() + h.host.size() + h.upstream.size() +
-                    std::min(h.text.size(), kMaxSampleBytes));
+    // On the heap even when short: `hit`'s views must survive the moves of
+    // pending_'s growth, and a short string's bytes move with it (SSO).
+    p.owned.reserve(std::max<size_t>(h.site.size() + h.host.size() + h.upstream.size() +
+                                         std::min(h.text.size(), kMaxSampleBytes),
+                                     2 * sizeof(std::string)));
     auto keep = [&p](std::string_view v) {
       size_t at = p.owned.size();
       p.owned.append(v);
@@ -341,7 +353,7 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
   if (!h.access && h.request && !h.context && requests_.size() < kMaxRequests) {
     if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
       request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
-    requests_.push_back(RequestEntry{h.request, request_time(h.time), gi, 0, h.conn});
+    requests_.push_back(RequestEntry{short_key(h.request), request_time(h.time), gi, 0, h.conn});
   }
 }
 
@@ -366,16 +378,17 @@ void Aggregator::pair_pending() {
   std::vector<std::pair<uint32_t, int64_t>> tried;  // paired entries with a connection, access time
   for (const Pending& p : pending) {
     const Hit& h = p.hit;
+    const uint32_t key = short_key(h.request);
     // From the key's first entry not known to be used: a probe that fails on
     // one path all day pairs in linear time, not quadratic.
-    auto hint = unused_from_.find(h.request);
+    auto hint = unused_from_.find(key);
     const uint32_t from = hint == unused_from_.end() ? 0 : hint->second;
-    auto b = std::lower_bound(by_key_.begin(), by_key_.end(), from, [this, &h](uint32_t i, uint32_t f) {
-      return requests_[i].key != h.request ? requests_[i].key < h.request : i < f;
+    auto b = std::lower_bound(by_key_.begin(), by_key_.end(), from, [this, key](uint32_t i, uint32_t f) {
+      return requests_[i].key != key ? requests_[i].key < key : i < f;
     });
     RequestEntry* match = nullptr;
     uint32_t match_index = 0;
-    for (auto it = b; it != by_key_.end() && requests_[*it].key == h.request; ++it) {
+    for (auto it = b; it != by_key_.end() && requests_[*it].key == key; ++it) {
       RequestEntry& r = requests_[*it];
       if (r.used) continue;
       const int64_t rt = request_time(r.time);
@@ -388,8 +401,8 @@ void Aggregator::pair_pending() {
     }
     if (match) match->used = 1;
     auto c = b;
-    while (c != by_key_.end() && requests_[*c].key == h.request && requests_[*c].used) ++c;
-    unused_from_[h.request] = c != by_key_.end() && requests_[*c].key == h.request
+    while (c != by_key_.end() && requests_[*c].key == key && requests_[*c].used) ++c;
+    unused_from_[key] = c != by_key_.end() && requests_[*c].key == key
                                   ? *c
                                   : (c == b ? from : *(c - 1) + 1);
     if (!match) {

@@ -175,14 +175,16 @@ class Aggregator {
     size_t max_samples;
     uint32_t chunk;
   };
-  // 24 bytes: the one record kept per counted error entry.
+  // 16 bytes: the one record kept per counted error entry (up to
+  // kMaxRequests of them in each worker's part and in the whole).
   struct RequestEntry {
-    uint64_t key;
+    uint32_t key;         // short_key(Hit::request): pairing also needs times within kPairSeconds
     uint32_t time;        // seconds since 1970 (clamped), kNoRequestTime when unknown
     uint32_t group : 31;  // its group
     uint32_t used : 1;    // paired with an access entry
     uint32_t conn;        // Hit::conn
   };
+  static uint32_t short_key(uint64_t request) { return static_cast<uint32_t>(request ^ (request >> 32)); }
   static constexpr uint32_t kNoRequestTime = UINT32_MAX;
   static uint32_t request_time(int64_t t);
   static int64_t request_time(uint32_t t);
@@ -224,6 +226,7 @@ class Aggregator {
   uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk);
   void sweep_tries(uint32_t paired, int64_t access_time);
   uint32_t intern(std::string_view s);
+  void grow_groups();
   // The group for a key (created if new), or its "(others)" group when the
   // key's hash is below the fold level. The group cap is applied first.
   uint32_t group_index(std::string_view site, std::string_view host, std::string_view upstream,
@@ -255,7 +258,7 @@ class Aggregator {
   std::vector<uint32_t> by_key_;  // requests_ indices sorted by (key, position); may lag behind
   // Per key of a paired access entry: every entry of that key with a lower
   // requests_ index is used (pairing starts looking there).
-  std::unordered_map<uint64_t, uint32_t> unused_from_;
+  std::unordered_map<uint32_t, uint32_t> unused_from_;
 };
 
 }  // namespace gw502
