@@ -33,7 +33,12 @@
 //   the set of keys in the input, never on their order or the thread count;
 //   with fold_level() = L, about 1 key in 2^L keeps its own group.
 //   folded_groups() estimates how many keys were folded, folded_count() says
-//   how many hits (lines) went into the "(others)" groups.
+//   how many hits (lines) went into the "(others)" groups. Not heavy hitters
+//   (the most frequent keys exact): a worker sees the chunks it happened to
+//   take, so any choice it makes by counts differs with -j, chunk size and
+//   timing, and a key dropped early cannot be exact later; the hash of the
+//   key is the one rule every worker and the merge apply alike (README).
+// - request entries: 16 bytes each (a short key), merge_parts() moves them.
 // - request keys for pairing: the first kMaxRequests error entries by position.
 #pragma once
 #include <cstdint>
