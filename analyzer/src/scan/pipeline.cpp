@@ -114,9 +114,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   // whatever -j says.
   std::string_view mapped;
   const bool use_map = src.map(mapped);
-  // A stream's chunks are buffers of their own (block + max_line, 3 MiB):
-  // fewer of them in flight.
-  const size_t window = use_map ? std::min<size_t>(workers * 3, 8) : workers + 1;
+  // A stream's chunks are buffers of their own (kStreamBlock + max_line):
+  // fewer of them in flight (queued: one per worker; one spare).
+  const size_t window = use_map ? std::min<size_t>(workers * 3, 8) : workers;
   const size_t max_spares = use_map ? 0 : 1;
   // Peak RSS (issue 16) is about window x chunk: the mapped pages of the
   // chunks being scanned, and with events the results waiting to be merged.
@@ -222,12 +222,13 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
       }
     } else {
       // Stream chunks are the framer's own buffers, handed over without a
-      // copy and recycled through `spare_buffers` once scanned. 2 MiB (a
-      // 3 MiB buffer with room for an over-long line) keeps the chunks in
-      // flight, and peak RSS, small; 1 MiB cost 12 % more time on .zst in
-      // per-chunk work, 4 MiB saved nothing more. Smaller chunk sizes
-      // (tests) apply here too.
-      Framer framer(src, std::min<size_t>(chunk_bytes, 2 << 20), im.opt.max_line);
+      // copy and recycled through `spare_buffers` once scanned. kStreamBlock
+      // (a 1.5 MiB buffer with room for an over-long line, zero-filled once,
+      // so resident in full) keeps peak RSS small (issue 16: base .zst 32 ->
+      // 27 MiB against 1 MiB blocks); earlier, 1 MiB against 2 MiB had cost
+      // 12 % more time on .zst in per-chunk work (512 KiB: within this
+      // machine's noise, +-20 %). Smaller chunk sizes (tests) apply here too.
+      Framer framer(src, std::min<size_t>(chunk_bytes, kStreamBlock), im.opt.max_line);
       Chunk c;
       size_t index = 0;
       bool first = true;
