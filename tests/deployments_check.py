@@ -96,7 +96,8 @@ def main():
                              capture_output=True, text=True)
         report = json.loads(out.stdout)
         s = report['summary']
-        unexplained = sum(g['count'] for g in report['groups']
+        groups = [dict(zip(report['groups']['fields'], r)) for r in report['groups']['rows']]  # version 3: rows
+        unexplained = sum(g['count'] for g in groups
                           if g['cause'] == 'unexplained')
         flag = off(served, s['upstream_failures']) or (
             retried is not None and off(retried, s['retried_served']))

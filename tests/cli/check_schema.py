@@ -3,7 +3,8 @@
 and a run over every corpus log must validate, and every group's cause must be
 a key of `causes`. A small validator for the JSON Schema keywords the schema
 uses (type, enum, required, properties, additionalProperties, items, $ref,
-minimum, pattern), so no package is needed.
+minimum, pattern, const, minItems, maxItems; items as one schema or one per
+position), so no package is needed.
 
   check_schema.py BIN SCHEMA CLI_DIR CORPUS_DIR"""
 import glob
@@ -55,17 +56,36 @@ def validate(v, s, root, path, errors):
                 errors.append("%s: unexpected key %s" % (path, k))
             elif isinstance(extra, dict):
                 validate(x, extra, root, path + "." + k, errors)
-    if isinstance(v, list) and "items" in s:
+    if "const" in s and v != s["const"]:
+        errors.append("%s: %r is not %r" % (path, v, s["const"]))
+    if isinstance(v, list):
+        if "minItems" in s and len(v) < s["minItems"]:
+            errors.append("%s: fewer than %d items" % (path, s["minItems"]))
+        if "maxItems" in s and len(v) > s["maxItems"]:
+            errors.append("%s: more than %d items" % (path, s["maxItems"]))
+        items = s.get("items")
         for i, x in enumerate(v):
-            validate(x, s["items"], root, "%s[%d]" % (path, i), errors)
+            # A list of schemas: one per position (a row of columns).
+            sub = items[i] if isinstance(items, list) and i < len(items) else None if isinstance(items, list) else items
+            if sub is not None:
+                validate(x, sub, root, "%s[%d]" % (path, i), errors)
 
 
 def check(doc, schema, name):
     errors = []
     validate(doc, schema, schema, name, errors)
-    for g in doc.get("groups", []):
+    groups = doc.get("groups", {})
+    fields = groups.get("fields", []) if isinstance(groups, dict) else []
+    for row in groups.get("rows", []) if isinstance(groups, dict) else []:
+        g = dict(zip(fields, row)) if isinstance(row, list) else {}
         if g.get("cause") not in doc.get("causes", {}):
             errors.append("%s: group cause %s not under causes" % (name, g.get("cause")))
+        for r in g.get("rules", []) if isinstance(g.get("rules"), list) else []:
+            if not (isinstance(r, list) and r and isinstance(r[0], int) and 0 <= r[0] < len(doc.get("rules", []))):
+                errors.append("%s: group rule %r not an index into rules" % (name, r))
+        for smp in g.get("samples", []) if isinstance(g.get("samples"), list) else []:
+            if not (isinstance(smp, list) and smp and isinstance(smp[0], int) and 0 <= smp[0] < len(doc.get("sources", []))):
+                errors.append("%s: sample %r does not name a source" % (name, smp[:2]))
     return errors
 
 
@@ -84,7 +104,7 @@ def main():
     # The validator must notice a broken document.
     broken = json.loads(json.dumps(docs[0][1]))
     del broken["summary"]
-    broken["groups"].append({"cause": "nope"})
+    broken["groups"]["rows"].append(["nginx", "", "-", "-", "nope"])
     if len(check(broken, schema, "broken")) < 3:
         print("FAIL the validator accepted a broken document")
         return 1

@@ -1,6 +1,9 @@
 #include "aggregate/aggregator.hpp"
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <numeric>
 #include <tuple>
 
@@ -42,6 +45,16 @@ uint64_t key_hash(std::string_view site, std::string_view host, std::string_view
   h = fnv(fnv(fnv(h, site), host), upstream);
   h ^= (uint64_t(uint32_t(cause)) << 9) | (uint64_t(proxy) << 1) | uint64_t(context);
   return mix(h);
+}
+
+// What a consumed part frees sits in its worker thread's malloc arena,
+// which the merging thread does not reuse: handed back to the system from
+// time to time, it does not add to the peak (glibc; elsewhere a no-op).
+constexpr size_t kTrimEvery = 2048;
+void give_back_freed() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
 }
 
 unsigned level_of(uint64_t hash) { return hash ? static_cast<unsigned>(__builtin_ctzll(hash)) : 64; }
@@ -117,8 +130,9 @@ void add_rule(Group& g, int rule, uint64_t n) {
 }
 
 // Keeps the first max_samples distinct texts by position: the same samples
-// whatever order the lines arrive in.
-void add_sample(Group& g, const Pos& p, std::string_view text) {
+// whatever order the lines arrive in. `owned`, when given, holds `text` and
+// may be moved from (a merge that consumes its parts copies nothing).
+void add_sample(Group& g, const Pos& p, std::string_view text, std::string* owned = nullptr) {
   const size_t max = std::max<size_t>(g.max_samples, 1);
   std::vector<Sample>& v = g.samples;
   if (v.size() >= max && !(p < pos_of(v.back()))) return;  // later than every one kept
@@ -137,7 +151,10 @@ void add_sample(Group& g, const Pos& p, std::string_view text) {
     return;
   }
   auto at = std::upper_bound(v.begin(), v.end(), p, [](const Pos& a, const Sample& b) { return a < pos_of(b); });
-  v.insert(at, Sample{p.source, p.line, std::string(text), p.chunk});
+  if (owned && owned->size() == text.size())
+    v.insert(at, Sample{p.source, p.line, std::move(*owned), p.chunk});
+  else
+    v.insert(at, Sample{p.source, p.line, std::string(text), p.chunk});
   if (v.size() > max) v.pop_back();
 }
 
@@ -159,9 +176,16 @@ uint32_t Aggregator::intern(std::string_view s) {
   return id;
 }
 
+// Groups grow by a quarter, not by doubling: with thousands of groups the
+// unused capacity was up to half of the vector (216 bytes a group).
+void Aggregator::grow_groups() {
+  if (groups_.size() == groups_.capacity()) groups_.reserve(groups_.size() + groups_.size() / 4 + 16);
+}
+
 uint32_t Aggregator::group_for(const Key& k, uint64_t hash) {
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
+    grow_groups();
     groups_.emplace_back();
     Group& g = groups_.back();
     g.proxy = k.proxy;
@@ -181,6 +205,7 @@ uint32_t Aggregator::others_for(uint32_t site, int cause, ProxyKind proxy, bool 
   const Key k{site, other, other, cause, proxy, context};
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
+    grow_groups();
     groups_.emplace_back();
     Group& g = groups_.back();
     g.proxy = proxy;
@@ -277,6 +302,7 @@ void Aggregator::enforce_cap(int incoming_level) {
         g.host = host;
         g.upstream = up;
         if (!g.folded) ++tracked_;
+        grow_groups();
         groups_.push_back(std::move(g));
       } else {  // an "(others)" group made earlier in this pass
         fold_into(groups_[it->second], std::move(g));
@@ -296,8 +322,11 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
   if (h.access && h.request && pending_.size() < kMaxPending) {
     // Keep it until the groups are read: its error entry may come later.
     Pending p{h, std::string(), max_samples, chunk_};
-    p.owned.reserve(h.site.size() + h.host.size() + h.upstream.size() +
-                    std::min(h.text.size(), kMaxSampleBytes));
+    // On the heap even when short: `hit`'s views must survive the moves of
+    // pending_'s growth, and a short string's bytes move with it (SSO).
+    p.owned.reserve(std::max<size_t>(h.site.size() + h.host.size() + h.upstream.size() +
+                                         std::min(h.text.size(), kMaxSampleBytes),
+                                     2 * sizeof(std::string)));
     auto keep = [&p](std::string_view v) {
       size_t at = p.owned.size();
       p.owned.append(v);
@@ -325,7 +354,7 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
   if (!h.access && h.request && !h.context && requests_.size() < kMaxRequests) {
     if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
       request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
-    requests_.push_back(RequestEntry{h.request, request_time(h.time), gi, 0, h.conn});
+    requests_.push_back(RequestEntry{short_key(h.request), request_time(h.time), gi, 0, h.conn});
   }
 }
 
@@ -360,16 +389,17 @@ void Aggregator::pair_pending() {
   std::vector<std::pair<uint32_t, int64_t>> tried;  // paired entries with a connection, access time
   for (const Pending& p : pending) {
     const Hit& h = p.hit;
+    const uint32_t key = short_key(h.request);
     // From the key's first entry not known to be used: a probe that fails on
     // one path all day pairs in linear time, not quadratic.
-    auto hint = unused_from_.find(h.request);
+    auto hint = unused_from_.find(key);
     const uint32_t from = hint == unused_from_.end() ? 0 : hint->second;
-    auto b = std::lower_bound(by_key_.begin(), by_key_.end(), from, [this, &h](uint32_t i, uint32_t f) {
-      return requests_[i].key != h.request ? requests_[i].key < h.request : i < f;
+    auto b = std::lower_bound(by_key_.begin(), by_key_.end(), from, [this, key](uint32_t i, uint32_t f) {
+      return requests_[i].key != key ? requests_[i].key < key : i < f;
     });
     RequestEntry* match = nullptr;
     uint32_t match_index = 0;
-    for (auto it = b; it != by_key_.end() && requests_[*it].key == h.request; ++it) {
+    for (auto it = b; it != by_key_.end() && requests_[*it].key == key; ++it) {
       RequestEntry& r = requests_[*it];
       if (r.used) continue;
       const int64_t rt = request_time(r.time);
@@ -396,8 +426,8 @@ void Aggregator::pair_pending() {
     }
     if (match) match->used = 1;
     auto c = b;
-    while (c != by_key_.end() && requests_[*c].key == h.request && requests_[*c].used) ++c;
-    unused_from_[h.request] = c != by_key_.end() && requests_[*c].key == h.request
+    while (c != by_key_.end() && requests_[*c].key == key && requests_[*c].used) ++c;
+    unused_from_[key] = c != by_key_.end() && requests_[*c].key == key
                                   ? *c
                                   : (c == b ? from : *(c - 1) + 1);
     if (!match) {
@@ -536,11 +566,12 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
   std::vector<std::vector<uint32_t>> remap(parts.size());
   for (uint32_t pi = 0; pi < parts.size(); ++pi) remap[pi].resize(parts[pi].agg->groups_.size());
 
+  size_t released = 0;  // consumed groups
   merging_ = true;  // the cap applies once everything is in (indices stay put)
   for (const Ref& ref : refs) {
     const Part& part = parts[ref.part];
     const Aggregator& o = *part.agg;
-    const Group& og = o.groups_[ref.group];
+    Group& og = const_cast<Group&>(o.groups_[ref.group]);  // written only when part.consume
     const uint32_t ti = og.folded ? others_for(intern(o.str(og.site)), og.cause, og.proxy, og.context)
                                   : group_index(o.str(og.site), o.str(og.host), o.str(og.upstream), og.cause,
                                                 og.proxy, og.context);
@@ -548,14 +579,22 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     Group& g = groups_[ti];
     add_counts(g, og);
     if (!g.max_samples) g.max_samples = kSamples;
-    for (const Sample& s : og.samples) add_sample(g, convert(part, s.source, s.chunk, s.line), s.text);
+    for (Sample& s : og.samples)
+      add_sample(g, convert(part, s.source, s.chunk, s.line), s.text, part.consume ? &s.text : nullptr);
     const Pos f = ref.pos;
     if (f < first_of(g)) {
       g.first_source = f.source;
       g.first_chunk = f.chunk;
       g.first_line = f.line;
     }
+    if (part.consume) {  // its memory goes as soon as it is in: the peak is not parts + whole
+      std::vector<Sample>().swap(og.samples);
+      std::vector<int64_t>().swap(og.minutes);
+      std::vector<std::pair<int, uint64_t>>().swap(og.rules);
+      if (++released % kTrimEvery == 0) give_back_freed();
+    }
   }
+  if (released) give_back_freed();
   merging_ = false;
 
   // Error entries with a request: after this one's, chunk by chunk in
@@ -577,13 +616,22 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     return std::tie(a.pos.chunk, a.pos.line) < std::tie(b.pos.chunk, b.pos.line);
   });
   if (!requests_.empty() && request_chunks_.empty()) request_chunks_.emplace_back(0, 0);
+  // A consumed part's entries leave it segment by segment (a part's
+  // segments come in its own order): popped[p] entries are gone from its front.
+  std::vector<uint32_t> popped(parts.size(), 0);
   for (const Segment& s : segments) {
-    const Aggregator& o = *parts[s.part].agg;
+    const Part& part = parts[s.part];
+    auto& from = const_cast<std::deque<RequestEntry>&>(part.agg->requests_);  // written only when consumed
+    const uint32_t base = popped[s.part];
     for (uint32_t i = s.begin; i < s.end && requests_.size() < kMaxRequests; ++i) {
-      const RequestEntry& r = o.requests_[i];
+      const RequestEntry& r = from[i - base];
       if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
         request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
       requests_.push_back(RequestEntry{r.key, r.time, remap[s.part][r.group] & 0x7FFFFFFFu, r.used, r.conn});
+    }
+    if (part.consume && s.begin == base) {
+      for (uint32_t i = s.begin; i < s.end; ++i) from.pop_front();
+      popped[s.part] = s.end;
     }
   }
   for (const Part& p : parts) {
@@ -592,6 +640,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
   }
   // Access entries still waiting, in position order.
   std::vector<std::pair<Pos, const Pending*>> waiting;
+  const bool consumed = !parts.empty() && parts.front().consume;  // all parts or none
   for (const Part& p : parts)
     for (const Pending& q : p.agg->pending_)
       waiting.emplace_back(convert(p, q.hit.source, q.chunk, q.hit.line), &q);
@@ -604,18 +653,19 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     h.line = pos.line;
     chunk_ = pos.chunk;
     add(h, q->max_samples);
+    if (consumed) std::string().swap(const_cast<Pending*>(q)->owned);  // copied by add(): its text goes
   }
   chunk_ = chunk;
   enforce_cap(-1);
 }
 
 void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {
-  merge_from({Part{&other, source_offset, line_offset, nullptr}});
+  merge_from({Part{&other, source_offset, line_offset, nullptr, false}});
 }
 
 void Aggregator::merge_parts(std::vector<Aggregator>& parts, const std::vector<uint64_t>& chunk_base) {
   std::vector<Part> list;
-  for (const Aggregator& a : parts) list.push_back(Part{&a, 0, 0, &chunk_base});
+  for (const Aggregator& a : parts) list.push_back(Part{&a, 0, 0, &chunk_base, true});
   merge_from(list);
   for (Aggregator& a : parts) a = Aggregator();
 }

@@ -33,7 +33,12 @@
 //   the set of keys in the input, never on their order or the thread count;
 //   with fold_level() = L, about 1 key in 2^L keeps its own group.
 //   folded_groups() estimates how many keys were folded, folded_count() says
-//   how many hits (lines) went into the "(others)" groups.
+//   how many hits (lines) went into the "(others)" groups. Not heavy hitters
+//   (the most frequent keys exact): a worker sees the chunks it happened to
+//   take, so any choice it makes by counts differs with -j, chunk size and
+//   timing, and a key dropped early cannot be exact later; the hash of the
+//   key is the one rule every worker and the merge apply alike (README).
+// - request entries: 16 bytes each (a short key), merge_parts() moves them.
 // - request keys for pairing: the first kMaxRequests error entries by position.
 #pragma once
 #include <cstdint>
@@ -182,14 +187,16 @@ class Aggregator {
     size_t max_samples;
     uint32_t chunk;
   };
-  // 24 bytes: the one record kept per counted error entry.
+  // 16 bytes: the one record kept per counted error entry (up to
+  // kMaxRequests of them in each worker's part and in the whole).
   struct RequestEntry {
-    uint64_t key;
+    uint32_t key;         // short_key(Hit::request): pairing also needs times within kPairSeconds
     uint32_t time;        // seconds since 1970 (clamped), kNoRequestTime when unknown
     uint32_t group : 31;  // its group
     uint32_t used : 1;    // paired with an access entry
     uint32_t conn;        // Hit::conn
   };
+  static uint32_t short_key(uint64_t request) { return static_cast<uint32_t>(request ^ (request >> 32)); }
   static constexpr uint32_t kNoRequestTime = UINT32_MAX;
   static uint32_t request_time(int64_t t);
   static int64_t request_time(uint32_t t);
@@ -217,6 +224,8 @@ class Aggregator {
     uint32_t source_offset;
     uint64_t line_offset;
     const std::vector<uint64_t>* chunk_base;  // or null
+    bool consume;  // merge_parts(): its groups' samples, minutes and rules, and
+                   // its request entries, are moved out and freed as they go in
   };
 
   // Pairs the waiting access entries with error entries. groups() and
@@ -229,6 +238,7 @@ class Aggregator {
   uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk);
   void sweep_tries(uint32_t paired, int64_t access_time);
   uint32_t intern(std::string_view s);
+  void grow_groups();
   // The group for a key (created if new), or its "(others)" group when the
   // key's hash is below the fold level. The group cap is applied first.
   uint32_t group_index(std::string_view site, std::string_view host, std::string_view upstream,
@@ -260,7 +270,7 @@ class Aggregator {
   std::vector<uint32_t> by_key_;  // requests_ indices sorted by (key, position); may lag behind
   // Per key of a paired access entry: every entry of that key with a lower
   // requests_ index is used (pairing starts looking there).
-  std::unordered_map<uint64_t, uint32_t> unused_from_;
+  std::unordered_map<uint32_t, uint32_t> unused_from_;
 };
 
 }  // namespace gw502

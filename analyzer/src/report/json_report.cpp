@@ -12,7 +12,17 @@ namespace gw502 {
 namespace {
 
 // Groups whose samples the JSON report carries (the most failures first).
-constexpr size_t kSampledGroups = 200;
+constexpr size_t kSampledGroups = 100;
+
+// The columns of a group's row (version 3: one array per group, the names
+// once: a fleet's thousands of groups no longer repeat them).
+constexpr const char* kGroupFields[] = {"proxy", "site",    "host",  "upstream", "cause", "count",
+                                        "first", "last",    "utc",   "bursts",   "context", "served",
+                                        "tries", "cut",     "rules", "hints",    "samples"};
+
+void group_time(JsonOut& j, const Group& g, int64_t t) {
+  if (g.first != INT64_MAX) j.num(t); else j.null();
+}
 
 void key(std::string& out, const char* k) {
   json_string(out, k);
@@ -57,12 +67,8 @@ static void timeline_json(JsonOut& j, const Catalogue& cat, const Aggregator& ag
       j.key("site").str(r.site);
       j.key("cause").str(cat.causes()[static_cast<size_t>(r.cause)].id);
       j.key("count").num(static_cast<int64_t>(r.count));
-      j.key("minutes").open('[');
-      const std::vector<unsigned> hits = slot_minutes(r, start / 60, size / 60, count);
-      for (size_t b = 0; b < hits.size(); ++b) {
-        if (!hits[b]) continue;
-        j.open('[').num(static_cast<int64_t>(b)).num(hits[b]).close(']');
-      }
+      j.key("minutes").open('[');  // one value per bucket
+      for (unsigned n : slot_minutes(r, start / 60, size / 60, count)) j.num(n);
       j.close(']');
       j.close('}');
     }
@@ -97,7 +103,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     }
   }
   j.open('{');
-  j.key("version").num(2);
+  j.key("version").num(3);
   j.key("summary").open('{');
   const uint64_t upstream = upstream_failures(agg, cat, opt);
   j.key("failures").num(static_cast<int64_t>(upstream + aborts));
@@ -114,6 +120,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   j.key("folded").open('{');
   j.key("keys").num(static_cast<int64_t>(agg.folded_groups()));
   j.key("lines").num(static_cast<int64_t>(agg.folded_count()));
+  j.key("cap").num(static_cast<int64_t>(Aggregator::kMaxGroups));
   j.close('}');
   j.key("window").open('{');
   j.key("first");
@@ -169,47 +176,63 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   if (by_count.size() > kSampledGroups) by_count.resize(kSampledGroups);
   std::sort(by_count.begin(), by_count.end());
 
-  j.key("groups").open('[');
+  // The rules the groups name, once; a group's rules are indices into it.
+  std::vector<int64_t> rule_index(cat.rules().size(), -1);
+  j.key("rules").open('[');
+  int64_t used_rules = 0;
+  for (const Group* g : groups)
+    for (auto& r : g->rules)
+      if (rule_index[static_cast<size_t>(r.first)] < 0) {
+        rule_index[static_cast<size_t>(r.first)] = used_rules++;
+        j.str(cat.rules()[static_cast<size_t>(r.first)].id);
+      }
+  j.close(']');
+
+  j.key("groups").open('{');
+  j.key("fields").open('[');
+  for (const char* f : kGroupFields) j.str(f);
+  j.close(']');
+  j.key("rows").open('[');
   for (const Group* g : groups) {
     const bool sampled = std::binary_search(by_count.begin(), by_count.end(), g);
-    j.open('{');
-    j.key("proxy").str(proxy_name(g->proxy));
-    j.key("site").str(agg.str(g->site));
-    j.key("host").str(agg.str(g->host));
-    j.key("upstream").str(agg.str(g->upstream));
-    j.key("cause").str(cat.causes()[static_cast<size_t>(g->cause)].id);
-    j.key("count").num(static_cast<int64_t>(g->count));
-    const bool known = g->first != INT64_MAX;
-    j.key("first");
-    if (known) j.str(format_iso(g->first, g->utc)); else j.null();
-    j.key("last");
-    if (known) j.str(format_iso(g->last, g->utc)); else j.null();
-    j.key("bursts").num(count_bursts(*g));
-    j.key("context").boolean(g->context);  // lines without a request (resolver, start-up): not a failure
-    j.key("served").open('{');            // statuses the request's access-log entries show
-    j.key("502").num(static_cast<int64_t>(g->served_502));
-    j.key("504").num(static_cast<int64_t>(g->served_504));
-    j.key("other").num(static_cast<int64_t>(g->served_other));
-    j.close('}');
-    j.key("tries").num(static_cast<int64_t>(g->tries));  // earlier tries of requests counted elsewhere
-    j.key("cut").num(static_cast<int64_t>(g->cut));      // broken off after the header: not 502/504
-    j.key("rules").open('{');
-    for (auto& [rule, n] : g->rules) j.key(cat.rules()[static_cast<size_t>(rule)].id).num(static_cast<int64_t>(n));
-    j.close('}');
-    j.key("samples").open('[');
-    for (const Sample& s : g->samples) {
+    j.open('[');
+    j.str(proxy_name(g->proxy));
+    j.str(agg.str(g->site));
+    j.str(agg.str(g->host));
+    j.str(agg.str(g->upstream));
+    j.str(cat.causes()[static_cast<size_t>(g->cause)].id);
+    j.num(static_cast<int64_t>(g->count));
+    group_time(j, *g, g->first);  // seconds since 1970, UTC when `utc`, else the log's clock
+    group_time(j, *g, g->last);
+    j.boolean(g->utc);
+    j.num(count_bursts(*g));
+    j.boolean(g->context);  // lines without a request (resolver, start-up): not a failure
+    j.open('[');            // statuses the request's access-log entries show: 502, 504, other
+    j.num(static_cast<int64_t>(g->served_502));
+    j.num(static_cast<int64_t>(g->served_504));
+    j.num(static_cast<int64_t>(g->served_other));
+    j.close(']');
+    j.num(static_cast<int64_t>(g->tries));  // earlier tries of requests counted elsewhere
+    j.num(static_cast<int64_t>(g->cut));    // broken off after the header: not 502/504
+    j.open('[');  // [index in "rules", lines it matched]
+    for (auto& [rule, n] : g->rules)
+      j.open('[').num(rule_index[static_cast<size_t>(rule)]).num(static_cast<int64_t>(n)).close(']');
+    j.close(']');
+    j.strs(hints_for(*g, agg, cat));
+    j.open('[');  // [source index, line, text]
+    for (const Sample& smp : g->samples) {
       if (!sampled) break;
-      j.open('{');
-      j.key("source").str(s.source < run.sources.size() ? run.sources[s.source].name : "");
-      j.key("line").num(static_cast<int64_t>(s.line));
-      j.key("text").str(opt.redact ? redact(s.text) : s.text);
-      j.close('}');
+      j.open('[');
+      j.num(static_cast<int64_t>(smp.source));
+      j.num(static_cast<int64_t>(smp.line));
+      j.str(opt.redact ? redact(smp.text) : smp.text);
+      j.close(']');
     }
     j.close(']');
-    j.key("hints").strs(hints_for(*g, agg, cat));
-    j.close('}');
+    j.close(']');
   }
   j.close(']');
+  j.close('}');
   timeline_json(j, cat, agg, groups);
 
   j.key("errors").open('[');

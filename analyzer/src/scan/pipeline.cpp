@@ -112,7 +112,15 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   const size_t workers = im.classifiers.size();
   // Chunks in flight (queued, in work, or done and not merged): bounds memory
   // whatever -j says.
-  const size_t window = std::min<size_t>(workers * 3, 8);
+  std::string_view mapped;
+  const bool use_map = src.map(mapped);
+  // A stream's chunks are buffers of their own (kStreamBlock + max_line):
+  // fewer of them in flight (queued: one per worker; one spare).
+  const size_t window = use_map ? std::min<size_t>(workers * 3, 8) : workers;
+  const size_t max_spares = use_map ? 0 : 1;
+  // Peak RSS (issue 16) is about window x chunk: the mapped pages of the
+  // chunks being scanned, and with events the results waiting to be merged.
+  const size_t chunk_bytes = out ? std::min(im.chunk_bytes, kEventChunk) : im.chunk_bytes;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -134,8 +142,6 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     cv.notify_all();
   };
 
-  std::string_view mapped;
-  const bool use_map = src.map(mapped);
 
   // A plain file's chunks are slices of the map, newline-aligned, of about
   // chunk_bytes. Memory stays bounded by the line limit whatever the file
@@ -169,7 +175,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     while (pos < size) {
       size = std::min(size, src.map_valid_size());  // truncated: read up to the new end
       if (pos >= size) break;
-      size_t end = std::min(pos + im.chunk_bytes, size);
+      size_t end = std::min(pos + chunk_bytes, size);
       if (end == size) {
         push_slice(pos, end);
         break;
@@ -216,12 +222,13 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
       }
     } else {
       // Stream chunks are the framer's own buffers, handed over without a
-      // copy and recycled through `spare_buffers` once scanned. 2 MiB (a
-      // 3 MiB buffer with room for an over-long line) keeps the chunks in
-      // flight, and peak RSS, small; 1 MiB cost 12 % more time on .zst in
-      // per-chunk work, 4 MiB saved nothing more. Smaller chunk sizes
-      // (tests) apply here too.
-      Framer framer(src, std::min<size_t>(im.chunk_bytes, 2 << 20), im.opt.max_line);
+      // copy and recycled through `spare_buffers` once scanned. kStreamBlock
+      // (a 1.5 MiB buffer with room for an over-long line, zero-filled once,
+      // so resident in full) keeps peak RSS small (issue 16: base .zst 32 ->
+      // 27 MiB against 1 MiB blocks); earlier, 1 MiB against 2 MiB had cost
+      // 12 % more time on .zst in per-chunk work (512 KiB: within this
+      // machine's noise, +-20 %). Smaller chunk sizes (tests) apply here too.
+      Framer framer(src, std::min<size_t>(chunk_bytes, kStreamBlock), im.opt.max_line);
       Chunk c;
       size_t index = 0;
       bool first = true;
@@ -308,7 +315,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         std::lock_guard<std::mutex> lk(mu);
         done.emplace(job.index, std::move(r));
         // The result holds no view into the chunk: its buffer can be reused.
-        if (!job.owned.empty() && spare_buffers.size() < window + 2)
+        if (!job.owned.empty() && spare_buffers.size() < max_spares)
           spare_buffers.push_back(std::move(job.owned));
         cv.notify_all();
       }

@@ -20,8 +20,16 @@ namespace gw502 {
 class Pipeline {
  public:
   // threads >= 1. Builds one Classifier per thread (check ok()).
+  // chunk_bytes: a plain file's chunks (slices of its map); a stream's are at
+  // most kStreamBlock. With events, at most kEventChunk (a chunk's events wait for
+  // the ordered merge: their memory grows with the chunk).
+  static constexpr size_t kChunk = 1 << 20;
+  static constexpr size_t kEventChunk = 256 << 10;
+  // A stream's chunks: buffers of kStreamBlock + max_line, each zero-filled
+  // once (so resident in full), up to workers queued plus those in work.
+  static constexpr size_t kStreamBlock = 512 << 10;
   Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& opt,
-           size_t chunk_bytes = 4 << 20);
+           size_t chunk_bytes = kChunk);
   ~Pipeline();
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }

@@ -122,7 +122,7 @@ def main():
         if p.returncode != 1:
             problems.append(f"exit status {p.returncode} (want 1: failures found); stderr: {p.stderr.strip()}")
         report = json.loads(p.stdout)
-        groups = report["groups"]
+        groups = [dict(zip(report["groups"]["fields"], r)) for r in report["groups"]["rows"]]  # version 3: rows
         failures = report["summary"]["upstream_failures"]
         got_retried = sum(g["count"] for g in groups if g["cause"] == "retried_served")
         unexplained = sum(g["count"] for g in groups if g["cause"] == "unexplained")

@@ -96,13 +96,15 @@ def site_name(g):
 
 
 def iso(t):
+    if isinstance(t, int):  # a group's first/last (JSON version 3): seconds since 1970
+        return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     return t.rstrip("Z")[:19]
 
 
 def expected(doc):
     """Summary rows by kind and timeline rows, from the JSON report."""
     kinds, tl = [], {}
-    for g in doc["groups"]:
+    for g in [dict(zip(doc["groups"]["fields"], r)) for r in doc["groups"]["rows"]]:  # version 3: rows
         failure = not g["context"] and doc["causes"][g["cause"]]["counts_as_failure"]
         kinds.append("context" if g["context"] else "failure" if failure else "abort")
         if failure:

@@ -267,3 +267,64 @@ TEST_CASE("a request's earlier tries on one connection count once", "[aggregator
     CHECK(agg.total() == 2);
   }
 }
+
+TEST_CASE("merge_parts moves the parts' request entries and waiting access entries: pairing as on one thread",
+          "[aggregator][pairing]") {
+  // Chunks of 40 lines: an error entry on each even line, the access entry
+  // of the same request two lines later (statuses 502, 504, 200 in turn),
+  // some access entries without an error entry. Request keys differ in
+  // their upper 32 bits only for some: short keys must still tell them apart
+  // by time. The texts are short: a waiting access entry's strings must
+  // stay put while the list of waiting entries grows (they did not, in
+  // short strings' inline bytes).
+  const size_t chunks = 9, lines = 40;
+  std::vector<uint64_t> base;
+  for (size_t c = 0; c < chunks; ++c) base.push_back(c * lines);
+  auto hit_at = [](size_t abs) {
+    const bool access = abs % 4 == 2;
+    const size_t req = access ? abs - 2 : abs;
+    Hit h = hit(access ? "" : "10.0.0.1:80", access ? 1 : 0, 5000 + static_cast<int64_t>(req) * 10, abs + 1);
+    h.request = (uint64_t{req % 3} << 32) | (req / 3 + 1);  // short keys collide across req % 3
+    h.conn = static_cast<uint32_t>(req + 1);
+    h.access = access;
+    h.status = access ? (req % 12 == 0 ? 502 : req % 12 == 4 ? 504 : 200) : 0;
+    return h;
+  };
+  auto wanted = [](size_t abs) { return abs % 4 == 0 || abs % 4 == 2 || abs % 20 == 5; };
+  Aggregator one;
+  for (size_t i = 0; i < chunks * lines; ++i)
+    if (wanted(i)) one.add(hit_at(i));
+  for (unsigned workers : {2u, 3u}) {
+    std::vector<Aggregator> parts(workers);
+    for (size_t k = 0; k < chunks; ++k) {
+      const size_t c = (k * 4) % chunks;
+      Aggregator& p = parts[(k * 5 + workers) % workers];
+      p.set_chunk(static_cast<uint32_t>(c));
+      for (size_t l = 0; l < lines; ++l) {
+        const size_t abs = c * lines + l;
+        if (!wanted(abs)) continue;
+        Hit h = hit_at(abs);
+        h.line = l + 1;
+        p.add(h);
+      }
+    }
+    Aggregator all;
+    all.merge_parts(parts, base);
+    INFO("workers " << workers);
+    CHECK(all.paired() == one.paired());
+    CHECK(all.paired() > 0);
+    CHECK(all.total() == one.total());
+    REQUIRE(all.groups().size() == one.groups().size());
+    for (size_t i = 0; i < one.groups().size(); ++i) {
+      const Group &a = all.groups()[i], &b = one.groups()[i];
+      CHECK(a.count == b.count);
+      CHECK(a.served_502 == b.served_502);
+      CHECK(a.served_504 == b.served_504);
+      CHECK(a.served_other == b.served_other);
+      CHECK(a.tries == b.tries);
+      REQUIRE(a.samples.size() == b.samples.size());
+      for (size_t s = 0; s < a.samples.size(); ++s) CHECK(a.samples[s].text == b.samples[s].text);
+    }
+    for (Aggregator& p : parts) CHECK(p.groups().empty());  // consumed
+  }
+}

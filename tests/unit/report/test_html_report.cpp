@@ -50,7 +50,7 @@ TEST_CASE("the HTML report: one page with table, timeline, causes, evidence and 
   // Self-contained: no URL is fetched; the JSON report is embedded.
   CHECK(html.find("default-src 'none'") != std::string::npos);
   CHECK(!std::regex_search(html, std::regex("(src|href)=\"(https?:)?//")));
-  CHECK(html.find("<script type=\"application/json\" id=\"gw502-report\">{\"version\":2,") != std::string::npos);
+  CHECK(html.find("<script type=\"application/json\" id=\"gw502-report\">{\"version\":3,") != std::string::npos);
   CHECK(html.find("http-equiv=\"refresh\"") == std::string::npos);
 }
 

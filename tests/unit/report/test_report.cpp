@@ -51,9 +51,13 @@ TEST_CASE("the JSON report is one valid document with escaped text", "[report]")
   ReportFixture f;
   f.scan("e.log", test::refused_line("http://10.0.0.1:80/", "bad\"host\xff") + "\n");
   std::string json = render_json(f.cat, f.agg, f.run);
-  CHECK(json.find("\"host\":\"bad\\\"host\\ufffd\"") != std::string::npos);
-  CHECK(json.find("\"cause\":\"connection_refused\"") != std::string::npos);
-  CHECK(json.find("\"first\":\"2024-01-15T10:23:45Z\"") != std::string::npos);
+  // Version 3: the group is a row of `fields`: proxy, site, host, upstream,
+  // cause, count, first, last (seconds since 1970), utc, ...
+  CHECK(json.find("\"rows\":[[\"nginx\",\"\",\"bad\\\"host\\ufffd\",\"10.0.0.1:80\",\"connection_refused\",1,"
+                  "1705314225,1705314225,true,") != std::string::npos);
+  CHECK(json.find("\"fields\":[\"proxy\",\"site\",\"host\",\"upstream\",\"cause\",\"count\",\"first\",") !=
+        std::string::npos);
+  CHECK(json.find("\"window\":{\"first\":\"2024-01-15T10:23:45Z\"") != std::string::npos);
   CHECK(json.back() == '\n');
 }
 
