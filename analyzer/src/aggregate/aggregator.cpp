@@ -358,9 +358,9 @@ void Aggregator::add(const Hit& h, size_t max_samples) {
   }
 }
 
-std::vector<uint64_t> Aggregator::unpaired_requests() const {
+std::vector<uint32_t> Aggregator::unpaired_requests() const {
   resolve();
-  std::vector<uint64_t> keys;
+  std::vector<uint32_t> keys;
   for (const RequestEntry& r : requests_)
     if (!r.used && !groups_[r.group].context && groups_[r.group].count) keys.push_back(r.key);
   std::sort(keys.begin(), keys.end());
@@ -415,7 +415,7 @@ void Aggregator::pair_pending() {
     // failed last (the earlier tries are swept into `tries` below).
     if (match && match->conn) {
       auto it = std::find(b, by_key_.end(), match_index);
-      for (++it; it != by_key_.end() && requests_[*it].key == h.request; ++it) {
+      for (++it; it != by_key_.end() && requests_[*it].key == key; ++it) {
         RequestEntry& r = requests_[*it];
         if (r.used || r.conn != match->conn) continue;
         const int64_t rt = request_time(r.time);

@@ -155,10 +155,12 @@ class Aggregator {
     return groups_;
   }
   std::string_view str(uint32_t id) const { return strings_[id]; }
-  // The keys of counted error entries no access entry has paired with yet
-  // (context groups aside), sorted and distinct: the requests whose outcome
-  // the access logs read so far do not tell.
-  std::vector<uint64_t> unpaired_requests() const;
+  // The pairing keys (short_key(Hit::request)) of counted error entries no
+  // access entry has paired with yet (context groups aside), sorted and
+  // distinct: the requests whose outcome the access logs read so far do not
+  // tell.
+  std::vector<uint32_t> unpaired_requests() const;
+  static uint32_t short_key(uint64_t request) { return static_cast<uint32_t>(request ^ (request >> 32)); }
   // Failed requests (context groups not included).
   uint64_t total() const {
     resolve();
@@ -196,7 +198,6 @@ class Aggregator {
     uint32_t used : 1;    // paired with an access entry
     uint32_t conn;        // Hit::conn
   };
-  static uint32_t short_key(uint64_t request) { return static_cast<uint32_t>(request ^ (request >> 32)); }
   static constexpr uint32_t kNoRequestTime = UINT32_MAX;
   static uint32_t request_time(int64_t t);
   static int64_t request_time(uint32_t t);

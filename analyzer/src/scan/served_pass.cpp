@@ -57,7 +57,7 @@ bool holds_access_lines(std::string_view chunk) {
 
 class Reader {
  public:
-  Reader(const Catalogue& cat, const ScanOptions& opt, const std::vector<uint64_t>& keys, Aggregator& agg)
+  Reader(const Catalogue& cat, const ScanOptions& opt, const std::vector<uint32_t>& keys, Aggregator& agg)
       : opt_(opt), keys_(keys), agg_(agg), zone_(opt.naive_utc) {
     cause_ = cat.find_cause("retried_served");
     rule_ = cat.find_rule("access.served_after_error");
@@ -70,7 +70,7 @@ class Reader {
     std::string_view client, request;
     if (!client_and_request(text, client, request)) return;
     const uint64_t key = request_key(client, request);
-    if (!std::binary_search(keys_.begin(), keys_.end(), key)) return;
+    if (!std::binary_search(keys_.begin(), keys_.end(), Aggregator::short_key(key))) return;
     Event ev;
     const Decoded d = decoder_.decode(raw, text, family_bit(LogFamily::nginx), ev);
     if (d.kind != LineKind::access || d.family != LogFamily::nginx) return;
@@ -125,7 +125,7 @@ class Reader {
 
  private:
   const ScanOptions& opt_;
-  const std::vector<uint64_t>& keys_;
+  const std::vector<uint32_t>& keys_;
   Aggregator& agg_;
   LocalZone zone_;
   LineDecoder decoder_;
@@ -138,7 +138,7 @@ class Reader {
 ServedPassStats read_served(const Catalogue& cat, const ScanOptions& opt,
                             const std::vector<SourceInfo>& sources, Aggregator& agg,
                             std::vector<Problem>& problems) {
-  const std::vector<uint64_t> keys = agg.unpaired_requests();
+  const std::vector<uint32_t> keys = agg.unpaired_requests();
   if (keys.empty()) return {};
   Reader reader(cat, opt, keys, agg);
   if (!reader.usable()) return {};
