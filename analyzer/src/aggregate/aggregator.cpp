@@ -386,7 +386,14 @@ void Aggregator::pair_pending() {
     std::sort(by_key_.begin() + old, by_key_.end(), by_key);
     std::inplace_merge(by_key_.begin(), by_key_.begin() + old, by_key_.end(), by_key);
   }
-  std::vector<std::pair<uint32_t, int64_t>> tried;  // paired entries with a connection, access time
+  // Paired entries whose request's other tries can be told: by its
+  // connection, or by the access line's upstream status list.
+  struct Tried {
+    uint32_t entry;
+    int64_t time;  // the access line's
+    int listed;    // the other failed tries the access line lists; -1: not listed
+  };
+  std::vector<Tried> tried;
   for (const Pending& p : pending) {
     const Hit& h = p.hit;
     const uint32_t key = short_key(h.request);
@@ -434,7 +441,8 @@ void Aggregator::pair_pending() {
       if (!h.pair_only) add_now(h, p.max_samples, p.chunk);
       continue;
     }
-    if (match->conn && h.time != kNoTime) tried.emplace_back(match_index, h.time);
+    if ((match->conn || h.failed_tries) && h.time != kNoTime)
+      tried.push_back({match_index, h.time, h.failed_tries ? h.failed_tries - 1 : -1});
     Group& g = groups_[match->group];
     ++paired_;
     if (h.status == 502) {
@@ -462,7 +470,7 @@ void Aggregator::pair_pending() {
       ++g.served_other;
     }
   }
-  for (auto [entry, time] : tried) sweep_tries(entry, time);
+  for (const Tried& t : tried) sweep_tries(t.entry, t.time, t.listed);
 }
 
 // nginx logs one error line per server of the pool it tries for a request,
@@ -470,8 +478,11 @@ void Aggregator::pair_pending() {
 // its closest entry, the entries left on the same connection (HTTP/1: one
 // request at a time) for the same request, from up to kTryWindow seconds
 // before the access line, are that request's earlier tries: they leave
-// their groups' counts for `tries`.
-void Aggregator::sweep_tries(uint32_t paired, int64_t access_time) {
+// their groups' counts for `tries`. When the access line lists the upstream
+// statuses (NPM, $upstream_status), it says how many other tries failed:
+// that many more entries of the request go, whatever their connection
+// (HTTP/2 multiplexes requests on one, so its entries have none).
+void Aggregator::sweep_tries(uint32_t paired, int64_t access_time, int listed) {
   const RequestEntry& p = requests_[paired];
   // by_key_ is ordered by (key, position): the neighbours of the paired
   // entry, a few on each side, are its request's other tries if any (a
@@ -484,7 +495,9 @@ void Aggregator::sweep_tries(uint32_t paired, int64_t access_time) {
     const int64_t rt = request_time(r.time);
     if (r.key != p.key || rt == kNoTime || rt > access_time + kPairSeconds || access_time - rt > kTryWindow)
       return false;
-    if (!r.used && r.conn == p.conn) {
+    const bool same_conn = p.conn && r.conn == p.conn;
+    if (!r.used && (same_conn || listed > 0)) {
+      if (!same_conn) --listed;
       r.used = 1;
       Group& g = groups_[r.group];
       if (g.count) {

@@ -116,6 +116,9 @@ struct Hit {
   // An access entry that only tells what was served to a request whose error
   // entry is known (scan/served_pass): it pairs, or it is dropped.
   bool pair_only = false;
+  // access entries: the request's tries that failed with 502/504, when the
+  // access log lists its upstream statuses ("502, 502, 404"); 0: unknown
+  uint8_t failed_tries = 0;
 };
 
 class Aggregator {
@@ -237,7 +240,7 @@ class Aggregator {
   }
   void pair_pending();
   uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk);
-  void sweep_tries(uint32_t paired, int64_t access_time);
+  void sweep_tries(uint32_t paired, int64_t access_time, int listed);
   uint32_t intern(std::string_view s);
   void grow_groups();
   // The group for a key (created if new), or its "(others)" group when the

@@ -25,6 +25,9 @@ struct Event {
   std::string_view scheme;     // "http", "fastcgi", "grpcs", ...
   std::string_view host;
   int status = 0;              // access logs: the status served
+  // access logs with $upstream_status ("502, 502, 404"): the tries of the
+  // request that failed with 502/504
+  uint8_t failed_tries = 0;
   // nginx error log, decoded in two steps: what follows the message (", client:
   // ..."), to be cut into the fields above by finish_nginx_error().
   std::string_view nginx_rest;

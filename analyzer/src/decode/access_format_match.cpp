@@ -197,6 +197,11 @@ void access_event(const AccessFields& f, Event& ev) {
   if (ev.request.empty()) ev.request = value(f, AccessVar::uri);
   for (AccessVar h : {AccessVar::host, AccessVar::http_host, AccessVar::server_name})
     if (ev.host.empty()) ev.host = value(f, h);
+  for (size_t n = 0; n < 64; ++n) {  // the tries that failed with 502/504
+    std::string_view e = nth_entry(f[AccessVar::upstream_status], n);
+    if (e.empty()) break;
+    if ((e == "502" || e == "504") && ev.failed_tries < 255) ++ev.failed_tries;
+  }
   std::string_view up = value(f, AccessVar::upstream_addr);
   if (!up.empty()) {
     size_t pick = 0;  // the try that failed with a 502/504, else the first

@@ -325,13 +325,15 @@ bool npm(std::string_view line, Event& ev) {
   std::string_view prev;
   int status = 0;
   bool found = false;
-  for (int k = 0; k < 8; ++k) {
+  uint8_t failed = 0;  // 502/504 tokens before the status: the upstream status list's
+  for (int k = 0; k < 24; ++k) {
     std::string_view tok = next_token(line, i);
     if (tok.empty()) break;
     if (tok == "-" && status_token(prev, status)) {
       found = true;
       break;
     }
+    if (prev.substr(0, 3) == "502" || prev.substr(0, 3) == "504") ++failed;
     prev = tok;
   }
   if (!found) return module_format(line, rb + 2, t, ev);
@@ -339,6 +341,7 @@ bool npm(std::string_view line, Event& ev) {
   ev.time = t;
   ev.time_is_utc = true;
   ev.status = status;
+  ev.failed_tries = failed;
   next_token(line, i);  // method
   next_token(line, i);  // scheme
   ev.host = next_token(line, i);

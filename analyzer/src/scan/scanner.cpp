@@ -116,6 +116,7 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
         ev.time, ev.time_is_utc, source_index, number, evidence};
   h.access = access;
   h.status = ev.status;
+  h.failed_tries = ev.failed_tries;
   h.request = d.request ? d.request : request_key(ev.client, ev.request);
   // nginx had sent the upstream's response header already (it reads the
   // body "while reading upstream"): no 502/504 came of it.

@@ -266,6 +266,26 @@ TEST_CASE("a request's earlier tries on one connection count once", "[aggregator
     agg.add(access(1001, 502, 1));
     CHECK(agg.total() == 2);
   }
+  SECTION("HTTP/2: the access line's upstream status list says how many tries failed") {
+    Aggregator agg;
+    agg.add(error_on("10.0.0.5:80", 1000, 0, 1));
+    agg.add(error_on("10.0.0.6:80", 1000, 0, 2));
+    agg.add(error_on("10.0.0.7:80", 1000, 0, 3));
+    agg.add(error_on("10.0.0.7:80", 1005, 0, 4));  // the next request of the same path
+    Hit a = access(1000, 404, 1);                    // "502, 502, 502, 404 404"
+    a.failed_tries = 3;
+    a.cause = 2;  // retried_served's stand-in: another cause than the errors'
+    agg.add(a);
+    uint64_t count = 0, tries = 0, moved = 0;
+    for (const Group& g : agg.groups()) {
+      if (g.cause == 0) count += g.count;
+      if (g.cause == 2) moved += g.count;
+      tries += g.tries;
+    }
+    CHECK(moved == 1);  // the request was served
+    CHECK(tries == 2);  // its two other failed tries
+    CHECK(count == 1);  // the next request's entry stays
+  }
 }
 
 TEST_CASE("merge_parts moves the parts' request entries and waiting access entries: pairing as on one thread",

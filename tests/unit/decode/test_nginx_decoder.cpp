@@ -108,6 +108,16 @@ TEST_CASE("access-log formats", "[decoder]") {
     CHECK(ev.client == "1.2.3.4");
     CHECK(ev.upstream == "backend");
     CHECK(ev.request == "/api");
+    CHECK(ev.failed_tries == 1);
+  }
+  SECTION("NPM proxy, retried: the upstream status list counts the failed tries") {
+    REQUIRE(decode_nginx_access(
+        "[18/Feb/2025:16:43:40 +0000] - 502, 502, 504, 502, 404 404 - GET https s.example \"/fastreact/\" "
+        "[Client 1.2.3.4] [Length 5142] [Gzip -] [Sent-to s.example] \"ua\" \"-\"",
+        ev));
+    CHECK(ev.status == 404);
+    CHECK(ev.failed_tries == 4);
+    CHECK(ev.request == "/fastreact/");
   }
   SECTION("NPM standard") {
     REQUIRE(decode_nginx_access(
