@@ -51,7 +51,11 @@
 //   below it are counted unpaired at once (pair-only ones are dropped). The
 //   level is the lowest one at which the whole input's entries fit, whatever
 //   the order or the partition of chunks over workers: each part's level is
-//   at most that, and the merge raises it to exactly that.
+//   at most that, and the merge raises it to exactly that. Texts are the bulk
+//   while nothing is known yet (an access log read before its error log, no
+//   level raised: no group holds samples), up to kMaxPending lines of at most
+//   kMaxSampleBytes in each worker's part; once entries are counted, the
+//   texts their groups can no longer take go.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -216,6 +220,7 @@ class Aggregator {
     uint8_t proxy;
     uint8_t utc : 1, pair_only : 1, context : 1, has_text : 1;
   };
+  static_assert(sizeof(Pending) == 64, "a waiting entry is 64 bytes (pending_bytes())");
   static constexpr size_t kTextBlock = 64 * 1024;  // > kMaxSampleBytes: a text never straddles two
   static unsigned request_level(uint64_t request);
   // 16 bytes: the one record kept per counted error entry (up to
