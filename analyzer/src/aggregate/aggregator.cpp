@@ -315,35 +315,141 @@ void Aggregator::enforce_cap(int incoming_level) {
     }
   }
   for (RequestEntry& r : requests_) r.group = remap[r.group];
+  for (Pending& p : pending_) {  // waiting entries name strings too
+    p.site = intern(old_strings[p.site]);
+    p.host = intern(old_strings[p.host]);
+    p.upstream = intern(old_strings[p.upstream]);
+  }
 }
 
-void Aggregator::add(const Hit& h, size_t max_samples) {
-  if (h.pair_only && (!h.access || !h.request || pending_.size() >= kMaxPending)) return;
-  if (h.access && h.request && pending_.size() < kMaxPending) {
-    // Keep it until the groups are read: its error entry may come later.
-    Pending p{h, std::string(), max_samples, chunk_};
-    // On the heap even when short: `hit`'s views must survive the moves of
-    // pending_'s growth, and a short string's bytes move with it (SSO).
-    p.owned.reserve(std::max<size_t>(h.site.size() + h.host.size() + h.upstream.size() +
-                                         std::min(h.text.size(), kMaxSampleBytes),
-                                     2 * sizeof(std::string)));
-    auto keep = [&p](std::string_view v) {
-      size_t at = p.owned.size();
-      p.owned.append(v);
-      return at;
-    };
-    const size_t site = keep(h.site), host = keep(h.host), up = keep(h.upstream),
-                 text = keep(h.text.substr(0, kMaxSampleBytes));
-    pending_.push_back(std::move(p));
-    Pending& q = pending_.back();
-    const std::string& o = q.owned;
-    q.hit.site = std::string_view(o).substr(site, h.site.size());
-    q.hit.host = std::string_view(o).substr(host, h.host.size());
-    q.hit.upstream = std::string_view(o).substr(up, h.upstream.size());
-    q.hit.text = std::string_view(o).substr(text);
+unsigned Aggregator::request_level(uint64_t request) { return level_of(mix(request)); }
+
+uint32_t Aggregator::store_text(std::string_view text) {
+  if (text.empty()) return 0;
+  if (text_blocks_.empty() || text_used_ + text.size() > kTextBlock) {
+    text_blocks_.emplace_back(new char[kTextBlock]);
+    text_used_ = 0;
+  }
+  const size_t at = (text_blocks_.size() - 1) * kTextBlock + text_used_;
+  std::copy(text.begin(), text.end(), text_blocks_.back().get() + text_used_);
+  text_used_ += text.size();
+  return static_cast<uint32_t>(at);
+}
+
+bool Aggregator::text_needed(const Pending& p) const {
+  if (!p.has_text) return false;
+  // A served status may move the entry to another group (retried_served).
+  if (p.status > 0 && p.status < 500 && p.status != 499) return true;
+  // Unpaired, it joins its own key's group (paired, it adds no sample): when
+  // that group already holds its samples, all earlier, the text can go; the
+  // group only ever takes earlier samples, whatever comes next or merges in.
+  const std::string_view host = strings_[p.host], up = strings_[p.upstream];
+  auto hi = ids_.find(host.empty() ? std::string_view("-") : host);
+  auto ui = ids_.find(up.empty() ? std::string_view("-") : up);
+  if (hi == ids_.end() || ui == ids_.end()) return true;
+  auto it = index_.find(Key{p.site, hi->second, ui->second, p.cause, static_cast<ProxyKind>(p.proxy), bool(p.context)});
+  if (it == index_.end()) return true;
+  const Group& g = groups_[it->second];
+  const size_t max = std::max<size_t>(g.max_samples, 1);
+  return !(g.samples.size() >= max && pos_of(g.samples.back()) < Pos{p.source, p.chunk, p.line});
+}
+
+void Aggregator::compact_texts(size_t keep) {
+  std::vector<std::unique_ptr<char[]>> old;
+  old.swap(text_blocks_);
+  text_used_ = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    Pending& p = pending_[i];
+    if (p.has_text && text_needed(p)) {
+      const std::string_view t{old[p.text_at / kTextBlock].get() + p.text_at % kTextBlock, p.text_len};
+      p.text_at = store_text(t);
+    } else {
+      p.has_text = 0;
+      p.text_len = 0;
+      p.text_at = 0;
+    }
+  }
+}
+
+void Aggregator::add_pending_now(size_t i) {
+  const Pending& p = pending_[i];
+  // Copies: add_now() may renumber (and free) the strings.
+  buf_site_.assign(strings_[p.site]);
+  buf_host_.assign(strings_[p.host]);
+  buf_up_.assign(strings_[p.upstream]);
+  Hit h{static_cast<ProxyKind>(p.proxy), buf_site_, buf_host_, buf_up_, p.cause, p.rule, p.time, bool(p.utc),
+        p.source, p.line, p.has_text ? text_of(p) : std::string_view()};
+  h.request = p.request;
+  h.access = true;
+  h.status = p.status;
+  h.context = p.context;
+  add_now(h, p.max_samples, p.chunk, p.has_text);
+}
+
+void Aggregator::raise_pending_level(unsigned min_level) {
+  size_t hist[65] = {};
+  for (const Pending& p : pending_) ++hist[request_level(p.request)];
+  unsigned level = std::max(pend_level_, min_level);
+  size_t above = 0;
+  for (unsigned l = level; l < 65; ++l) above += hist[l];
+  while (above > kMaxPending && level < 64) above -= hist[level++];
+  if (level == pend_level_) return;
+  pend_level_ = level;
+  // The entries below the level go, counted unpaired (pair-only: dropped).
+  const auto mid = std::partition(pending_.begin(), pending_.end(),
+                                  [level](const Pending& p) { return request_level(p.request) >= level; });
+  const auto keep = static_cast<size_t>(mid - pending_.begin());
+  std::sort(mid, pending_.end(), [](const Pending& a, const Pending& b) {  // groups made in position order
+    return Pos{a.source, a.chunk, a.line} < Pos{b.source, b.chunk, b.line};
+  });
+  for (size_t i = keep; i < pending_.size(); ++i)
+    if (!pending_[i].pair_only) add_pending_now(i);
+  compact_texts(keep);  // the groups just got samples: texts go
+  pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(keep), pending_.end());
+  if (pending_.empty()) std::deque<Pending>().swap(pending_);
+}
+
+void Aggregator::add(const Hit& h, size_t max_samples) { add_hit(h, max_samples, true); }
+
+void Aggregator::add_hit(const Hit& h, size_t max_samples, bool has_text) {
+  if (h.access && h.request) {
+    if (request_level(h.request) >= pend_level_) {
+      // Keep it until the groups are read: its error entry may come later.
+      const std::string_view text = has_text ? h.text.substr(0, kMaxSampleBytes) : std::string_view();
+      Pending p;
+      p.request = h.request;
+      p.time = h.time;
+      p.line = h.line;
+      p.source = h.source;
+      p.chunk = chunk_;
+      p.site = intern(h.site);
+      p.host = intern(h.host);
+      p.upstream = intern(h.upstream);
+      p.text_at = 0;
+      p.cause = h.cause;
+      p.rule = h.rule;
+      p.text_len = static_cast<uint16_t>(text.size());
+      p.status = static_cast<int16_t>(std::clamp(h.status, -1, 32767));
+      p.max_samples = static_cast<uint8_t>(std::min<size_t>(max_samples, 255));
+      p.proxy = static_cast<uint8_t>(h.proxy);
+      p.utc = h.utc;
+      p.pair_only = h.pair_only;
+      p.failed_tries = h.failed_tries;
+      p.context = h.context;
+      p.has_text = has_text;
+      if (text_needed(p))
+        p.text_at = store_text(text);
+      else
+        p.has_text = 0, p.text_len = 0;
+      pending_.push_back(p);
+      if (pending_.size() > kMaxPending) raise_pending_level(pend_level_);
+      return;
+    }
+    if (h.pair_only) return;  // below the level: it would wait, it cannot
+  } else if (h.pair_only) {
     return;
   }
-  uint32_t gi = add_now(h, max_samples, chunk_);
+  uint32_t gi = add_now(h, max_samples, chunk_, has_text);
   if (h.cut) {  // evidence of its group, not a failure a client saw as 502/504
     Group& g = groups_[gi];
     --g.count;
@@ -369,10 +475,13 @@ std::vector<uint32_t> Aggregator::unpaired_requests() const {
 }
 
 void Aggregator::pair_pending() {
-  std::vector<Pending> pending;
-  pending.swap(pending_);
-  std::stable_sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-    return Pos{a.hit.source, a.chunk, a.hit.line} < Pos{b.hit.source, b.chunk, b.hit.line};
+  // In position order. The entries stay in pending_ while they pair:
+  // add_now() may renumber the strings they name (enforce_cap()).
+  std::vector<uint32_t> order(pending_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) {
+    const Pending &x = pending_[a], &y = pending_[b];
+    return Pos{x.source, x.chunk, x.line} < Pos{y.source, y.chunk, y.line};
   });
   // The index by key, in position order within a key; entries added since
   // the last pairing are sorted and merged in.
@@ -394,9 +503,9 @@ void Aggregator::pair_pending() {
     int listed;    // the other failed tries the access line lists; -1: not listed
   };
   std::vector<Tried> tried;
-  for (const Pending& p : pending) {
-    const Hit& h = p.hit;
-    const uint32_t key = short_key(h.request);
+  for (const uint32_t pi : order) {
+    const Pending& p = pending_[pi];
+    const uint32_t key = short_key(p.request);
     // From the key's first entry not known to be used: a probe that fails on
     // one path all day pairs in linear time, not quadratic.
     auto hint = unused_from_.find(key);
@@ -410,8 +519,8 @@ void Aggregator::pair_pending() {
       RequestEntry& r = requests_[*it];
       if (r.used) continue;
       const int64_t rt = request_time(r.time);
-      if (h.time == kNoTime || rt == kNoTime ||
-          (h.time - rt <= kPairSeconds && rt - h.time <= kPairSeconds)) {
+      if (p.time == kNoTime || rt == kNoTime ||
+          (p.time - rt <= kPairSeconds && rt - p.time <= kPairSeconds)) {
         match = &r;
         match_index = *it;
         break;
@@ -426,7 +535,7 @@ void Aggregator::pair_pending() {
         RequestEntry& r = requests_[*it];
         if (r.used || r.conn != match->conn) continue;
         const int64_t rt = request_time(r.time);
-        if (h.time == kNoTime || rt == kNoTime || rt - h.time > kPairSeconds) break;
+        if (p.time == kNoTime || rt == kNoTime || rt - p.time > kPairSeconds) break;
         match = &r;
         match_index = *it;
       }
@@ -438,18 +547,18 @@ void Aggregator::pair_pending() {
                                   ? *c
                                   : (c == b ? from : *(c - 1) + 1);
     if (!match) {
-      if (!h.pair_only) add_now(h, p.max_samples, p.chunk);
+      if (!p.pair_only) add_pending_now(pi);
       continue;
     }
-    if ((match->conn || h.failed_tries) && h.time != kNoTime)
-      tried.push_back({match_index, h.time, h.failed_tries ? h.failed_tries - 1 : -1});
+    if ((match->conn || p.failed_tries) && p.time != kNoTime)
+      tried.push_back({match_index, p.time, p.failed_tries ? p.failed_tries - 1 : -1});
     Group& g = groups_[match->group];
     ++paired_;
-    if (h.status == 502) {
+    if (p.status == 502) {
       ++g.served_502;
-    } else if (h.status == 504) {
+    } else if (p.status == 504) {
       ++g.served_504;
-    } else if (h.status > 0 && h.status < 500 && h.status != 499 && h.cause != g.cause) {
+    } else if (p.status > 0 && p.status < 500 && p.status != 499 && p.cause != g.cause) {
       // The request was served after all (nginx retried another server of
       // the pool): the error entry was no failure a client saw. It moves to
       // the access entry's own group (its cause says so: retried_served).
@@ -460,16 +569,23 @@ void Aggregator::pair_pending() {
       ++g.served_other;
       // A combined access line names neither host nor upstream: the error
       // entry does (copies: the new group may move the strings).
-      Hit moved = h;
-      const std::string host(h.host.empty() ? str(g.host) : h.host);
-      const std::string upstream(h.upstream.empty() ? str(g.upstream) : h.upstream);
-      moved.host = host;
-      moved.upstream = upstream;
-      add_now(moved, p.max_samples, p.chunk);
+      buf_site_.assign(strings_[p.site]);
+      buf_host_.assign(strings_[p.host].empty() ? str(g.host) : strings_[p.host]);
+      buf_up_.assign(strings_[p.upstream].empty() ? str(g.upstream) : strings_[p.upstream]);
+      Hit moved{static_cast<ProxyKind>(p.proxy), buf_site_, buf_host_, buf_up_, p.cause, p.rule, p.time,
+                bool(p.utc), p.source, p.line, p.has_text ? text_of(p) : std::string_view()};
+      moved.request = p.request;
+      moved.access = true;
+      moved.status = p.status;
+      moved.context = p.context;
+      add_now(moved, p.max_samples, p.chunk, p.has_text);
     } else {
       ++g.served_other;
     }
   }
+  std::deque<Pending>().swap(pending_);
+  text_blocks_.clear();
+  text_used_ = 0;
   for (const Tried& t : tried) sweep_tries(t.entry, t.time, t.listed);
 }
 
@@ -516,7 +632,7 @@ void Aggregator::sweep_tries(uint32_t paired, int64_t access_time, int listed) {
     if (!take(requests_[*it])) break;
 }
 
-uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk) {
+uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk, bool sample) {
   const uint32_t gi = group_index(h.site, h.host.empty() ? std::string_view("-") : h.host,
                                   h.upstream.empty() ? std::string_view("-") : h.upstream, h.cause, h.proxy,
                                   h.context);
@@ -537,7 +653,7 @@ uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk) {
     add_minute(g, h.time >= 0 ? h.time / 60 : -((-h.time + 59) / 60));
   }
   add_rule(g, h.rule, 1);
-  add_sample(g, p, h.text);
+  if (sample) add_sample(g, p, h.text);
   return gi;
 }
 
@@ -651,23 +767,42 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     total_ += p.agg->total_;
     paired_ += p.agg->paired_;
   }
-  // Access entries still waiting, in position order.
-  std::vector<std::pair<Pos, const Pending*>> waiting;
+  // Access entries still waiting, in position order. Every part's entries
+  // below its level were counted unpaired: so are everyone's here.
+  unsigned min_level = pend_level_;
+  for (const Part& p : parts) min_level = std::max(min_level, p.agg->pend_level_);
+  raise_pending_level(min_level);
+  struct Waiting {
+    Pos pos;
+    const Aggregator* agg;
+    const Pending* q;
+  };
+  std::vector<Waiting> waiting;
   const bool consumed = !parts.empty() && parts.front().consume;  // all parts or none
   for (const Part& p : parts)
-    for (const Pending& q : p.agg->pending_)
-      waiting.emplace_back(convert(p, q.hit.source, q.chunk, q.hit.line), &q);
-  std::stable_sort(waiting.begin(), waiting.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const Pending& q : p.agg->pending_) waiting.push_back(Waiting{convert(p, q.source, q.chunk, q.line), p.agg, &q});
+  std::stable_sort(waiting.begin(), waiting.end(), [](const Waiting& a, const Waiting& b) { return a.pos < b.pos; });
   const uint32_t chunk = chunk_;
-  for (auto& [pos, q] : waiting) {
-    Hit h = q->hit;
-    h.source = pos.source;
-    h.line = pos.line;
-    chunk_ = pos.chunk;
-    add(h, q->max_samples);
-    if (consumed) std::string().swap(const_cast<Pending*>(q)->owned);  // copied by add(): its text goes
+  for (const Waiting& w : waiting) {
+    const Pending& q = *w.q;
+    Hit h{static_cast<ProxyKind>(q.proxy), w.agg->str(q.site), w.agg->str(q.host), w.agg->str(q.upstream), q.cause,
+          q.rule, q.time, bool(q.utc), w.pos.source, w.pos.line,
+          q.has_text ? w.agg->text_of(q) : std::string_view()};
+    h.request = q.request;
+    h.access = true;
+    h.status = q.status;
+    h.context = q.context;
+    h.pair_only = q.pair_only;
+    h.failed_tries = q.failed_tries;
+    chunk_ = w.pos.chunk;
+    add_hit(h, q.max_samples, q.has_text);
   }
+  if (consumed)
+    for (const Part& p : parts) {  // their texts and records go now
+      auto& o = const_cast<Aggregator&>(*p.agg);
+      std::deque<Pending>().swap(o.pending_);
+      o.text_blocks_.clear();
+    }
   chunk_ = chunk;
   enforce_cap(-1);
 }

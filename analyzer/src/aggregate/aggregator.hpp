@@ -40,9 +40,26 @@
 //   key is the one rule every worker and the merge apply alike (README).
 // - request entries: 16 bytes each (a short key), merge_parts() moves them.
 // - request keys for pairing: the first kMaxRequests error entries by position.
+// - access entries waiting for pairing: at most kMaxPending, 64 bytes each
+//   (strings interned in the aggregator's table) plus their sample text in a
+//   block arena, kept only while the entry can still become a sample: a text
+//   goes when the group it would join unpaired already holds its samples,
+//   all earlier (never for a served status: that entry may move to another
+//   group). Which entries wait is decided by a hash of the request key, as
+//   for groups: an entry waits when its hash has at least pending_level()
+//   trailing zero bits; past kMaxPending the level rises and the entries
+//   below it are counted unpaired at once (pair-only ones are dropped). The
+//   level is the lowest one at which the whole input's entries fit, whatever
+//   the order or the partition of chunks over workers: each part's level is
+//   at most that, and the merge raises it to exactly that. Texts are the bulk
+//   while nothing is known yet (an access log read before its error log, no
+//   level raised: no group holds samples), up to kMaxPending lines of at most
+//   kMaxSampleBytes in each worker's part; once entries are counted, the
+//   texts their groups can no longer take go.
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -184,14 +201,32 @@ class Aggregator {
   uint64_t folded_count() const;
   // Keys keep their own group when their hash has this many trailing zeros.
   unsigned fold_level() const { return level_; }
+  // Access entries wait for pairing when mix(request) has this many trailing zeros.
+  unsigned pending_level() const { return pend_level_; }
+  // Access entries waiting for pairing, and the bytes they hold (records and texts).
+  size_t pending_count() const { return pending_.size(); }
+  size_t pending_bytes() const { return pending_.size() * sizeof(Pending) + text_blocks_.size() * kTextBlock; }
 
  private:
+  // 64 bytes: an access entry waiting for its error entry (see above).
   struct Pending {
-    Hit hit;  // its views point into `owned`
-    std::string owned;
-    size_t max_samples;
-    uint32_t chunk;
+    uint64_t request;
+    int64_t time;
+    uint64_t line;
+    uint32_t source, chunk;
+    uint32_t site, host, upstream;  // interned (strings_); "" stays ""
+    uint32_t text_at;               // offset in the text arena (block * kTextBlock + offset)
+    int32_t cause, rule;
+    uint16_t text_len;
+    int16_t status;
+    uint8_t max_samples;
+    uint8_t proxy;
+    uint8_t utc : 1, pair_only : 1, context : 1, has_text : 1;
+    uint8_t failed_tries;           // Hit::failed_tries
   };
+  static_assert(sizeof(Pending) == 64, "a waiting entry is 64 bytes (pending_bytes())");
+  static constexpr size_t kTextBlock = 64 * 1024;  // > kMaxSampleBytes: a text never straddles two
+  static unsigned request_level(uint64_t request);
   // 16 bytes: the one record kept per counted error entry (up to
   // kMaxRequests of them in each worker's part and in the whole).
   struct RequestEntry {
@@ -239,7 +274,22 @@ class Aggregator {
     if (!pending_.empty()) const_cast<Aggregator*>(this)->pair_pending();
   }
   void pair_pending();
-  uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk);
+  void add_hit(const Hit& h, size_t max_samples, bool has_text);
+  // Raises pend_level_ to at least min_level and until at most kMaxPending
+  // entries wait; the others are counted unpaired (pair-only ones dropped).
+  // Drops texts no group can take.
+  void raise_pending_level(unsigned min_level);
+  // Whether a waiting entry's text can still become a sample (see above).
+  bool text_needed(const Pending& p) const;
+  // Rebuilds the text arena with the texts of pending_[0, keep) still needed.
+  void compact_texts(size_t keep);
+  uint32_t store_text(std::string_view text);
+  std::string_view text_of(const Pending& p) const {
+    return {text_blocks_[p.text_at / kTextBlock].get() + p.text_at % kTextBlock, p.text_len};
+  }
+  // Counts a waiting entry unpaired (pending_[i]: its ids may change under add_now).
+  void add_pending_now(size_t i);
+  uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk, bool sample = true);
   void sweep_tries(uint32_t paired, int64_t access_time, int listed);
   uint32_t intern(std::string_view s);
   void grow_groups();
@@ -266,7 +316,11 @@ class Aggregator {
   unsigned level_ = 0;   // fold level (see above)
   bool merging_ = false; // merge_from() at work: the cap waits for its end
   size_t tracked_ = 0;   // groups that are not "(others)"
-  std::vector<Pending> pending_;
+  std::deque<Pending> pending_;  // a deque: no doubling, no copy when it grows
+  unsigned pend_level_ = 0;      // see pending_level()
+  std::vector<std::unique_ptr<char[]>> text_blocks_;
+  size_t text_used_ = 0;         // bytes used in the last block
+  std::string buf_site_, buf_host_, buf_up_;  // copies of a waiting entry's strings (reused)
   // Error entries with a request, in position order; request_chunks_ marks
   // where each chunk's entries start (merge_parts() interleaves them).
   std::deque<RequestEntry> requests_;  // a deque: no doubling, no copy when it grows

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <tuple>
 
 #include "aggregate/aggregator.hpp"
 #include "aggregate/diagnosis.hpp"
@@ -346,5 +347,150 @@ TEST_CASE("merge_parts moves the parts' request entries and waiting access entri
       for (size_t s = 0; s < a.samples.size(); ++s) CHECK(a.samples[s].text == b.samples[s].text);
     }
     for (Aggregator& p : parts) CHECK(p.groups().empty());  // consumed
+  }
+}
+
+TEST_CASE("access entries past the waiting cap: the same groups for any partition of chunks over workers",
+          "[aggregator][pairing][pending]") {
+  // Source 0: an access log, more 502 entries than kMaxPending, in chunks of
+  // 1,000 lines, the host changing with the chunk. Source 1: an error log
+  // with the error entry of every other request. Which access entries wait
+  // (and pair) must not depend on which worker got which chunk, nor when.
+  const size_t lines = 1000, chunks = (Aggregator::kMaxPending + 30000) / lines;
+  const std::vector<std::string> hosts = {"a.example", "b.example", "c.example", "d.example"};
+  std::vector<uint64_t> base(chunks + 1, 0);  // chunk `chunks`: the error log (source 1)
+  for (size_t c = 0; c < chunks; ++c) base[c] = c * lines;
+  std::string text;
+  auto access_at = [&](size_t abs) {
+    text = "10.0.0.9 - - \"GET /item/" + std::to_string(abs) + "\" 502";
+    Hit h = hit("", 1, 100000 + static_cast<int64_t>(abs), abs + 1);
+    h.host = hosts[(abs / lines) % hosts.size()];
+    h.text = text;
+    h.request = abs * 2654435761u + 1;
+    h.access = true;
+    h.status = 502;
+    return h;
+  };
+  auto error_at = [&](size_t n) {  // the error entry of request 2n, line n + 1 of source 1
+    Hit h = hit("10.0.0.1:80", 0, 100000 + static_cast<int64_t>(2 * n), n + 1);
+    h.source = 1;
+    h.request = 2 * n * 2654435761u + 1;
+    return h;
+  };
+  const size_t errors = chunks * lines / 2;
+  Aggregator one;
+  for (size_t i = 0; i < chunks * lines; ++i) one.add(access_at(i));
+  for (size_t n = 0; n < errors; ++n) one.add(error_at(n));
+  CHECK(one.pending_level() > 0);
+
+  // assign(c): the worker of chunk c; `order`: the order chunks are fed in.
+  auto run = [&](const std::vector<size_t>& order, auto assign) {
+    std::vector<Aggregator> parts(2);
+    for (size_t c : order) {
+      Aggregator& p = parts[assign(c)];
+      p.set_chunk(static_cast<uint32_t>(c));
+      if (c == chunks) {
+        for (size_t n = 0; n < errors; ++n) p.add(error_at(n));
+        continue;
+      }
+      for (size_t l = 0; l < lines; ++l) {
+        Hit h = access_at(c * lines + l);
+        h.line = l + 1;
+        p.add(h);
+      }
+    }
+    Aggregator all;
+    all.merge_parts(parts, base);
+    return all;
+  };
+  std::vector<size_t> forward(chunks + 1), backward(chunks + 1);
+  for (size_t c = 0; c <= chunks; ++c) forward[c] = c, backward[c] = chunks - c;
+  Aggregator split = run(forward, [](size_t c) { return c % 2; });               // about half each
+  Aggregator lopsided = run(backward, [&](size_t c) { return c == chunks ? 1 : 0; });  // all access on one
+  for (const Aggregator* a : {&split, &lopsided}) {
+    INFO((a == &split ? "split" : "lopsided"));
+    CHECK(a->paired() == one.paired());
+    CHECK(a->total() == one.total());
+    CHECK(a->pending_level() == one.pending_level());
+    // Groups in key order (the reports sort them; the order they were made
+    // in is not the same on one thread).
+    auto sorted = [](const Aggregator& agg) {
+      std::vector<const Group*> v;
+      for (const Group& g : agg.groups()) v.push_back(&g);
+      std::sort(v.begin(), v.end(), [&agg](const Group* a, const Group* b) {
+        return std::make_tuple(agg.str(a->host), agg.str(a->upstream), a->cause) <
+               std::make_tuple(agg.str(b->host), agg.str(b->upstream), b->cause);
+      });
+      return v;
+    };
+    const auto xs = sorted(*a), ys = sorted(one);
+    REQUIRE(xs.size() == ys.size());
+    for (size_t i = 0; i < ys.size(); ++i) {
+      const Group &x = *xs[i], &y = *ys[i];
+      CHECK(a->str(x.host) == one.str(y.host));
+      CHECK(a->str(x.upstream) == one.str(y.upstream));
+      CHECK(x.cause == y.cause);
+      CHECK(x.count == y.count);
+      CHECK(x.served_502 == y.served_502);
+      CHECK(x.minutes == y.minutes);
+      REQUIRE(x.samples.size() == y.samples.size());
+      for (size_t s = 0; s < x.samples.size(); ++s) {
+        CHECK(x.samples[s].source == y.samples[s].source);
+        CHECK(x.samples[s].line == y.samples[s].line);
+        CHECK(x.samples[s].text == y.samples[s].text);
+      }
+    }
+  }
+}
+
+TEST_CASE("a waiting access entry holds 64 bytes, and its text only while it can become a sample",
+          "[aggregator][pairing][pending]") {
+  const std::string long_text(300, 'x');
+  std::string text;
+  auto access = [&](uint64_t line, uint64_t request) {
+    Hit h = hit("", 1, 5000 + static_cast<int64_t>(line), line);
+    text = long_text + std::to_string(line);
+    h.text = text;
+    h.request = request;
+    h.access = true;
+    h.status = 502;
+    return h;
+  };
+  const size_t n = 50000;
+  SECTION("its group already has its samples, earlier: no text") {
+    Aggregator agg;
+    for (uint64_t l = 1; l <= 3; ++l) agg.add(access(l, 0));  // no request: counted at once
+    for (uint64_t i = 0; i < n; ++i) agg.add(access(10 + i, i + 1));
+    REQUIRE(agg.pending_count() == n);
+    CHECK(agg.pending_bytes() <= n * 64);
+    CHECK(agg.total() == n + 3);
+    const Group& g = agg.groups()[0];
+    REQUIRE(g.samples.size() == Aggregator::kSamples);
+    CHECK(g.samples.back().line == 3);
+    CHECK(agg.pending_count() == 0);
+  }
+  SECTION("otherwise the text, in a shared arena (no allocation per entry)") {
+    Aggregator agg;
+    for (uint64_t i = 0; i < n; ++i) agg.add(access(10 + i, i + 1));
+    REQUIRE(agg.pending_count() == n);
+    CHECK(agg.pending_bytes() <= n * (64 + long_text.size() + 6) + 64 * 1024);
+    agg.add(access(1, 0));  // an earlier line, no request
+    CHECK(agg.total() == n + 1);
+    const Group& g = agg.groups()[0];
+    REQUIRE(g.samples.size() == 3);  // the earliest by position, texts kept while they waited
+    CHECK(g.samples[0].line == 1);
+    CHECK(g.samples[1].line == 10);
+    CHECK(g.samples[2].text == long_text + "11");
+  }
+  SECTION("past the cap, which entries wait follows the request's hash: about half at level 1") {
+    Aggregator agg;
+    const size_t many = Aggregator::kMaxPending + 1;
+    for (uint64_t i = 0; i < many; ++i) agg.add(access(10 + i, i + 1));
+    CHECK(agg.pending_level() == 1);
+    CHECK(agg.pending_count() < Aggregator::kMaxPending * 6 / 10);
+    CHECK(agg.pending_count() > Aggregator::kMaxPending * 4 / 10);
+    // The group has its samples: the texts of the entries after them went.
+    CHECK(agg.pending_bytes() <= agg.pending_count() * 64 + 64 * 1024);
+    CHECK(agg.total() == many);
   }
 }
