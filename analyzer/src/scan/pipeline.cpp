@@ -228,44 +228,45 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
       // 27 MiB against 1 MiB blocks); earlier, 1 MiB against 2 MiB had cost
       // 12 % more time on .zst in per-chunk work (512 KiB: within this
       // machine's noise, +-20 %). Smaller chunk sizes (tests) apply here too.
-      Framer framer(src, std::min<size_t>(chunk_bytes, kStreamBlock), im.opt.max_line);
-      Chunk c;
-      size_t index = 0;
-      bool first = true;
-      std::vector<char> spare;
-      for (;;) {
-        {
-          std::lock_guard<std::mutex> lk(mu);
-          if (!spare_buffers.empty()) {
-            spare.swap(spare_buffers.back());
-            spare_buffers.pop_back();
+      // Sniffed on its head read ahead (the same bytes as a mapped file's
+      // sniff), not on its first chunk, which ends at a newline (D11).
+      StreamHead head(src);
+      if (looks_binary(head.head())) {
+        binary = true;
+      } else {
+        Framer framer(head, std::min<size_t>(chunk_bytes, kStreamBlock), im.opt.max_line);
+        Chunk c;
+        size_t index = 0;
+        std::vector<char> spare;
+        for (;;) {
+          {
+            std::lock_guard<std::mutex> lk(mu);
+            if (!spare_buffers.empty()) {
+              spare.swap(spare_buffers.back());
+              spare_buffers.pop_back();
+            }
+          }
+          if (!framer.next_owned(c, spare)) break;
+          Job job;
+          job.index = index++;
+          job.owned.swap(spare);  // holds c.text now
+          job.text = c.text;
+          // The cut line, as one line: the framer skips the rest of it.
+          if (c.overlong) {
+            job.owned[c.text.size()] = '\n';
+            job.text = std::string_view(c.text.data(), c.text.size() + 1);
+          }
+          push(std::move(job));
+          if (c.overlong) {
+            // Mark it so the merge can report it: an empty job right after.
+            Job mark;
+            mark.index = index++;
+            mark.overlong_mark = true;
+            push(std::move(mark));
           }
         }
-        if (!framer.next_owned(c, spare)) break;
-        if (first && looks_binary(c.text)) {
-          binary = true;
-          break;
-        }
-        first = false;
-        Job job;
-        job.index = index++;
-        job.owned.swap(spare);  // holds c.text now
-        job.text = c.text;
-        // The cut line, as one line: the framer skips the rest of it.
-        if (c.overlong) {
-          job.owned[c.text.size()] = '\n';
-          job.text = std::string_view(c.text.data(), c.text.size() + 1);
-        }
-        push(std::move(job));
-        if (c.overlong) {
-          // Mark it so the merge can report it: an empty job right after.
-          Job mark;
-          mark.index = index++;
-          mark.overlong_mark = true;
-          push(std::move(mark));
-        }
+        read_error = framer.error();
       }
-      read_error = framer.error();
     }
     std::lock_guard<std::mutex> lk(mu);
     producer_done = true;
