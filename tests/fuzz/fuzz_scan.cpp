@@ -107,8 +107,8 @@ Out run(std::string_view bytes, unsigned threads, size_t chunk, bool stream, siz
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1 || size > 256 << 10) return 0;
   // FUZZ_STRICT=0: the line counts of the two chunkings only. 1 (the
-  // default): all three the same, events and report too, except the one
-  // difference known and not fixed yet (below). 2: that too.
+  // default, also in CI): all three the same, events and report too. (2 was
+  // the binary sniff's known difference, D11, fixed: the same as 1 now.)
   static const int level = [] {
     const char* v = std::getenv("FUZZ_STRICT");
     return v && *v ? std::atoi(v) : 1;
@@ -119,16 +119,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Out a = run(bytes, 1, 4 << 20, false, 0);
   Out b = run(bytes, 2, small, false, 0);
   Out c = run(bytes, 1, 4 << 20, true, 17 + data[0]);
-  // Known (D11, scan/pipeline.cpp; README.md): binary input is skipped
-  // whole, and a mapped file is sniffed on its first 8 KiB while a stream is
-  // sniffed on its first chunk (up to that chunk's last newline), so a short
-  // input can be binary as a stream and text as a file, or the reverse
-  // (tests/fuzz/known/). The stream is compared only when both agree.
-  const bool sniff_differs = a.binary != c.binary && level < 2;
   auto differ = [&](const Out& x, const Out& y) {
     return x.lines != y.lines || (strict && (x.events != y.events || x.report != y.report));
   };
-  if (differ(a, b) || (strict && !sniff_differs && differ(a, c))) {
+  if (differ(a, b) || (strict && differ(a, c))) {
     std::fprintf(stderr, "DIFF: events/lines differ (j1/4MiB vs j2/%zu B: %d, vs stream: %d)\n", small,
                  differ(a, b), differ(a, c));
     const Out& o = differ(a, b) ? b : c;

@@ -62,8 +62,12 @@ for h in "${harnesses[@]}"; do
     rm -rf "$corpus" && mkdir -p "$corpus"
   fi
   log="$work/$h.log"
+  # Inputs these harnesses found, kept as regression seeds (README.md): run
+  # every time, before the fuzzing starts.
+  regress=()
+  [ -d "$src/tests/fuzz/regress/$h" ] && regress=("$src/tests/fuzz/regress/$h")
   "$dir/bin/fuzz_$h" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -max_len=65536 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts-$h/" "$corpus" "$s" >"$log" 2>&1
+    -print_final_stats=1 -artifact_prefix="$work/artifacts-$h/" "$corpus" "$s" "${regress[@]}" >"$log" 2>&1
   r=$?
   [ "$corpus" = "$work/corpus-$h" ] || rm -rf "$corpus"
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')

@@ -186,18 +186,16 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
 
 bool Scanner::scan(Source& src, const SourceInfo& info, uint32_t source_index, ScanStats& stats,
                    std::vector<Problem>& problems) {
-  Framer framer(src, opt_.block, opt_.max_line);
+  // Sniffed on the head read ahead, not on the first chunk (D11).
+  StreamHead head(src);
+  if (looks_binary(head.head())) {
+    problems.push_back({info.name, 0, kBinaryProblem});
+    return false;
+  }
+  Framer framer(head, opt_.block, opt_.max_line);
   Chunk chunk;
   uint64_t next_line = 1;
-  bool first = true;
   while (framer.next(chunk)) {
-    if (first) {
-      first = false;
-      if (looks_binary(chunk.text)) {
-        problems.push_back({info.name, 0, kBinaryProblem});
-        return false;
-      }
-    }
     stats.bytes += chunk.text.size();
     if (chunk.overlong) {
       problems.push_back({info.name, next_line, overlong_problem(opt_.max_line)});
