@@ -40,7 +40,7 @@ void time_or_null(std::string& out, int64_t t, bool utc, bool known) {
 
 // Time buckets of the failures (not aborts, not request-less findings), per
 // (site, cause): minutes for a window up to 3 hours, hours up to 7 days,
-// days beyond. Each row lists its non-empty buckets as [index, minutes with
+// days up to 1,000 days, then "days": `seconds` long, at most 1,000 buckets. Each row lists its non-empty buckets as [index, minutes with
 // failures]; buckets start at `start`, aligned to the bucket size (UTC).
 static void timeline_json(JsonOut& j, const Catalogue& cat, const Aggregator& agg, const std::vector<const Group*>& groups) {
   std::vector<const Group*> failures;
@@ -52,8 +52,14 @@ static void timeline_json(JsonOut& j, const Catalogue& cat, const Aggregator& ag
   }
   j.key("timeline").open('{');
   const int64_t span = first == INT64_MAX ? 0 : last - first;
-  const int64_t size = span <= 3 * 3600 ? 60 : span <= 7 * 86400 ? 3600 : 86400;
-  j.key("bucket").str(size == 60 ? "minute" : size == 3600 ? "hour" : "day");
+  // A window longer than kMaxDays (a stray year-0137 time in a log) gets
+  // buckets of several days: at most kMaxDays of them, never millions.
+  constexpr int64_t kMaxDays = 1000;
+  const int64_t size = span <= 3 * 3600       ? 60
+                       : span <= 7 * 86400    ? 3600
+                       : span <= kMaxDays * 86400 ? 86400
+                                              : (span / 86400 / kMaxDays + 1) * 86400;
+  j.key("bucket").str(size == 60 ? "minute" : size == 3600 ? "hour" : size == 86400 ? "day" : "days");
   j.key("seconds").num(size);
   const int64_t start = first == INT64_MAX ? 0 : (first >= 0 ? first / size : -((-first + size - 1) / size)) * size;
   const int64_t count = first == INT64_MAX ? 0 : (last - start) / size + 1;
