@@ -116,22 +116,6 @@ TEST_CASE("a file truncated while it is read: what was read is reported, the fil
 
 namespace {
 
-// A stream over bytes in memory, `step` bytes a read (a pipe, a decompressor).
-class StepSource final : public Source {
- public:
-  StepSource(std::string_view d, size_t step) : d_(d), step_(step) {}
-  long read(char* dst, size_t n, std::string&) override {
-    const size_t k = std::min({n, step_, d_.size() - pos_});
-    std::memcpy(dst, d_.data() + pos_, k);
-    pos_ += k;
-    return static_cast<long>(k);
-  }
-
- private:
-  std::string_view d_;
-  size_t step_, pos_ = 0;
-};
-
 struct Sniffed {
   bool binary = false;
   uint64_t lines = 0;
@@ -149,7 +133,7 @@ Sniffed scan_bytes(const std::string& bytes, bool stream, unsigned threads, size
   std::unique_ptr<Source> src;
   std::string err;
   if (stream) {
-    src = std::make_unique<StepSource>(bytes, step);
+    src = std::make_unique<test::StringSource>(std::string(bytes), step);
   } else {
     std::ofstream(path, std::ios::binary) << bytes;
     src = open_source(path, err);
@@ -222,7 +206,7 @@ TEST_CASE("binary or not: the same verdict for a file and a stream, any chunk or
 
 TEST_CASE("a stream's head is read ahead, then handed back whole", "[source_info][D11]") {
   std::string bytes = std::string(70000, '\0') + std::string(20000, 'a');
-  StepSource src(bytes, 333);
+  test::StringSource src(std::string(bytes), 333);
   StreamHead head(src);
   // The hole and the 8 KiB window after it, not more than a read's worth past.
   CHECK(head.head().size() >= 70000 + 8192);
