@@ -98,13 +98,8 @@ class Reader {
     Framer framer(src, opt_.block, opt_.max_line);
     Chunk chunk;
     uint64_t number = 1;
-    bool first = true;
+    ++stats_.sources;
     while (framer.next(chunk)) {
-      if (first) {
-        first = false;
-        if (!holds_access_lines(chunk.text)) return true;
-        ++stats_.sources;
-      }
       if (chunk.overlong) {
         ++number;
         continue;
@@ -133,20 +128,51 @@ class Reader {
   ServedPassStats stats_;
 };
 
+// Whether a file's first lines (kHeadBytes) are access lines in such a
+// format: read before anything else, so that error logs alone (the usual
+// case) cost one small read each and no list of requests.
+constexpr size_t kHeadBytes = 64 << 10;
+bool head_holds_access_lines(const std::string& path) {
+  std::string err;
+  auto src = open_source(path, err);
+  if (!src) return false;
+  std::string head(kHeadBytes, '\0');
+  size_t have = 0;
+  while (have < head.size()) {
+    const long n = src->read(head.data() + have, head.size() - have, err);
+    if (n <= 0) break;
+    have += static_cast<size_t>(n);
+  }
+  head.resize(have);
+  // The last line may be cut short by the head's end: leave it out.
+  if (have == kHeadBytes) {
+    const size_t nl = head.rfind('\n');
+    head.resize(nl == std::string::npos ? 0 : nl + 1);
+  }
+  return holds_access_lines(head);
+}
+
 }  // namespace
 
 ServedPassStats read_served(const Catalogue& cat, const ScanOptions& opt,
                             const std::vector<SourceInfo>& sources, Aggregator& agg,
                             std::vector<Problem>& problems) {
-  const std::vector<uint32_t> keys = agg.unpaired_requests();
-  if (keys.empty()) return {};
-  Reader reader(cat, opt, keys, agg);
-  if (!reader.usable()) return {};
+  if (agg.total() == 0) return {};
+  std::vector<size_t> readable;  // regular nginx files that start with access lines
   for (size_t i = 0; i < sources.size(); ++i) {
     const SourceInfo& info = sources[i];
     if (family_of(info.proxy) != LogFamily::nginx || info.name == "-") continue;
     struct stat st;
     if (::stat(info.name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (head_holds_access_lines(info.name)) readable.push_back(i);
+  }
+  if (readable.empty()) return {};
+  const std::vector<uint32_t> keys = agg.unpaired_requests();
+  if (keys.empty()) return {};
+  Reader reader(cat, opt, keys, agg);
+  if (!reader.usable()) return {};
+  for (size_t i : readable) {
+    const SourceInfo& info = sources[i];
     std::string err;
     auto src = open_source(info.name, err);
     if (src && reader.source(*src, info, static_cast<uint32_t>(i), err)) continue;
