@@ -1,6 +1,7 @@
 #include "aggregate/aggregator.hpp"
 
 #include <algorithm>
+#include <cstring>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -33,16 +34,29 @@ uint64_t mix(uint64_t x) {  // splitmix64's finaliser
   return x ^ (x >> 31);
 }
 
-uint64_t fnv(uint64_t h, std::string_view s) {
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ull;
-  return (h ^ 0xFF) * 0x100000001B3ull;  // a separator: ("ab","c") != ("a","bc")
+// A string into a running hash, 8 bytes at a time; its length goes in with
+// the last word, so that ("ab", "c") and ("a", "bc") differ.
+uint64_t hash_str(uint64_t h, std::string_view s) {
+  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  const char* p = s.data();
+  size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  h = (h ^ w ^ (uint64_t{s.size() & 0xFF} << 56)) * kMul;
+  return h ^ (h >> 29);
 }
 
 // The key's hash from its strings (ids differ from one Aggregator to another).
 uint64_t key_hash(std::string_view site, std::string_view host, std::string_view upstream, int cause,
                   ProxyKind proxy, bool context) {
   uint64_t h = 0xCBF29CE484222325ull;
-  h = fnv(fnv(fnv(h, site), host), upstream);
+  h = hash_str(hash_str(hash_str(h, site), host), upstream);
   h ^= (uint64_t(uint32_t(cause)) << 9) | (uint64_t(proxy) << 1) | uint64_t(context);
   return mix(h);
 }
@@ -201,7 +215,8 @@ uint32_t Aggregator::group_for(const Key& k, uint64_t hash) {
 }
 
 uint32_t Aggregator::others_for(uint32_t site, int cause, ProxyKind proxy, bool context) {
-  const uint32_t other = intern(kOther);
+  if (other_id_ == kNoId) other_id_ = intern(kOther);
+  const uint32_t other = other_id_;
   const Key k{site, other, other, cause, proxy, context};
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
@@ -219,24 +234,53 @@ uint32_t Aggregator::others_for(uint32_t site, int cause, ProxyKind proxy, bool 
   return it->second;
 }
 
+uint32_t Aggregator::fast_find(uint64_t hash, std::string_view site, std::string_view host,
+                               std::string_view upstream, int cause, ProxyKind proxy, bool context) const {
+  if (fast_.empty()) return kNoId;
+  const size_t mask = fast_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const FastSlot& slot = fast_[i];
+    if (slot.group == kNoId) return kNoId;
+    if (slot.hash != hash) continue;
+    const Group& g = groups_[slot.group];
+    if (g.cause == cause && g.proxy == proxy && g.context == context && strings_[g.host] == host &&
+        strings_[g.upstream] == upstream && strings_[g.site] == site)
+      return slot.group;
+  }
+}
+
+void Aggregator::fast_insert(uint64_t hash, uint32_t group) {
+  // At most half full: probes stay short.
+  if ((fast_used_ + 1) * 2 > fast_.size()) {
+    std::vector<FastSlot> old(std::max<size_t>(fast_.size() * 2, 64), FastSlot{0, kNoId});
+    old.swap(fast_);
+    fast_used_ = 0;
+    for (const FastSlot& s : old)
+      if (s.group != kNoId) fast_insert(s.hash, s.group);
+  }
+  const size_t mask = fast_.size() - 1;
+  size_t i = hash & mask;
+  while (fast_[i].group != kNoId) i = (i + 1) & mask;
+  fast_[i] = FastSlot{hash, group};
+  ++fast_used_;
+}
+
 uint32_t Aggregator::group_index(std::string_view site, std::string_view host, std::string_view upstream,
                                  int cause, ProxyKind proxy, bool context) {
-  const uint32_t s = intern(site);
-  // A known key: no hashing, nothing new.
-  auto hi = ids_.find(host), ui = ids_.find(upstream);
-  if (hi != ids_.end() && ui != ids_.end()) {
-    auto it = index_.find(Key{s, hi->second, ui->second, cause, proxy, context});
-    if (it != index_.end()) return it->second;
-  }
+  // A known key: one hash of its strings and one probe, nothing new.
   const uint64_t hash = key_hash(site, host, upstream, cause, proxy, context);
+  const uint32_t known = fast_find(hash, site, host, upstream, cause, proxy, context);
+  if (known != kNoId) return known;
   const unsigned lv = level_of(hash);
-  if (lv < level_) return others_for(s, cause, proxy, context);
+  if (lv < level_) return others_for(intern(site), cause, proxy, context);
   if (!merging_ && tracked_ >= kMaxGroups) {
     enforce_cap(static_cast<int>(lv));
     if (lv < level_) return others_for(intern(site), cause, proxy, context);
   }
-  // intern() again: enforce_cap() may have renumbered the strings.
-  return group_for(Key{intern(site), intern(host), intern(upstream), cause, proxy, context}, hash);
+  // intern() after enforce_cap(): it may have renumbered the strings.
+  const uint32_t gi = group_for(Key{intern(site), intern(host), intern(upstream), cause, proxy, context}, hash);
+  fast_insert(hash, gi);
+  return gi;
 }
 
 // What two groups' counts add up to, samples aside (callers place those).
@@ -288,6 +332,9 @@ void Aggregator::enforce_cap(int incoming_level) {
   old_strings.swap(strings_);
   ids_.clear();
   index_.clear();
+  fast_.clear();
+  fast_used_ = 0;
+  other_id_ = kNoId;
   tracked_ = 0;
   std::vector<uint32_t> remap(old.size());
   for (size_t i = 0; i < old.size(); ++i) {

@@ -298,6 +298,12 @@ class Aggregator {
   uint32_t group_index(std::string_view site, std::string_view host, std::string_view upstream,
                        int cause, ProxyKind proxy, bool context);
   uint32_t group_for(const Key& k, uint64_t hash);
+  // The lookup of a hit's key by its hash (key_hash()), its strings compared:
+  // a tracked group, or kNoId ("(others)" groups are not in it).
+  static constexpr uint32_t kNoId = UINT32_MAX;
+  uint32_t fast_find(uint64_t hash, std::string_view site, std::string_view host, std::string_view upstream,
+                     int cause, ProxyKind proxy, bool context) const;
+  void fast_insert(uint64_t hash, uint32_t group);
   uint32_t others_for(uint32_t site, int cause, ProxyKind proxy, bool context);
   // Raises the fold level until at most kMaxGroups keys are tracked, folds
   // the others and drops strings nothing names any more.
@@ -309,6 +315,15 @@ class Aggregator {
   std::deque<std::string> strings_;
   std::unordered_map<std::string_view, uint32_t> ids_;
   std::unordered_map<Key, uint32_t, KeyHash> index_;
+  // Tracked groups by key hash (open addressing, at most half full): the
+  // hit path's one lookup. Emptied when enforce_cap() renumbers groups.
+  struct FastSlot {
+    uint64_t hash;
+    uint32_t group;
+  };
+  std::vector<FastSlot> fast_;
+  size_t fast_used_ = 0;
+  uint32_t other_id_ = kNoId;  // intern(kOther), once
   std::vector<Group> groups_;
   uint64_t total_ = 0;
   uint64_t paired_ = 0;
