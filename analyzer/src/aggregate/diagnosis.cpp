@@ -40,18 +40,6 @@ bool is_ip(std::string_view up) {
   return up.find('.') != std::string_view::npos;
 }
 
-// The same site (proxy, site, host) failed at another IP upstream too: a
-// backend that came back with another address (a recreated container) while
-// the proxy kept the one it resolved at start.
-bool address_changed(const Group& g, const Aggregator& agg) {
-  if (!is_ip(agg.str(g.upstream)) || agg.str(g.host) == "-") return false;
-  for (const Group& o : agg.groups())
-    if (o.upstream != g.upstream && o.host == g.host && o.site == g.site && o.proxy == g.proxy &&
-        !o.context && is_ip(agg.str(o.upstream)))
-      return true;
-  return false;
-}
-
 bool applies(const Hint& h, const Cause& c) {
   if (h.applies_to.empty()) return true;
   for (auto& a : h.applies_to)
@@ -61,12 +49,29 @@ bool applies(const Hint& h, const Cause& c) {
 
 }  // namespace
 
-std::vector<std::string> hints_for(const Group& g, const Aggregator& agg, const Catalogue& cat) {
+HintFinder::HintFinder(const Aggregator& agg, const Catalogue& cat) : agg_(agg), cat_(cat) {
+  for (const Group& o : agg.groups()) {
+    if (o.context || !is_ip(agg.str(o.upstream))) continue;
+    auto [it, fresh] = ips_.try_emplace({static_cast<int>(o.proxy), o.site, o.host}, Ips{o.upstream, false});
+    if (!fresh && it->second.first != o.upstream) it->second.more = true;
+  }
+}
+
+// The same site (proxy, site, host) failed at another IP upstream too: a
+// backend that came back with another address (a recreated container) while
+// the proxy kept the one it resolved at start.
+bool HintFinder::address_changed(const Group& g) const {
+  if (!is_ip(agg_.str(g.upstream)) || agg_.str(g.host) == "-") return false;
+  auto it = ips_.find({static_cast<int>(g.proxy), g.site, g.host});
+  return it != ips_.end() && (it->second.more || it->second.first != g.upstream);
+}
+
+std::vector<std::string> HintFinder::operator()(const Group& g) const {
   std::vector<std::string> ids;
-  std::string_view up = agg.str(g.upstream);
-  const Cause& cause = cat.causes()[static_cast<size_t>(g.cause)];
+  std::string_view up = agg_.str(g.upstream);
+  const Cause& cause = cat_.causes()[static_cast<size_t>(g.cause)];
   const unsigned bursts = count_bursts(g);
-  for (const Hint& h : cat.hints()) {
+  for (const Hint& h : cat_.hints()) {
     if (!applies(h, cause) || g.count < h.min_count) continue;
     bool holds = false;
     switch (h.when) {
@@ -75,7 +80,7 @@ std::vector<std::string> hints_for(const Group& g, const Aggregator& agg, const 
       case HintWhen::docker_host: holds = is_docker_host(up); break;
       case HintWhen::steady: holds = bursts == 1; break;
       case HintWhen::bursts: holds = bursts >= 2; break;
-      case HintWhen::address_changed: holds = address_changed(g, agg); break;
+      case HintWhen::address_changed: holds = address_changed(g); break;
     }
     if (holds) ids.push_back(h.id);
   }

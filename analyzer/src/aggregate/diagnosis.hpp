@@ -2,7 +2,9 @@
 // (the proxy's own loopback, Docker's host gateway) and how the failures are
 // spread in time (steady vs in bursts).
 #pragma once
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "aggregate/aggregator.hpp"
@@ -16,7 +18,26 @@ constexpr int64_t kBurstGapMinutes = 10;
 // Number of bursts of failures in the group (0 when no times are known).
 unsigned count_bursts(const Group& g);
 
-// Ids of the catalogue hints that apply to the group, most telling first.
-std::vector<std::string> hints_for(const Group& g, const Aggregator& agg, const Catalogue& cat);
+// The catalogue hints that apply to a report's groups. Built once per
+// report: what one group's hints depend on in the others (the IP upstreams
+// each site failed at) is indexed up front, not searched per group.
+class HintFinder {
+ public:
+  HintFinder(const Aggregator& agg, const Catalogue& cat);
+  // Ids of the hints that apply to g (one of agg's groups), most telling first.
+  std::vector<std::string> operator()(const Group& g) const;
+
+ private:
+  bool address_changed(const Group& g) const;
+  const Aggregator& agg_;
+  const Catalogue& cat_;
+  // (proxy, site, host) -> the first IP upstream a non-context group of it
+  // failed at, and whether it failed at another one too.
+  struct Ips {
+    uint32_t first;
+    bool more;
+  };
+  std::map<std::tuple<int, uint32_t, uint32_t>, Ips> ips_;
+};
 
 }  // namespace gw502

@@ -157,6 +157,7 @@ void list(std::string& out, const char* tag, const std::vector<std::string>& ite
 // likely causes, the fix, the notes that apply.
 void causes(std::string& out, const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
             const Parts& p, bool redact_it) {
+  const HintFinder hints_for(agg, cat);
   std::vector<std::pair<int, ProxyKind>> order;
   for (const Group* g : p.failures)
     if (std::find(order.begin(), order.end(), std::make_pair(g->cause, g->proxy)) == order.end())
@@ -174,7 +175,7 @@ void causes(std::string& out, const Catalogue& cat, const Aggregator& agg, const
       if (groups++ < 50) sites += (sites.empty() ? "" : ", ") + site_name(*g, agg) + " (" + thousands(g->count) + ")";
       for (size_t i = 0; i < g->samples.size() && i < (c.samples ? c.samples : 1) && lines < 8; ++i, ++lines)
         sample_line(evidence, g->samples[i], run, redact_it);
-      for (auto& id : hints_for(*g, agg, cat))
+      for (auto& id : hints_for(*g))
         if (std::find(hints.begin(), hints.end(), id) == hints.end()) hints.push_back(id);
     }
     out += "<p><b>Sites:</b> " + html_escaped(cut_text(sites, 2000)) + "</p>\n<p><b>Evidence:</b></p>\n" + evidence;

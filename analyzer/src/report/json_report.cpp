@@ -96,6 +96,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   int64_t first = INT64_MAX, last = INT64_MIN;
   std::vector<bool> used(cat.causes().size(), false);
   std::vector<const Group*> groups = ordered_groups(agg);
+  const HintFinder hints_for(agg, cat);
   groups.erase(std::remove_if(groups.begin(), groups.end(),
                               [&](const Group* g) { return !selected(*g, agg, cat, opt); }),
                groups.end());
@@ -224,7 +225,7 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
     for (auto& [rule, n] : g->rules)
       j.open('[').num(rule_index[static_cast<size_t>(rule)]).num(static_cast<int64_t>(n)).close(']');
     j.close(']');
-    j.strs(hints_for(*g, agg, cat));
+    j.strs(hints_for(*g));
     j.open('[');  // [source index, line, text]
     for (const Sample& smp : g->samples) {
       if (!sampled) break;

@@ -58,25 +58,33 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
     site_total[{static_cast<int>(g.proxy), g.site, g.host}] += g.count;
     up_total[{static_cast<int>(g.proxy), g.site, g.host, g.upstream}] += g.count;
   }
-  std::vector<const Group*> v;
+  // Each group's sort keys once (not two map lookups per comparison).
+  struct Row {
+    const Group* g;
+    uint64_t site_total, up_total;
+  };
+  std::vector<Row> rows;
   for (const Group& g : agg.groups())
     // Not a group all of whose requests were served after a retry; one with
     // only earlier tries of failed requests stays (JSON and --verbose show it).
-    if (g.count || g.tries || g.cut) v.push_back(&g);
-  std::sort(v.begin(), v.end(), [&](const Group* a, const Group* b) {
-    auto sa = site_total[{static_cast<int>(a->proxy), a->site, a->host}];
-    auto sb = site_total[{static_cast<int>(b->proxy), b->site, b->host}];
-    if (sa != sb) return sa > sb;
-    auto ka = std::make_tuple(static_cast<int>(a->proxy), agg.str(a->site), agg.str(a->host));
-    auto kb = std::make_tuple(static_cast<int>(b->proxy), agg.str(b->site), agg.str(b->host));
-    if (ka != kb) return ka < kb;
-    auto ua = up_total[{static_cast<int>(a->proxy), a->site, a->host, a->upstream}];
-    auto ub = up_total[{static_cast<int>(b->proxy), b->site, b->host, b->upstream}];
-    if (ua != ub) return ua > ub;
+    if (g.count || g.tries || g.cut)
+      rows.push_back(Row{&g, site_total[{static_cast<int>(g.proxy), g.site, g.host}],
+                         up_total[{static_cast<int>(g.proxy), g.site, g.host, g.upstream}]});
+  std::sort(rows.begin(), rows.end(), [&](const Row& ra, const Row& rb) {
+    const Group* a = ra.g;
+    const Group* b = rb.g;
+    if (ra.site_total != rb.site_total) return ra.site_total > rb.site_total;
+    if (a->proxy != b->proxy) return a->proxy < b->proxy;
+    if (a->site != b->site && agg.str(a->site) != agg.str(b->site)) return agg.str(a->site) < agg.str(b->site);
+    if (a->host != b->host && agg.str(a->host) != agg.str(b->host)) return agg.str(a->host) < agg.str(b->host);
+    if (ra.up_total != rb.up_total) return ra.up_total > rb.up_total;
     if (a->upstream != b->upstream) return agg.str(a->upstream) < agg.str(b->upstream);
     if (a->count != b->count) return a->count > b->count;
     return a->cause < b->cause;
   });
+  std::vector<const Group*> v;
+  v.reserve(rows.size());
+  for (const Row& r : rows) v.push_back(r.g);
   return v;
 }
 
@@ -102,6 +110,7 @@ uint64_t upstream_failures(const Aggregator& agg, const Catalogue& cat, const Re
 std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, const RunSummary& run,
                                const ReportOptions& opt) {
   Style st{opt.color};
+  const HintFinder hints_for(agg, cat);
   std::string out;
   uint64_t lines = 0, malformed = 0, match_errors = 0;
   for (auto& s : run.stats) {
@@ -176,7 +185,7 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
       out += "      Fix (" + std::string(proxy_title(g->proxy)) + "):\n";
       for (const auto& step : fix) wrap_text(out, "        - ", step);
     }
-    for (const auto& id : hints_for(*g, agg, cat)) {
+    for (const auto& id : hints_for(*g)) {
       const Hint* h = cat.find_hint(id);
       const std::string& text = h->text[static_cast<size_t>(g->proxy)].empty()
                                     ? h->text[static_cast<size_t>(ProxyKind::nginx)]

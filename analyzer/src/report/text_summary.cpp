@@ -80,6 +80,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
                         const ReportOptions& opt) {
   if (opt.verbose) return render_text_detail(cat, agg, run, opt);
   Style st{opt.color};
+  const HintFinder hints_for(agg, cat);
   uint64_t lines = 0, malformed = 0, match_errors = 0;
   for (auto& s : run.stats) {
     lines += s.lines;
@@ -243,7 +244,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
       count += r.g->count;
       if (!sites.empty()) sites += ", ";
       sites += r.site + " (" + thousands(r.g->count) + ")";
-      for (const auto& id : hints_for(*r.g, agg, cat)) {
+      for (const auto& id : hints_for(*r.g)) {
         auto at = std::find_if(notes.begin(), notes.end(), [&](auto& n) { return n.first == id; });
         if (at == notes.end())
           notes.emplace_back(id, r.site);
