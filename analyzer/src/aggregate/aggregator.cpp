@@ -719,6 +719,30 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
   };
   // Every key below any part's fold level is folded here too.
   for (const Part& p : parts) level_ = std::max(level_, p.agg->level_);
+  // And below the level the cap would end at once everything is in: a key
+  // below it goes to its "(others)" group at once, instead of becoming a
+  // group that the cap folds at the end (with two workers' 8,192 keys each,
+  // half of them). The same level: the distinct keys of this one and the
+  // parts, counted as enforce_cap() counts them.
+  {
+    std::vector<uint64_t> keys;
+    auto collect = [&](const Aggregator& a) {
+      for (const Group& g : a.groups_)
+        if (!g.folded && level_of(g.key_hash) >= level_) keys.push_back(g.key_hash);
+    };
+    collect(*this);
+    for (const Part& p : parts) collect(*p.agg);
+    if (keys.size() > kMaxGroups) {
+      std::sort(keys.begin(), keys.end());
+      keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+      auto above = [&](unsigned level) {
+        return static_cast<size_t>(
+            std::count_if(keys.begin(), keys.end(), [&](uint64_t h) { return level_of(h) >= level; }));
+      };
+      while (above(level_) > kMaxGroups) ++level_;
+    }
+    groups_.reserve(groups_.size() + std::min(keys.size(), kMaxGroups) + 64);
+  }
 
   // Groups in the order of their first hit: the order one thread would have
   // made them in.
