@@ -750,19 +750,25 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     Pos pos;
     uint32_t part, group;
   };
+  // A worker takes its chunks in order, so its groups are nearly always in
+  // order already: each part's run is sorted only if it is not, then the
+  // runs are merged.
+  const auto before = [](const Ref& a, const Ref& b) {
+    if (a.pos < b.pos) return true;
+    if (b.pos < a.pos) return false;
+    return std::tie(a.part, a.group) < std::tie(b.part, b.group);
+  };
   std::vector<Ref> refs;
   for (uint32_t pi = 0; pi < parts.size(); ++pi) {
     const Aggregator& o = *parts[pi].agg;
+    const auto run = static_cast<std::ptrdiff_t>(refs.size());
     for (uint32_t gi = 0; gi < o.groups_.size(); ++gi) {
       const Group& g = o.groups_[gi];
       refs.push_back(Ref{convert(parts[pi], g.first_source, g.first_chunk, g.first_line), pi, gi});
     }
+    if (!std::is_sorted(refs.begin() + run, refs.end(), before)) std::sort(refs.begin() + run, refs.end(), before);
+    std::inplace_merge(refs.begin(), refs.begin() + run, refs.end(), before);
   }
-  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) {
-    if (a.pos < b.pos) return true;
-    if (b.pos < a.pos) return false;
-    return std::tie(a.part, a.group) < std::tie(b.part, b.group);
-  });
   std::vector<std::vector<uint32_t>> remap(parts.size());
   for (uint32_t pi = 0; pi < parts.size(); ++pi) remap[pi].resize(parts[pi].agg->groups_.size());
 
