@@ -114,6 +114,7 @@ class Catalogue {
   std::vector<Hint> hints_;
   std::vector<Rule> rules_;
   size_t user_rules_ = 0;  // user rules sit at the front, in the order given
+  bool user_files_ = false;  // any rules from the user's files (their regexes are checked at load)
   int unclassified_ = -1;
   std::unique_ptr<ErrnoTable> errno_;  // errno numbers and phases, turned into rules by finish()
 };

@@ -60,7 +60,8 @@ class Classifier {
   // The first rule (in priority order) of this family and kind that matches
   // text, or kNoRule. For error-log rules text is the message; for access rules
   // the whole line, and `status` must be in the rule's status list.
-  // kMatchError: RE2 could not run the match (its DFA ran out of memory);
+  // kMatchError: RE2 could not run the match (its DFA ran out of memory, or
+  // the set of rules is over its memory budget: compiled on first use);
   // the line is unknown, not "no rule", and the caller must count it.
   static constexpr int kNoRule = -1;
   static constexpr int kMatchError = -2;

@@ -27,6 +27,18 @@ std::string err_line(const std::string& level, const std::string& msg,
 
 }  // namespace
 
+TEST_CASE("a bad regex in the built-in catalogue is named when the classifier is built", "[classifier]") {
+  Catalogue cat;
+  std::string err;
+  REQUIRE(cat.add_json("builtin.json",
+                       R"({"causes":[{"id":"x","title":"t"}],"rules":[{"id":"r1","cause":"x","regex":"(unclosed","literal":"a"}]})",
+                       false, err));
+  REQUIRE(cat.finish(err));
+  Classifier cls(cat, PrefilterEngine::every_line);
+  CHECK_FALSE(cls.ok());
+  CHECK(cls.error().find("builtin.json: rule r1: bad regex") == 0);
+}
+
 TEST_CASE("priority: the first matching rule wins", "[classifier]") {
   Catalogue cat = test::mini_catalogue();
   Classifier cls(cat);
