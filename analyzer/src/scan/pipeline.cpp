@@ -141,7 +141,11 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   const size_t chunk_bytes = out ? std::min(im.chunk_bytes, kEventChunk) : im.chunk_bytes;
 
   std::mutex mu;
-  std::condition_variable cv;
+  // Each waits on its own condition, woken only when it may go on: the
+  // producer for room (cv_space), workers for a chunk (cv_work), the merge
+  // for the next result (cv_done). One shared condition woke every thread
+  // for every chunk.
+  std::condition_variable cv_space, cv_work, cv_done;
   std::deque<Job> queue;
   std::vector<std::vector<char>> spare_buffers;  // scanned stream chunks' buffers
   std::map<size_t, std::unique_ptr<Result>> done;
@@ -154,10 +158,10 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   auto push = [&](Job&& job) {
     std::unique_lock<std::mutex> lk(mu);
     // Wait while too many chunks are in flight (queued or finished, unmerged).
-    cv.wait(lk, [&] { return queue.size() + done.size() < window; });
+    cv_space.wait(lk, [&] { return queue.size() + done.size() < window; });
     queue.push_back(std::move(job));
     ++produced;
-    cv.notify_all();
+    cv_work.notify_one();
   };
 
 
@@ -291,7 +295,8 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     }
     std::lock_guard<std::mutex> lk(mu);
     producer_done = true;
-    cv.notify_all();
+    cv_work.notify_all();
+    cv_done.notify_all();
   });
 
   // One Aggregator per worker, across its chunks: hits carry their chunk's
@@ -307,10 +312,11 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         Job job;
         {
           std::unique_lock<std::mutex> lk(mu);
-          cv.wait(lk, [&] { return !queue.empty() || producer_done; });
+          cv_work.wait(lk, [&] { return !queue.empty() || producer_done; });
           if (queue.empty()) return;
           job = std::move(queue.front());
           queue.pop_front();
+          cv_space.notify_one();  // the queue is shorter
         }
         if (job.from_map) {  // D3: past a truncation the map reads zeros, not the file
           const size_t valid = src.map_valid_size();
@@ -340,7 +346,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         // The result holds no view into the chunk: its buffer can be reused.
         if (!job.owned.empty() && spare_buffers.size() < max_spares)
           spare_buffers.push_back(std::move(job.owned));
-        cv.notify_all();
+        cv_done.notify_one();  // only the merge waits for results
       }
     });
   }
@@ -354,12 +360,12 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     std::unique_ptr<Result> r;
     {
       std::unique_lock<std::mutex> lk(mu);
-      cv.wait(lk, [&] { return done.count(next) || (producer_done && next >= produced); });
+      cv_done.wait(lk, [&] { return done.count(next) || (producer_done && next >= produced); });
       auto it = done.find(next);
       if (it == done.end()) break;
       r = std::move(it->second);
       done.erase(it);
-      cv.notify_all();
+      cv_space.notify_one();
     }
     chunk_base.push_back(base);
     if (r->map_end) map_release.upto(r->map_end);
