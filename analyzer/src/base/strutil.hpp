@@ -1,6 +1,7 @@
 // Small string helpers shared by every stage (no project vocabulary here).
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,15 @@ inline bool starts_with(std::string_view s, std::string_view p) {
 
 inline bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+// s.find(p) in one memmem() call: faster than std::string_view::find, which
+// calls memchr for every place p's first byte occurs (a space or a comma:
+// a dozen calls per nginx message).
+inline size_t find_text(std::string_view s, std::string_view p) {
+  if (p.empty()) return 0;
+  const void* at = ::memmem(s.data(), s.size(), p.data(), p.size());
+  return at ? static_cast<size_t>(static_cast<const char*>(at) - s.data()) : std::string_view::npos;
 }
 
 // The last path component: "/data/logs/x.log" -> "x.log".

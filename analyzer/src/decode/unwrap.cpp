@@ -151,9 +151,18 @@ size_t syslog_prefix(std::string_view s) {
   return 0;
 }
 
+// Lines no wrapper's prefix can start like: nginx's error log
+// ("2024/01/15 10:23:45 [error] ...": no prefix above takes a '/' at [4])
+// and a bare JSON object.
+bool bare(std::string_view s) {
+  if (!s.empty() && s[0] == '{') return true;
+  return s.size() > 20 && is_digit(s[0]) && is_digit(s[3]) && s[4] == '/' && s[7] == '/' && s[10] == ' ';
+}
+
 }  // namespace
 
 std::string_view unwrap_line(std::string_view line) {
+  if (bare(line)) return line;
   for (int layer = 0; layer < 4; ++layer) {
     size_t n = compose_prefix(line);
     if (!n) n = kubectl_prefix(line);
