@@ -2,6 +2,8 @@
 
 #include "base/timeparse.hpp"
 
+#include <cstring>
+
 namespace gw502 {
 namespace {
 
@@ -45,11 +47,46 @@ void parse_context(std::string_view ctx, Event& ev) {
   // at nginx's 2048-byte limit may not have it).
   size_t starts[kMarkerCount];
   size_t value_at[kMarkerCount];
+  // Every marker starts with ", ": one pass over the commas finds where each
+  // occurs (a find() per marker read the rest of the line up to seven times).
+  // Too many to keep (a request full of them): find() per marker, as before.
+  struct Seen {
+    size_t at;
+    size_t marker;
+  };
+  constexpr size_t kSeen = 24;
+  Seen seen[kSeen];
+  size_t n_seen = 0;
+  bool all_seen = true;
+  for (size_t c = ctx.find(','); c != std::string_view::npos; c = ctx.find(',', c + 1)) {
+    if (c + 2 >= ctx.size() || ctx[c + 1] != ' ') continue;
+    // The markers' names differ in their first letter, or (server and
+    // subrequest, request and referrer) in their second.
+    const char first = ctx[c + 2];
+    if (first != 'c' && first != 's' && first != 'r' && first != 'u' && first != 'h') continue;
+    for (size_t m = 0; m < kMarkerCount; ++m) {
+      const std::string_view t = kMarkers[m].text;
+      if (t[2] != first || ctx.size() - c < t.size() || std::memcmp(ctx.data() + c, t.data(), t.size()) != 0)
+        continue;
+      if (n_seen == kSeen) all_seen = false;
+      else seen[n_seen++] = Seen{c, m};
+      break;
+    }
+    if (!all_seen) break;
+  }
+  // Each marker in order, at its first place after the one found before it.
   size_t from = 0;
   for (size_t m = 0; m < kMarkerCount; ++m) {
-    // A quoted value is closed by `"` right before the next marker; search for
-    // that form first so a stray quote inside a request is not taken as the end.
-    size_t p = ctx.find(kMarkers[m].text, from);
+    size_t p = std::string_view::npos;
+    if (all_seen) {
+      for (size_t k = 0; k < n_seen; ++k)
+        if (seen[k].marker == m && seen[k].at >= from) {
+          p = seen[k].at;
+          break;
+        }
+    } else {
+      p = ctx.find(kMarkers[m].text, from);
+    }
     starts[m] = p;
     if (p != std::string_view::npos) {
       value_at[m] = p + kMarkers[m].text.size();
