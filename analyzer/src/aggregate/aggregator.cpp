@@ -783,6 +783,22 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
                                                 og.proxy, og.context);
     remap[ref.part][ref.group] = ti;
     Group& g = groups_[ti];
+    // A group with nothing in it yet (new to this one) takes a consumed
+    // part's rules, minutes and samples as they are, positions made
+    // absolute: merging into empty lists is a copy, and this moves instead
+    // of copying and freeing (most groups of the first part).
+    if (part.consume && g.rules.empty() && g.minutes.empty() && g.samples.empty()) {
+      g.rules.swap(og.rules);
+      g.minutes.swap(og.minutes);
+      g.coarse_minutes = g.coarse_minutes || og.coarse_minutes;
+      for (Sample& s : og.samples) {
+        const Pos p = convert(part, s.source, s.chunk, s.line);
+        s.source = p.source;
+        s.chunk = p.chunk;
+        s.line = p.line;
+      }
+      g.samples.swap(og.samples);
+    }
     add_counts(g, og);
     if (!g.max_samples) g.max_samples = kSamples;
     for (Sample& s : og.samples)
