@@ -845,14 +845,16 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     const Part& part = parts[s.part];
     auto& from = const_cast<std::deque<RequestEntry>&>(part.agg->requests_);  // written only when consumed
     const uint32_t base = popped[s.part];
-    for (uint32_t i = s.begin; i < s.end && requests_.size() < kMaxRequests; ++i) {
-      const RequestEntry& r = from[i - base];
-      if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
-        request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
-      requests_.push_back(RequestEntry{r.key, r.time, remap[s.part][r.group] & 0x7FFFFFFFu, r.used, r.conn});
-    }
+    const size_t room = kMaxRequests > requests_.size() ? kMaxRequests - requests_.size() : 0;
+    const uint32_t end = s.begin + static_cast<uint32_t>(std::min<size_t>(s.end - s.begin, room));
+    if (end > s.begin && (request_chunks_.empty() || request_chunks_.back().first != chunk_))
+      request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
+    const std::vector<uint32_t>& to_group = remap[s.part];
+    const auto first = from.begin() + (s.begin - base);
+    for (auto it = first, stop = first + (end - s.begin); it != stop; ++it)
+      requests_.push_back(RequestEntry{it->key, it->time, to_group[it->group] & 0x7FFFFFFFu, it->used, it->conn});
     if (part.consume && s.begin == base) {
-      for (uint32_t i = s.begin; i < s.end; ++i) from.pop_front();
+      from.erase(from.begin(), from.begin() + (s.end - s.begin));
       popped[s.part] = s.end;
     }
   }
