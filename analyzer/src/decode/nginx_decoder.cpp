@@ -60,18 +60,22 @@ void parse_context(std::string_view ctx, Event& ev) {
   bool all_seen = true;
   for (size_t c = ctx.find(','); c != std::string_view::npos; c = ctx.find(',', c + 1)) {
     if (c + 2 >= ctx.size() || ctx[c + 1] != ' ') continue;
-    // The markers' names differ in their first letter, or (server and
-    // subrequest, request and referrer) in their second.
-    const char first = ctx[c + 2];
-    if (first != 'c' && first != 's' && first != 'r' && first != 'u' && first != 'h') continue;
-    for (size_t m = 0; m < kMarkerCount; ++m) {
-      const std::string_view t = kMarkers[m].text;
-      if (t[2] != first || ctx.size() - c < t.size() || std::memcmp(ctx.data() + c, t.data(), t.size()) != 0)
-        continue;
-      if (n_seen == kSeen) all_seen = false;
-      else seen[n_seen++] = Seen{c, m};
-      break;
+    // Which marker it can be: the names differ in their first letter, or
+    // (server/subrequest, request/referrer) in their second or third.
+    size_t m = kMarkerCount;
+    switch (ctx[c + 2]) {
+      case 'c': m = 0; break;
+      case 's': m = c + 3 < ctx.size() && ctx[c + 3] == 'u' ? 3 : 1; break;
+      case 'r': m = c + 4 < ctx.size() && ctx[c + 4] == 'f' ? 6 : 2; break;
+      case 'u': m = 4; break;
+      case 'h': m = 5; break;
+      default: break;
     }
+    if (m == kMarkerCount) continue;
+    const std::string_view t = kMarkers[m].text;
+    if (ctx.size() - c < t.size() || std::memcmp(ctx.data() + c, t.data(), t.size()) != 0) continue;
+    if (n_seen == kSeen) all_seen = false;
+    else seen[n_seen++] = Seen{c, m};
     if (!all_seen) break;
   }
   // Each marker in order, at its first place after the one found before it.
