@@ -20,6 +20,7 @@ inline bool ends_with(std::string_view s, std::string_view p) {
 // a dozen calls per nginx message).
 inline size_t find_text(std::string_view s, std::string_view p) {
   if (p.empty()) return 0;
+  if (s.size() < p.size()) return std::string_view::npos;  // also an empty s, whose data() may be null
   const void* at = ::memmem(s.data(), s.size(), p.data(), p.size());
   return at ? static_cast<size_t>(static_cast<const char*>(at) - s.data()) : std::string_view::npos;
 }
