@@ -234,6 +234,28 @@ uint32_t Aggregator::others_for(uint32_t site, int cause, ProxyKind proxy, bool 
   return it->second;
 }
 
+namespace {
+
+// A key's strings as fast_keys_ keeps them: each after its 32-bit length.
+void put_key_part(std::vector<char>& out, std::string_view s) {
+  const auto n = static_cast<uint32_t>(s.size());
+  const size_t at = out.size();
+  out.resize(at + 4 + n);
+  std::memcpy(out.data() + at, &n, 4);
+  std::memcpy(out.data() + at + 4, s.data(), n);
+}
+
+// Compares one part and moves past it; false on a difference.
+bool same_key_part(const char*& p, std::string_view s) {
+  uint32_t n;
+  std::memcpy(&n, p, 4);
+  if (n != s.size() || std::memcmp(p + 4, s.data(), n) != 0) return false;
+  p += 4 + n;
+  return true;
+}
+
+}  // namespace
+
 uint32_t Aggregator::fast_find(uint64_t hash, std::string_view site, std::string_view host,
                                std::string_view upstream, int cause, ProxyKind proxy, bool context) const {
   if (fast_.empty()) return kNoId;
@@ -241,28 +263,37 @@ uint32_t Aggregator::fast_find(uint64_t hash, std::string_view site, std::string
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const FastSlot& slot = fast_[i];
     if (slot.group == kNoId) return kNoId;
-    if (slot.hash != hash) continue;
-    const Group& g = groups_[slot.group];
-    if (g.cause == cause && g.proxy == proxy && g.context == context && strings_[g.host] == host &&
-        strings_[g.upstream] == upstream && strings_[g.site] == site)
-      return slot.group;
+    if (slot.hash != hash || slot.cause != cause || slot.proxy != static_cast<uint8_t>(proxy) ||
+        slot.context != static_cast<uint8_t>(context))
+      continue;
+    const char* p = fast_keys_.data() + slot.key_at;
+    if (same_key_part(p, host) && same_key_part(p, upstream) && same_key_part(p, site)) return slot.group;
   }
 }
 
-void Aggregator::fast_insert(uint64_t hash, uint32_t group) {
+void Aggregator::fast_place(const FastSlot& slot) {
+  const size_t mask = fast_.size() - 1;
+  size_t i = slot.hash & mask;
+  while (fast_[i].group != kNoId) i = (i + 1) & mask;
+  fast_[i] = slot;
+  ++fast_used_;
+}
+
+void Aggregator::fast_insert(uint64_t hash, uint32_t group, std::string_view site, std::string_view host,
+                             std::string_view upstream, int cause, ProxyKind proxy, bool context) {
   // At most half full: probes stay short.
   if ((fast_used_ + 1) * 2 > fast_.size()) {
-    std::vector<FastSlot> old(std::max<size_t>(fast_.size() * 2, 64), FastSlot{0, kNoId});
+    std::vector<FastSlot> old(std::max<size_t>(fast_.size() * 2, 64), FastSlot{0, kNoId, 0, 0, 0, 0});
     old.swap(fast_);
     fast_used_ = 0;
     for (const FastSlot& s : old)
-      if (s.group != kNoId) fast_insert(s.hash, s.group);
+      if (s.group != kNoId) fast_place(s);
   }
-  const size_t mask = fast_.size() - 1;
-  size_t i = hash & mask;
-  while (fast_[i].group != kNoId) i = (i + 1) & mask;
-  fast_[i] = FastSlot{hash, group};
-  ++fast_used_;
+  const auto at = static_cast<uint32_t>(fast_keys_.size());
+  put_key_part(fast_keys_, host);
+  put_key_part(fast_keys_, upstream);
+  put_key_part(fast_keys_, site);
+  fast_place(FastSlot{hash, group, at, cause, static_cast<uint8_t>(proxy), static_cast<uint8_t>(context)});
 }
 
 uint32_t Aggregator::group_index(std::string_view site, std::string_view host, std::string_view upstream,
@@ -279,7 +310,7 @@ uint32_t Aggregator::group_index(std::string_view site, std::string_view host, s
   }
   // intern() after enforce_cap(): it may have renumbered the strings.
   const uint32_t gi = group_for(Key{intern(site), intern(host), intern(upstream), cause, proxy, context}, hash);
-  fast_insert(hash, gi);
+  fast_insert(hash, gi, site, host, upstream, cause, proxy, context);
   return gi;
 }
 
@@ -333,6 +364,7 @@ void Aggregator::enforce_cap(int incoming_level) {
   ids_.clear();
   index_.clear();
   fast_.clear();
+  fast_keys_.clear();
   fast_used_ = 0;
   other_id_ = kNoId;
   tracked_ = 0;

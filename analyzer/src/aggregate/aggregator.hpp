@@ -303,7 +303,9 @@ class Aggregator {
   static constexpr uint32_t kNoId = UINT32_MAX;
   uint32_t fast_find(uint64_t hash, std::string_view site, std::string_view host, std::string_view upstream,
                      int cause, ProxyKind proxy, bool context) const;
-  void fast_insert(uint64_t hash, uint32_t group);
+  void fast_insert(uint64_t hash, uint32_t group, std::string_view site, std::string_view host,
+                   std::string_view upstream, int cause, ProxyKind proxy, bool context);
+
   uint32_t others_for(uint32_t site, int cause, ProxyKind proxy, bool context);
   // Raises the fold level until at most kMaxGroups keys are tracked, folds
   // the others and drops strings nothing names any more.
@@ -317,11 +319,20 @@ class Aggregator {
   std::unordered_map<Key, uint32_t, KeyHash> index_;
   // Tracked groups by key hash (open addressing, at most half full): the
   // hit path's one lookup. Emptied when enforce_cap() renumbers groups.
+  // A slot holds what a lookup compares, so that finding a key touches the
+  // slot and its key's bytes (fast_keys_: host, upstream and site, each
+  // after its 32-bit length), not the group and three interned strings.
   struct FastSlot {
     uint64_t hash;
     uint32_t group;
+    uint32_t key_at;  // offset in fast_keys_
+    int32_t cause;
+    uint8_t proxy;
+    uint8_t context;
   };
   std::vector<FastSlot> fast_;
+  std::vector<char> fast_keys_;
+  void fast_place(const FastSlot& slot);
   size_t fast_used_ = 0;
   uint32_t other_id_ = kNoId;  // intern(kOther), once
   std::vector<Group> groups_;
