@@ -289,12 +289,20 @@ namespace {
 bool combined(std::string_view line, Event& ev) {
   size_t sp = line.find(' ');
   if (sp == std::string_view::npos || sp == 0) return false;
-  size_t lb = line.find(" [", sp);
-  if (lb == std::string_view::npos || lb > 512) return false;
-  size_t rb = line.find("] \"", lb);
-  if (rb == std::string_view::npos || rb - lb > 40) return false;
-  int64_t t;
-  if (!parse_clf_time(line.substr(lb + 2, rb - lb - 2), t)) return false;
+  // The time in brackets; ingress-nginx puts the real client address in
+  // brackets before it ("- [203.0.113.9] - - [20/Dec/2017:...]"): the first
+  // bracket that holds a time.
+  size_t rb = std::string_view::npos;
+  int64_t t = 0;
+  bool timed = false;
+  for (size_t lb = line.find(" [", sp); lb != std::string_view::npos && lb <= 512 && !timed;
+       lb = line.find(" [", lb + 2)) {
+    rb = line.find("] ", lb);
+    if (rb == std::string_view::npos) return false;
+    timed = rb - lb <= 40 && rb + 2 < line.size() && line[rb + 2] == '"' &&
+            parse_clf_time(line.substr(lb + 2, rb - lb - 2), t);
+  }
+  if (!timed) return false;
   size_t rq = rb + 3;
   // The request ends at the first `" NNN ` after it (a stray quote inside the
   // request is not followed by a status).
