@@ -98,6 +98,17 @@ TEST_CASE("access-log formats", "[decoder]") {
     CHECK(ev.request == "GET /x\"y HTTP/1.1");
     CHECK(format_iso(ev.time, true) == "2024-01-15T09:23:45Z");
   }
+  SECTION("ingress-nginx: the real client in brackets before the time, the tail cut off") {
+    REQUIRE(decode_nginx_access(
+        "10.1.2.3 - [203.0.113.9] - - [20/Dec/2017:01:40:42 +0000] \"GET /app HTTP/1.1\" 504 585 \"-\" \"Mozilla/5.0 (KH",
+        ev));
+    CHECK(ev.status == 504);
+    CHECK(ev.client == "10.1.2.3");
+    CHECK(ev.request == "GET /app HTTP/1.1");
+    CHECK(format_iso(ev.time, true) == "2017-12-20T01:40:42Z");
+    // A bracket without a time, and nothing after it that holds one: not an access line.
+    CHECK_FALSE(decode_nginx_access("10.1.2.3 - [203.0.113.9] - - \"GET / HTTP/1.1\" 504 585", ev));
+  }
   SECTION("NPM proxy") {
     REQUIRE(decode_nginx_access(
         "[15/Jan/2024:10:23:45 +0000] - 502 502 - GET https app.example.com \"/api\" [Client 1.2.3.4] "
