@@ -536,7 +536,7 @@ void Aggregator::add_hit(const Hit& h, size_t max_samples, bool has_text) {
     ++g.cut;
     return;
   }
-  if (!h.access && h.request && !h.context && requests_.size() < kMaxRequests) {
+  if (!h.access && h.request && !h.context && record_requests_ && requests_.size() < kMaxRequests) {
     if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
       request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
     requests_.push_back(RequestEntry{short_key(h.request), request_time(h.time), gi, 0, h.conn});

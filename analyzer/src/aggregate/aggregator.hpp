@@ -160,6 +160,13 @@ class Aggregator {
   // Hits added from now on are in chunk `chunk`, their lines relative to it
   // (the pipeline's workers; see merge_parts()).
   void set_chunk(uint32_t chunk) { chunk_ = chunk; }
+  // Whether error entries are recorded for pairing (the pipeline turns it off
+  // for a chunk when kMaxRequests entries are known to come before it: they
+  // would be dropped by the merge, which keeps the first kMaxRequests by
+  // position). On by default.
+  void set_record_requests(bool on) { record_requests_ = on; }
+  // Error entries recorded for pairing (at most kMaxRequests).
+  size_t request_count() const { return requests_.size(); }
 
   void add(const Hit& h, size_t max_samples = kSamples);
   // Adds other's groups to this one's; other's samples get source_offset
@@ -339,6 +346,7 @@ class Aggregator {
   uint64_t total_ = 0;
   uint64_t paired_ = 0;
   uint32_t chunk_ = 0;
+  bool record_requests_ = true;
   unsigned level_ = 0;   // fold level (see above)
   bool merging_ = false; // merge_from() at work: the cap waits for its end
   size_t tracked_ = 0;   // groups that are not "(others)"
