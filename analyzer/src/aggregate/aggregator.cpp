@@ -81,28 +81,29 @@ int64_t floor_to(int64_t m, int64_t unit) { return m >= 0 ? m - m % unit : -((-m
 // is coarsened depends only on its block and the newest minute, and the
 // blocks nest, so coarsening parts and then their union gives the union
 // coarsened (merges stay order-independent).
-void coarsen(std::vector<int64_t>& v) {
+void coarsen(std::vector<Group::Minute>& v) {
   if (v.empty()) return;
   const int64_t newest = v.back();
   const int64_t ten_limit = newest - static_cast<int64_t>(Aggregator::kMaxMinutes);
   const int64_t hour_limit = newest - Aggregator::kHourMinutes;
   const int64_t day_limit = newest - Aggregator::kDayMinutes;
   bool changed = false;
-  for (int64_t& m : v) {
+  for (Group::Minute& m : v) {
     const int64_t t = floor_to(m, 10);
     if (t + 9 > ten_limit) break;  // this block and every later value stay
     const int64_t h = floor_to(m, 60), d = floor_to(m, 1440);
     const int64_t c = d + 1439 <= day_limit ? d : h + 59 <= hour_limit ? h : t;
     if (c != m) {
-      m = c;
+      m = static_cast<Group::Minute>(c);  // >= m - 1439: in range (kMinMinute)
       changed = true;
     }
   }
   if (changed) v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-void add_minute(Group& g, int64_t minute) {
-  std::vector<int64_t>& v = g.minutes;
+void add_minute(Group& g, int64_t at) {
+  const auto minute = static_cast<Group::Minute>(std::clamp(at, Group::kMinMinute, Group::kMaxMinute));
+  std::vector<Group::Minute>& v = g.minutes;
   if (v.empty() || v.back() < minute) {
     v.push_back(minute);
   } else if (v.back() != minute) {
@@ -118,8 +119,8 @@ void add_minute(Group& g, int64_t minute) {
 
 // Adds the distinct sorted minutes `more` to `have` (the same). In chunk
 // order `more` starts after `have` ends: an append.
-void merge_minutes(Group& g, const std::vector<int64_t>& more, bool more_coarse) {
-  std::vector<int64_t>& have = g.minutes;
+void merge_minutes(Group& g, const std::vector<Group::Minute>& more, bool more_coarse) {
+  std::vector<Group::Minute>& have = g.minutes;
   if (!more.empty()) {
     if (have.empty() || more.front() > have.back()) {
       have.insert(have.end(), more.begin(), more.end());
@@ -843,7 +844,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     }
     if (part.consume) {  // its memory goes as soon as it is in: the peak is not parts + whole
       std::vector<Sample>().swap(og.samples);
-      std::vector<int64_t>().swap(og.minutes);
+      std::vector<Group::Minute>().swap(og.minutes);
       std::vector<std::pair<int, uint64_t>>().swap(og.rules);
       if (++released % kTrimEvery == 0) give_back_freed();
     }

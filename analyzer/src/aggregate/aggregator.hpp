@@ -90,7 +90,12 @@ struct Group {
   // Distinct minutes with hits, sorted (for bursts). Exact for the last
   // kMaxMinutes minutes of the group; older ones are the start of their
   // 10-minute block, hour or day: see Aggregator.
-  std::vector<int64_t> minutes;
+  // Minutes since 1970 in 32 bits (4 bytes each: a busy group holds up to a
+  // day's 1,440 and more, in every worker's part): kMinMinute..kMaxMinute,
+  // years about -2100 to 6000; times outside are counted at the bound.
+  using Minute = int32_t;
+  static constexpr int64_t kMinMinute = INT32_MIN + (1 << 20), kMaxMinute = INT32_MAX - (1 << 20);
+  std::vector<Minute> minutes;
   std::vector<Sample> samples;                  // first few lines (by position), for the report
   bool context = false;    // lines without a request: findings, not failures
   uint64_t served_502 = 0, served_504 = 0, served_other = 0;  // statuses its access entries show

@@ -22,7 +22,7 @@ bool is_docker_host(std::string_view up) {
 
 unsigned count_bursts(const Group& g) {
   if (g.minutes.empty()) return 0;
-  const std::vector<int64_t>& m = g.minutes;  // sorted, distinct
+  const std::vector<Group::Minute>& m = g.minutes;  // sorted, distinct
   unsigned bursts = 1;
   for (size_t i = 1; i < m.size(); ++i)
     if (m[i] - m[i - 1] > kBurstGapMinutes) ++bursts;
