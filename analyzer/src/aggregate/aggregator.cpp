@@ -8,6 +8,7 @@
 #include <numeric>
 #include <tuple>
 
+#include "base/hash.hpp"
 #include "core/event.hpp"
 
 namespace gw502 {
@@ -26,31 +27,6 @@ struct Pos {
 Pos pos_of(const Sample& s) { return Pos{s.source, s.chunk, s.line}; }
 Pos first_of(const Group& g) { return Pos{g.first_source, g.first_chunk, g.first_line}; }
 
-uint64_t mix(uint64_t x) {  // splitmix64's finaliser
-  x ^= x >> 30;
-  x *= 0xBF58476D1CE4E5B9ull;
-  x ^= x >> 27;
-  x *= 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
-
-// A string into a running hash, 8 bytes at a time; its length goes in with
-// the last word, so that ("ab", "c") and ("a", "bc") differ.
-uint64_t hash_str(uint64_t h, std::string_view s) {
-  constexpr uint64_t kMul = 0x9E3779B97F4A7C15ull;
-  const char* p = s.data();
-  size_t n = s.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * kMul;
-    h ^= h >> 29;
-  }
-  uint64_t w = 0;
-  std::memcpy(&w, p, n);
-  h = (h ^ w ^ (uint64_t{s.size() & 0xFF} << 56)) * kMul;
-  return h ^ (h >> 29);
-}
 
 // The key's hash from its strings (ids differ from one Aggregator to another).
 uint64_t key_hash(std::string_view site, std::string_view host, std::string_view upstream, int cause,
@@ -58,7 +34,7 @@ uint64_t key_hash(std::string_view site, std::string_view host, std::string_view
   uint64_t h = 0xCBF29CE484222325ull;
   h = hash_str(hash_str(hash_str(h, site), host), upstream);
   h ^= (uint64_t(uint32_t(cause)) << 9) | (uint64_t(proxy) << 1) | uint64_t(context);
-  return mix(h);
+  return mix64(h);
 }
 
 // What a consumed part frees sits in its worker thread's malloc arena,
@@ -402,7 +378,7 @@ void Aggregator::enforce_cap(int incoming_level) {
   }
 }
 
-unsigned Aggregator::request_level(uint64_t request) { return level_of(mix(request)); }
+unsigned Aggregator::request_level(uint64_t request) { return level_of(mix64(request)); }
 
 uint32_t Aggregator::store_text(std::string_view text) {
   if (text.empty()) return 0;

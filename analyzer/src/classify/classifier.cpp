@@ -8,6 +8,7 @@
 #include <functional>
 #include <mutex>
 
+#include "base/hash.hpp"
 #include "decode/format_detect.hpp"
 
 namespace gw502 {
@@ -293,7 +294,7 @@ Classifier::~Classifier() = default;
 
 int Classifier::classify(LogFamily family, bool access, std::string_view text, int status) {
   if (!access && text.size() <= sizeof(Slot::text)) {
-    const size_t h = std::hash<std::string_view>()(text);
+    const size_t h = mix64(hash_str(0, text));
     Slot& slot = cache_[h % kSlots];
     const auto fam = static_cast<uint8_t>(family);
     if (slot.hash == h && slot.family == fam && slot.len == text.size() &&

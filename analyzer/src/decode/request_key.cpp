@@ -1,5 +1,7 @@
 #include "decode/request_key.hpp"
 
+#include "base/hash.hpp"
+
 namespace gw502 {
 
 uint64_t request_key(std::string_view client, std::string_view request) {
@@ -10,11 +12,7 @@ uint64_t request_key(std::string_view client, std::string_view request) {
     const size_t proto = rest.rfind(" HTTP/");
     request = proto == std::string_view::npos ? rest : rest.substr(0, proto);
   }
-  uint64_t h = 1469598103934665603ull;  // FNV-1a over both parts
-  for (std::string_view part : {client, request}) {
-    for (unsigned char c : part) h = (h ^ c) * 1099511628211ull;
-    h = h * 1099511628211ull;
-  }
+  const uint64_t h = mix64(hash_str(hash_str(0x243F6A8885A308D3ull, client), request));
   return h ? h : 1;
 }
 
