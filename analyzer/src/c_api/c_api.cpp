@@ -37,7 +37,9 @@ extern "C" gw502_classifier* gw502_classifier_new(const char* catalogue_path, ch
       return nullptr;
     }
     c->classifier = std::make_unique<gw502::Classifier>(c->catalogue);
-    if (!c->classifier->ok()) {
+    // Long-lived (the nginx module's, the Caddy bridge's): every rule set is
+    // built now, before nginx forks its workers, not in each worker.
+    if (!c->classifier->build_all()) {
       set_error(err, errlen, c->classifier->error());
       return nullptr;
     }

@@ -13,18 +13,33 @@
 
 namespace gw502 {
 
-// One family's rules of one kind (error/access), matched at once. Compiled
-// on first use, once for all threads: a log of one proxy never needs the
-// others' sets (compiling all six was a third of the start-up).
+// One family's rules of one kind (error/access), matched at once. Built on
+// first use, once for all threads: a log of one proxy never needs the
+// others' sets (building all six was a third of the start-up). The regexes
+// are added (parsed) then too. A user's regexes were compiled when the
+// catalogue was loaded; the shipped ones are by the tests (test_classifier).
 struct Classifier::Set {
   explicit Set(const RE2::Options& o) : set(o, RE2::UNANCHORED) {}
   RE2::Set set;
-  std::vector<int> rule_of;  // set index -> rule index
+  std::vector<const Rule*> rules;  // in set index order
+  std::vector<int> rule_of;        // set index -> rule index
   bool empty = true;
   std::once_flag once;
-  bool compiled = false;  // Compile() succeeded
+  bool compiled = false;  // every regex added and Compile() succeeded
+  std::string error;      // why not
   bool ready() {
-    std::call_once(once, [this] { compiled = set.Compile(); });
+    std::call_once(once, [this] {
+      bool added = true;
+      for (const Rule* r : rules) {
+        std::string e;
+        if (set.Add(r->regex, &e) < 0) {
+          error = r->origin + ": rule " + r->id + ": bad regex: " + e;
+          added = false;
+          break;
+        }
+      }
+      compiled = set.Compile() && added;  // compiled even after a failed Add: frees what was added
+    });
     return compiled;
   }
 };
@@ -147,17 +162,23 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
     for (size_t f = 0; f < kLogFamilies; ++f) {
       if (!(rule.families & (1u << f))) continue;
       Set& s = *c->sets[f * 2 + (rule.access ? 1 : 0)];
-      std::string e;
-      if (s.set.Add(rule.regex, &e) < 0) {
-        error_ = rule.origin + ": rule " + rule.id + ": bad regex: " + e;
-        return;
-      }
+      s.rules.push_back(&rule);
       s.rule_of.push_back(static_cast<int>(r));
       s.empty = false;
     }
   }
   compiled_ = std::move(c);
   build_prefilters(engine);
+}
+
+bool Classifier::build_all() {
+  if (!error_.empty()) return false;
+  for (auto& s : compiled_->sets)
+    if (!s->empty && !s->ready()) {
+      error_ = s->error.empty() ? "the catalogue is too large for RE2::Set" : s->error;
+      return false;
+    }
+  return true;
 }
 
 Classifier::Classifier(const Classifier& first, Share)

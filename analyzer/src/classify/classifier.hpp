@@ -39,6 +39,11 @@ class Classifier {
   Classifier& operator=(const Classifier&) = delete;
 
   bool ok() const { return error_.empty(); }
+  // Builds every rule set now instead of on first use (a long-lived
+  // classifier, such as the nginx module's, built before nginx forks its
+  // workers). False, with error(), when one cannot be built.
+  bool build_all();
+
   const std::string& error() const { return error_; }
   const Catalogue& catalogue() const { return cat_; }
   // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).
@@ -61,7 +66,7 @@ class Classifier {
   // text, or kNoRule. For error-log rules text is the message; for access rules
   // the whole line, and `status` must be in the rule's status list.
   // kMatchError: RE2 could not run the match (its DFA ran out of memory, or
-  // the set of rules is over its memory budget: compiled on first use);
+  // its family's set could not be built: sets are built on first use);
   // the line is unknown, not "no rule", and the caller must count it.
   static constexpr int kNoRule = -1;
   static constexpr int kMatchError = -2;

@@ -27,16 +27,32 @@ std::string err_line(const std::string& level, const std::string& msg,
 
 }  // namespace
 
-TEST_CASE("a bad regex in the built-in catalogue is named when the classifier is built", "[classifier]") {
+TEST_CASE("every shipped rule's regex compiles in its family's set", "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat, PrefilterEngine::every_line);
+  REQUIRE(cls.ok());
+  // Each set is built on first use: use every one.
+  for (LogFamily f : {LogFamily::nginx, LogFamily::caddy, LogFamily::traefik})
+    for (bool access : {false, true})
+      CHECK(cls.classify(f, access, "no rule matches this text", 200) != Classifier::kMatchError);
+}
+
+TEST_CASE("a bad regex in the built-in catalogue fails its family's matches, not the others'", "[classifier]") {
   Catalogue cat;
   std::string err;
   REQUIRE(cat.add_json("builtin.json",
-                       R"({"causes":[{"id":"x","title":"t"}],"rules":[{"id":"r1","cause":"x","regex":"(unclosed","literal":"a"}]})",
+                       R"({"causes":[{"id":"x","title":"t"}],"rules":[{"id":"r1","cause":"x","regex":"(unclosed","literal":"a","families":["nginx"]}]})",
                        false, err));
   REQUIRE(cat.finish(err));
   Classifier cls(cat, PrefilterEngine::every_line);
-  CHECK_FALSE(cls.ok());
-  CHECK(cls.error().find("builtin.json: rule r1: bad regex") == 0);
+  REQUIRE(cls.ok());
+  CHECK(cls.classify(LogFamily::nginx, false, "a") == Classifier::kMatchError);
+  CHECK(cls.classify(LogFamily::nginx, false, "a") == Classifier::kMatchError);  // every time, not once
+  CHECK(cls.classify(LogFamily::caddy, false, "a") != Classifier::kMatchError);
+  // Built at once (the C API's), it is named.
+  Classifier all(cat, PrefilterEngine::every_line);
+  CHECK_FALSE(all.build_all());
+  CHECK(all.error().find("builtin.json: rule r1: bad regex") == 0);
 }
 
 TEST_CASE("priority: the first matching rule wins", "[classifier]") {
