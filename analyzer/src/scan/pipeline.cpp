@@ -57,7 +57,8 @@ void prefault(std::string_view range) {
 // merge gives back, in order, whole 2 MiB blocks of the address space that
 // only merged chunks lie in: the kernel maps a file's large folios with
 // huge-page entries, and dropping part of one splits it (then a TLB flush
-// on every core per chunk: 10 % of a Caddy JSON run at 1 MiB chunks).
+// on every core per chunk: 10 % of one Caddy JSON profile; in timed runs
+// the difference stayed within the noise).
 class MapRelease {
  public:
   explicit MapRelease(std::string_view map) : base_(reinterpret_cast<uintptr_t>(map.data())), done_(base_) {}
@@ -309,7 +310,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   // (all before any chunk in work): once they reach the whole's limit
   // (kMaxRequests, the first by position), a chunk records none, since the
   // merge would drop them. Without this each worker's part kept up to the
-  // limit of its own (1 GiB multisite nginx, -j2: 66 -> 58 MiB).
+  // limit of its own (1 GiB multisite nginx, -j2: peak RSS 66 -> 57 MiB).
   std::atomic<size_t> requests_before{agg.request_count()};
   std::vector<std::thread> pool;
   for (size_t w = 0; w < workers; ++w) {
