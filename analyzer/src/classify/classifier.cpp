@@ -29,16 +29,14 @@ struct Classifier::Set {
   std::string error;      // why not
   bool ready() {
     std::call_once(once, [this] {
-      bool added = true;
       for (const Rule* r : rules) {
         std::string e;
         if (set.Add(r->regex, &e) < 0) {
           error = r->origin + ": rule " + r->id + ": bad regex: " + e;
-          added = false;
-          break;
+          return;
         }
       }
-      compiled = set.Compile() && added;  // compiled even after a failed Add: frees what was added
+      compiled = set.Compile();
     });
     return compiled;
   }
@@ -336,7 +334,7 @@ int Classifier::classify(LogFamily family, bool access, std::string_view text, i
 int Classifier::match(LogFamily family, bool access, std::string_view text, int status) {
   Set& s = *compiled_->sets[static_cast<size_t>(family) * 2 + (access ? 1 : 0)];
   if (s.empty) return -1;
-  if (!s.ready()) return kMatchError;  // over RE2's memory budget: counted as a match error
+  if (!s.ready()) return kMatchError;  // a bad regex, or over RE2's memory budget: counted as a match error
   hits_.clear();
   RE2::Set::ErrorInfo info{};
   if (!s.set.Match(re2::StringPiece(text.data(), text.size()), &hits_, &info))

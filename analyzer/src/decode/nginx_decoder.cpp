@@ -40,6 +40,11 @@ constexpr Marker kMarkers[] = {
     {", referrer: \"", true},
 };
 constexpr size_t kMarkerCount = sizeof kMarkers / sizeof kMarkers[0];
+// parse_context() tells a marker by these letters of its name.
+static_assert(kMarkers[0].text[2] == 'c' && kMarkers[1].text[2] == 's' && kMarkers[1].text[3] != 'u' &&
+                  kMarkers[2].text[2] == 'r' && kMarkers[2].text[4] != 'f' && kMarkers[3].text[3] == 'u' &&
+                  kMarkers[4].text[2] == 'u' && kMarkers[5].text[2] == 'h' && kMarkers[6].text[4] == 'f',
+              "kMarkers' order");
 
 void parse_context(std::string_view ctx, Event& ev) {
   // ctx starts with ", client: ". Find each marker in order; a value runs to
@@ -74,9 +79,11 @@ void parse_context(std::string_view ctx, Event& ev) {
     if (m == kMarkerCount) continue;
     const std::string_view t = kMarkers[m].text;
     if (ctx.size() - c < t.size() || std::memcmp(ctx.data() + c, t.data(), t.size()) != 0) continue;
-    if (n_seen == kSeen) all_seen = false;
-    else seen[n_seen++] = Seen{c, m};
-    if (!all_seen) break;
+    if (n_seen == kSeen) {
+      all_seen = false;
+      break;
+    }
+    seen[n_seen++] = Seen{c, m};
   }
   // Each marker in order, at its first place after the one found before it.
   size_t from = 0;
