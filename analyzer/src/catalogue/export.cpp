@@ -1,5 +1,7 @@
 #include "catalogue/export.hpp"
 
+#include <cstring>
+
 namespace gw502 {
 namespace {
 
@@ -53,13 +55,34 @@ std::string to_ere(const std::string& re) {
   return out;
 }
 
+// A literal as an extended regular expression that matches just it.
+std::string escape_ere(const std::string& lit) {
+  std::string out;
+  for (char c : lit) {
+    if (std::strchr(".[]()*+?{}|^$\\", c) != nullptr) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string export_patterns(const Catalogue& cat, LogFamily family) {
   std::string out;
   for (const Rule& r : cat.rules()) {
     if (r.ignore || r.pair_only || !(r.families & (1u << static_cast<unsigned>(family)))) continue;
-    out += to_ere(r.regex);
+    std::string ere = to_ere(r.regex);
+    // A catch-all's regex matches any text its literals let through (go.unclassified
+    // is "^"); exported as it is, it would be an empty pattern, which matches every
+    // line. What finds those lines is the literals, so they are what is exported.
+    if (ere.empty()) {
+      for (const std::string& lit : r.literals) {
+        if (!ere.empty()) ere += '|';
+        ere += escape_ere(lit);
+      }
+    }
+    if (ere.empty()) continue;
+    out += ere;
     out += '\n';
   }
   return out;
