@@ -206,12 +206,16 @@ bool has_phase(std::string_view msg) {
 }
 
 // A bare message in nginx's own words about its upstream: "upstream sent
-// invalid header", "upstream timed out (110: ...)", "no live upstreams".
+// invalid header", "upstream timed out (110: ...)", "no live upstreams",
+// "app could not be resolved (3: Host not found)".
 bool upstream_words(std::string_view msg) {
   for (std::string_view w : {"upstream sent ", "upstream timed out ", "upstream prematurely closed ",
                              "no live upstreams", "upstream SSL certificate "})
     if (msg.compare(0, w.size(), w) == 0) return true;
-  return false;
+  // The resolver's: "backend.docker could not be resolved (110: ...)", a
+  // host name (one word) first.
+  const size_t r = msg.find(" could not be resolved (");
+  return r != std::string_view::npos && r > 0 && msg.substr(0, r).find(' ') == std::string_view::npos;
 }
 
 bool take_pid(std::string_view line, size_t& i, Event& ev) {

@@ -168,3 +168,18 @@ TEST_CASE("a custom format with marked separators is read for its request and st
   // A quoted request inside an error message is no access line.
   CHECK_FALSE(gw502::decode_nginx_access(R"L(request: "GET / HTTP/1.1", upstream: "http://a/")L", ev));
 }
+
+TEST_CASE("a bare message without nginx's head is read only when it is about an upstream", "[decoder][wild5]") {
+  Event ev;
+  // The resolver's own words, pasted without time, level or pid.
+  std::string line = "backend.docker could not be resolved (110: Operation timed out),";
+  REQUIRE(decode_nginx_error_loose(line, ev));
+  CHECK(ev.message == "backend.docker could not be resolved (110: Operation timed out),");
+  line = "no live upstreams while connecting to upstream";
+  CHECK(decode_nginx_error_loose(line, ev));
+  // A sentence that merely contains the words is not nginx's.
+  line = "the name of my app could not be resolved (really)";
+  CHECK_FALSE(decode_nginx_error_loose(line, ev));
+  line = " could not be resolved (3: Host not found)";
+  CHECK_FALSE(decode_nginx_error_loose(line, ev));
+}
