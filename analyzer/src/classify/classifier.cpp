@@ -42,7 +42,7 @@ struct Classifier::Set {
   }
 };
 
-struct Classifier::General {
+struct Classifier::Lazy {
   std::vector<std::string> literals;
   PrefilterEngine engine;
   std::once_flag once;
@@ -176,23 +176,16 @@ bool Classifier::build_all() {
       error_ = s->error.empty() ? "the catalogue is too large for RE2::Set" : s->error;
       return false;
     }
-  return true;
+  lazy(json_, json_prefilter_);
+  lazy(nginx_, nginx_prefilter_);
+  general();
+  return error_.empty();
 }
 
 Classifier::Classifier(const Classifier& first, Share)
     : cat_(first.cat_), engine_(first.engine_), error_(first.error_), compiled_(first.compiled_),
-      general_(first.general_) {
+      general_(first.general_), json_(first.json_), nginx_(first.nginx_) {
   if (!error_.empty()) return;
-  // The prefilters share first's compiled databases too; their scratch is ours.
-  for (auto [mine, theirs] : {std::pair{&json_prefilter_, &first.json_prefilter_},
-                              std::pair{&nginx_prefilter_, &first.nginx_prefilter_}}) {
-    if (!*theirs) continue;
-    *mine = (*theirs)->clone();
-    if (!*mine) {
-      error_ = "prefilter: cannot allocate a thread's scratch";
-      return;
-    }
-  }
   hits_.reserve(cat_.rules().size());
   cache_.resize(kSlots);
 }
@@ -202,10 +195,14 @@ void Classifier::build_prefilters(PrefilterEngine engine) {
   unsigned caught[2];
   caught_families(rules, caught);
   std::vector<std::string> literals;
+  auto lazy_set = [engine](std::vector<std::string> lits) {
+    auto l = std::make_shared<Lazy>();
+    l->literals = std::move(lits);
+    l->engine = engine;
+    return l;
+  };
   if (engine != PrefilterEngine::every_line && literals_for(rules, caught, kAllFamilies, true, literals)) {
-    general_ = std::make_shared<General>();
-    general_->literals = literals;
-    general_->engine = engine;
+    general_ = lazy_set(literals);
     // A chunk of JSON lines reaches only the Go proxies' decoders, and
     // docker's json-file log ({"log":"<line>","stream":..}): its key makes
     // such a line a candidate, then every rule's literals decide
@@ -213,14 +210,10 @@ void Classifier::build_prefilters(PrefilterEngine engine) {
     constexpr unsigned kGo = family_bit(LogFamily::caddy) | family_bit(LogFamily::traefik);
     if (literals_for(rules, caught, kGo, true, literals)) {
       literals.emplace_back(kDockerLogKey);
-      json_prefilter_ = Prefilter::build(literals, engine, error_);
-      if (!json_prefilter_) return;
+      json_ = lazy_set(literals);
     }
     // nginx's error-log lines reach only nginx's error-log rules.
-    if (literals_for(rules, caught, family_bit(LogFamily::nginx), false, literals)) {
-      nginx_prefilter_ = Prefilter::build(literals, engine, error_);
-      if (!nginx_prefilter_) return;
-    }
+    if (literals_for(rules, caught, family_bit(LogFamily::nginx), false, literals)) nginx_ = lazy_set(literals);
   }
   hits_.reserve(rules.size());
   cache_.resize(kSlots);
@@ -232,35 +225,42 @@ const char* Classifier::prefilter_name() const {
   return hs ? "hyperscan" : "re2";  // what Prefilter::build picks
 }
 
+Prefilter* Classifier::lazy(std::shared_ptr<Lazy>& shared, std::unique_ptr<Prefilter>& mine) {
+  if (mine || !shared) return mine.get();
+  Lazy& l = *shared;
+  std::call_once(l.once, [&l] { l.built = Prefilter::build(l.literals, l.engine, l.error); });
+  if (l.built) mine = l.built->clone();
+  if (!mine) shared.reset();  // this classifier asks no more (another may still have its clone)
+  return mine.get();
+}
+
 Prefilter* Classifier::general() {
   if (prefilter_ || !general_) return prefilter_.get();
-  General& g = *general_;
-  std::call_once(g.once, [&g] { g.built = Prefilter::build(g.literals, g.engine, g.error); });
-  if (g.built) prefilter_ = g.built->clone();
-  if (!prefilter_) {
-    // Only a catalogue whose smaller sets compiled and whole set did not
-    // (or no memory for scratch): then every line is a candidate.
-    error_ = !g.error.empty() ? g.error : "prefilter: cannot allocate a thread's scratch";
-    general_.reset();
+  const std::shared_ptr<Lazy> g = general_;
+  if (!lazy(general_, prefilter_)) {
+    // Only a catalogue whose whole literal set does not compile (or no
+    // memory for scratch): then every line is a candidate.
+    error_ = !g->error.empty() ? g->error : "prefilter: cannot allocate a thread's scratch";
   }
   return prefilter_.get();
 }
 
 const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
-  return candidates(buf, json_prefilter_ || nginx_prefilter_ ? chunk_shape(buf) : ChunkShape::mixed);
+  return candidates(buf, json_ || nginx_ ? chunk_shape(buf) : ChunkShape::mixed);
 }
 
 const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape, bool docker_key) {
   Prefilter* p = nullptr;
+  bool json_set = false;
   if (general_) {
     // logrus text reaches only the Go decoders too; no docker wrapper there.
-    if ((shape == ChunkShape::json || shape == ChunkShape::logfmt) && json_prefilter_) p = json_prefilter_.get();
-    else if (shape == ChunkShape::nginx_error && nginx_prefilter_) p = nginx_prefilter_.get();
-    else p = general();
+    if (shape == ChunkShape::json || shape == ChunkShape::logfmt) json_set = (p = lazy(json_, json_prefilter_)) != nullptr;
+    else if (shape == ChunkShape::nginx_error) p = lazy(nginx_, nginx_prefilter_);
+    if (!p) p = general();
   }
   if (p) {
     p->candidates(buf, candidates_);
-    if (p == json_prefilter_.get() && docker_key) keep_wrapped_with_literals(buf);
+    if (json_set && docker_key) keep_wrapped_with_literals(buf);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {
@@ -302,8 +302,9 @@ void Classifier::keep_wrapped_with_literals(std::string_view buf) {
 }
 
 bool Classifier::json_candidate(std::string_view line) {
-  if (!general_ || !json_prefilter_) return true;
-  Prefilter* p = wrapped(line) ? general() : json_prefilter_.get();
+  if (!general_ || !json_) return true;
+  Prefilter* p = wrapped(line) ? general() : lazy(json_, json_prefilter_);
+  if (!p) p = general();
   if (!p) return true;
   p->candidates(line, line_candidates_);
   return !line_candidates_.empty();
