@@ -22,7 +22,7 @@ namespace {
 // of the message or before its ", client: ..." context.
 bool after_header(std::string_view message) {
   constexpr std::string_view kPhase = " while reading upstream";
-  const size_t at = find_text(message, kPhase);
+  const size_t at = find_by(message, kPhase, 1);
   if (at == std::string_view::npos) return false;
   const std::string_view rest = message.substr(at + kPhase.size());
   return rest.empty() || rest[0] == ',';
@@ -125,8 +125,8 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   h.cut = !access && d.family == LogFamily::nginx && !ev.client.empty() && after_header(ev.message);
   // nginx's connection: the tries of one request share it. HTTP/1 only: an
   // HTTP/2 connection carries many requests at once.
-  if (!access && ev.cid >= 0 && find_text(ev.request, " HTTP/2") == std::string_view::npos &&
-      find_text(ev.request, " HTTP/3") == std::string_view::npos)
+  if (!access && ev.cid >= 0 && find_by(ev.request, " HTTP/2", 1) == std::string_view::npos &&
+      find_by(ev.request, " HTTP/3", 1) == std::string_view::npos)
     h.conn = static_cast<uint32_t>((static_cast<uint64_t>(ev.pid + 1) * 0x9E3779B97F4A7C15ull) ^
                                    static_cast<uint64_t>(ev.cid)) | 1u;
   // nginx lines that belong to no request: resolver, start-up, alerts.
