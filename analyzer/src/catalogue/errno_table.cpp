@@ -91,8 +91,20 @@ bool parse_phase(object o, Phase& p, std::string& why) {
     return false;
   }
   p.id.assign(id);
-  return strings(o, "nginx", p.nginx, why) && strings(o, "go", p.go, why) &&
-         strings(o, "nginx_calls", p.nginx_calls, why);
+  if (!strings(o, "nginx", p.nginx, why) || !strings(o, "go", p.go, why) ||
+      !strings(o, "nginx_calls", p.nginx_calls, why) || !strings(o, "nginx_literals", p.nginx_literals, why))
+    return false;
+  // The prefilter must find every line a rule of the phase matches.
+  for (const std::string& text : p.nginx) {
+    if (p.nginx_literals.empty()) break;
+    bool held = false;
+    for (const std::string& lit : p.nginx_literals) held = held || (!lit.empty() && text.find(lit) != std::string::npos);
+    if (!held) {
+      why = "\"nginx_literals\": none is in \"" + text + "\"";
+      return false;
+    }
+  }
+  return true;
 }
 
 // The text as a regex that matches it literally. Written here rather than
@@ -187,7 +199,7 @@ bool ErrnoTable::rules(std::vector<Rule>& out, std::string& err) const {
         r.cause_id = cause;
         r.families = 1u << static_cast<unsigned>(LogFamily::nginx);
         r.regex = "\\(" + numbers + ": [^)]*\\).* while " + alternation(p->nginx);
-        r.literals = p->nginx;
+        r.literals = p->nginx_literals.empty() ? p->nginx : p->nginx_literals;
         r.origin = e.origin;
         out.push_back(std::move(r));
       }

@@ -26,6 +26,10 @@ struct ErrnoEntry {
 struct Phase {
   std::string id;                    // "connect", "read", ...
   std::vector<std::string> nginx;    // "connecting to upstream" (after " while ")
+  // What the prefilter seeks for those texts (empty: the texts themselves):
+  // pieces of them whose last bytes are rare in logs scan faster (Hyperscan
+  // hashes a literal's end). Each text holds one of them.
+  std::vector<std::string> nginx_literals;
   std::vector<std::string> go;       // Go's syscall ops: "dial", "connect", "connectex"
   // nginx calls that belong to the phase whatever follows: "connect()" (a line
   // cut before its " while ..." still names the failed connect).

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "classify/classifier.hpp"
@@ -74,4 +75,35 @@ TEST_CASE("a --patterns file adds a platform's errno number to the table", "[cat
   REQUIRE(bad2.add_json("y.json", R"({"errno": [{"name": "EY", "linux": 5, "causes": {"nowhere": "x"}}]})", true, err));
   CHECK_FALSE(bad2.finish(err));
   CHECK(err.find("unknown phase") != std::string::npos);
+}
+
+TEST_CASE("a phase's nginx_literals are what the prefilter seeks, and must cover every text", "[catalogue]") {
+  Catalogue cat = test::embedded_catalogue();
+  bool found = false;
+  for (const Rule& r : cat.rules()) {
+    if (r.id != "errno.etimedout.read") continue;
+    found = true;
+    // The stream module's phase is sought by a piece with a rarer end.
+    CHECK(std::find(r.literals.begin(), r.literals.end(), "proxying c") != r.literals.end());
+    CHECK(std::find(r.literals.begin(), r.literals.end(), "proxying connection") == r.literals.end());
+  }
+  CHECK(found);
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  const std::string stream = "upstream timed out (110: Connection timed out) while proxying connection";
+  CHECK(cls.classify(LogFamily::nginx, false, "recv() failed (110: Connection timed out) while proxying connection") >= 0);
+  CHECK(cls.classify(LogFamily::nginx, false, stream) >= 0);
+  // ...and the prefilter of a chunk of nginx error lines finds its line.
+  const std::string chunk =
+      "2024/01/15 10:23:45 [error] 31#31: *7 recv() failed (110: Connection timed out) while proxying connection, "
+      "client: 10.0.0.1, server: 0.0.0.0:5432, bytes from/to client:0/0\n"
+      "2024/01/15 10:23:46 [notice] 31#31: signal process started\n";
+  CHECK(cls.candidates(chunk).size() == 1);
+
+  Catalogue bad;
+  std::string err;
+  CHECK_FALSE(bad.add_json("p.json", R"({"phases": [{"id": "read", "nginx": ["reading upstream", "proxying connection"],
+    "nginx_literals": ["upstream"]}]})", true, err));
+  CHECK(err.find("p.json") != std::string::npos);
+  CHECK(err.find("\"nginx_literals\": none is in \"proxying connection\"") != std::string::npos);
 }
