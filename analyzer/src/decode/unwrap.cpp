@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "base/compose_prefix.hpp"
+
 namespace gw502 {
 namespace {
 
@@ -9,22 +11,6 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_name(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
          c == '.';
-}
-
-// "proxy-1  | " or "npm_1     | " (compose v1 and v2), swarm tasks
-// ("app_proxy.1.x7k2abc@node1    | "), supervisord and friends ("web stderr | ",
-// "nginx stdout | "): a name (single spaces inside), spaces, "| ".
-size_t compose_prefix(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size() && i < 128 &&
-         (is_name(s[i]) || s[i] == '@' || (s[i] == ' ' && i > 0 && i + 1 < s.size() && is_name(s[i + 1]))))
-    ++i;
-  if (i == 0) return 0;
-  size_t j = i;
-  while (j < s.size() && s[j] == ' ') ++j;
-  if (j == i || j + 1 >= s.size() || s[j] != '|') return 0;
-  if (s[j + 1] == ' ') return j + 2;
-  return 0;
 }
 
 // RFC 3339 timestamp as docker logs -t prints it: 2024-01-15T10:23:45.123456789Z

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/compose_prefix.hpp"
 #include "base/newlines.hpp"
 
 #if defined(__x86_64__)
@@ -51,6 +52,29 @@ struct Verdict {
   bool json = true;
   bool nginx = true;
   bool logfmt = true;
+  // Every line behind a multiplexer's prefix (`docker compose logs`:
+  // "proxy-1  | ..."), decided by the first line: the heads are checked
+  // after it, one line at a time (the decoders take the prefix off first).
+  bool prefixed = false;
+  std::string_view last_prefix;  // the previous line's: lines of one service repeat it
+  // Takes a prefixed line's prefix off; false (and every shape ruled out)
+  // when it has none or nothing after it.
+  bool strip(const char*& s, size_t& avail) {
+    size_t k = last_prefix.size();
+    if (k == 0 || avail <= k || std::memcmp(s, last_prefix.data(), k) != 0) {
+      // (Equal bytes give compose_prefix() the same answer: it reads no
+      // further than the prefix's last byte.)
+      k = compose_prefix(std::string_view(s, std::min<size_t>(avail, 256)));
+      last_prefix = std::string_view(s, k);
+    }
+    if (k == 0 || k >= avail) {
+      json = nginx = logfmt = false;
+      return false;
+    }
+    s += k;
+    avail -= k;
+    return true;
+  }
   Key addr{kRemoteAddr, 7};     // "_a": in no Caddy or Traefik key
   Key docker{kDockerLogKey, 6};  // "m\""
   bool seek_addr() const { return json && addr.wanted && !addr.found; }
@@ -58,6 +82,7 @@ struct Verdict {
   bool undecided() const { return json || nginx || logfmt; }
   // The line that starts at s, with avail bytes to the buffer's end.
   void line(const char* s, size_t avail) {
+    if (prefixed && !strip(s, avail)) return;
     json = json && s[0] == '{';
     nginx = nginx && nginx_head(s, avail);
     logfmt = logfmt && logfmt_head(s, avail);
@@ -166,6 +191,18 @@ __attribute__((target("avx2,popcnt,bmi"))) size_t scan_avx2(const char* p, size_
     if (v.seek_addr()) seek_avx2(p, n, i, b, v.addr);
     if (v.seek_docker()) seek_avx2(p, n, i, b, v.docker);
     if (!m || !v.undecided()) continue;
+    if (v.prefixed) {  // the heads lie behind prefixes of any length
+      for (uint64_t rest = m; rest && v.undecided(); rest &= rest - 1) {
+        const size_t next = i + static_cast<size_t>(__builtin_ctzll(rest)) + 1;
+        const char* s = p + next;
+        size_t avail = n - next;
+        if (!v.strip(s, avail)) break;
+        v.json = v.json && s[0] == '{';
+        v.nginx = v.nginx && (avail >= 32 ? nginx_head_avx2(s) : nginx_head(s, avail));
+        v.logfmt = v.logfmt && logfmt_head(s, avail);
+      }
+      continue;
+    }
     if (v.json) {
       const uint64_t braces = bits(_mm256_cmpeq_epi8(b.next_lo, brace), _mm256_cmpeq_epi8(b.next_hi, brace));
       if (m & ~braces) v.json = false;
@@ -222,8 +259,12 @@ ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index, bool* docker_k
   Verdict v;
   v.addr.wanted = true;
   v.docker.wanted = docker_key != nullptr;
-  if (n == 0) v.json = v.nginx = v.logfmt = false;
-  else v.line(p, n);
+  if (n == 0) {
+    v.json = v.nginx = v.logfmt = false;
+  } else {
+    v.prefixed = compose_prefix(std::string_view(p, std::min<size_t>(n, 256))) > 0;
+    v.line(p, n);
+  }
 #if defined(__x86_64__)
   if (kAvx2 && (at || v.undecided())) from = scan_avx2(p, n, v, at, count);
 #endif

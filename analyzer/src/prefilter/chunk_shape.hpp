@@ -12,6 +12,9 @@
 
 namespace gw502 {
 
+// A chunk whose every line is behind a multiplexer's prefix
+// (base/compose_prefix.hpp: `docker compose logs`) has the shape of what
+// follows the prefixes.
 enum class ChunkShape {
   mixed,        // anything else, or a mix
   json,         // every line starts with '{'

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "decode/format_detect.hpp"
+#include "decode/unwrap.hpp"
 
 using namespace gw502;
 
@@ -162,4 +163,33 @@ TEST_CASE("keys found in the same pass, at every offset, as a plain search finds
   docker = false;
   CHECK(chunk_shape(times(kNginx, 5), nullptr, &docker) == ChunkShape::nginx_error);
   CHECK(docker);  // not looked for: said to be there
+}
+
+TEST_CASE("docker compose logs: the shape of what follows each line's prefix", "[chunk_shape]") {
+  auto prefixed = [](const std::string& line, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += (i % 3 ? "proxy-1        | " : "npm_app_1  | ") + line;
+    return s;
+  };
+  CHECK(chunk_shape(prefixed(kNginx, 50)) == ChunkShape::nginx_error);
+  CHECK(chunk_shape(prefixed(kJson, 50)) == ChunkShape::json);
+  CHECK(chunk_shape(prefixed(kLogfmt, 50)) == ChunkShape::logfmt);
+  // What the decoders see once they take the prefix off is what the shape says.
+  for (const std::string& line : {kNginx, kJson, kLogfmt}) {
+    const std::string p = "web-1  | " + line.substr(0, line.size() - 1);
+    CHECK(detect_line_format(unwrap_line(p)) == detect_line_format(line.substr(0, line.size() - 1)));
+  }
+  // One line without a prefix, or with another kind behind it: mixed.
+  for (int at : {0, 1, 7, 49}) {
+    INFO(at);
+    CHECK(chunk_shape(prefixed(kNginx, at) + kNginx + prefixed(kNginx, 49 - at)) == ChunkShape::mixed);
+    CHECK(chunk_shape(prefixed(kJson, at) + "web-1  | " + kNginx + prefixed(kJson, 49 - at)) == ChunkShape::mixed);
+    CHECK(chunk_shape(prefixed(kNginx, at) + "web-1  | \n" + prefixed(kNginx, 49 - at)) == ChunkShape::mixed);
+    CHECK(chunk_shape(prefixed(kLogfmt, at) + "web-1  |" + kLogfmt + prefixed(kLogfmt, 49 - at)) == ChunkShape::mixed);
+  }
+  // A prefix that ends the buffer, and a last line without its newline.
+  CHECK(chunk_shape(prefixed(kNginx, 20) + "web-1  | ") == ChunkShape::mixed);
+  std::string s = prefixed(kJson, 20);
+  s.pop_back();
+  CHECK(chunk_shape(s) == ChunkShape::json);
 }
