@@ -148,6 +148,9 @@ void Follower::Impl::resolve(bool initial) {
 File* Follower::Impl::open_file(const std::string& path, uint32_t source, bool initial) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {  // said once per path; retried on every tick
+    // Deleted between stat() and open(): not an error. Its IN_CREATE and
+    // IN_DELETE events count it as a lost file (dir_event).
+    if (errno == ENOENT) return nullptr;
     if (unreadable.insert(path).second) problems.push_back({path, 0, std::strerror(errno)});
     return nullptr;
   }
