@@ -8,6 +8,7 @@
 #include "scan/pipeline.hpp"
 #include "scan/served_pass.hpp"
 #include "scan/source_info.hpp"
+#include "source/file_range.hpp"
 #include "source/source.hpp"
 #include "terminal_text.hpp"
 
@@ -20,9 +21,18 @@ int run_report(const RunConfig& cfg) {
   for (const auto& a : cfg.inputs)
     for (auto& p : expand_input(a)) inputs.push_back(std::move(p));
 
-  Pipeline pipeline(cat, cfg.threads, cfg.scan);
+  // Samples of plain files are kept by reference and read back for the
+  // report: a fleet's thousands of groups do not each hold their lines.
+  ScanOptions scan = cfg.scan;
+  scan.sample_refs = true;
+  Pipeline pipeline(cat, cfg.threads, scan);
   if (!pipeline.ok()) return print_error(pipeline.error());
   Aggregator agg;
+  std::vector<std::string> paths;  // by source index
+  FileRanges ranges;
+  agg.set_sample_reader([&](uint32_t source, uint64_t offset, size_t len, std::string& out) {
+    return source < paths.size() && ranges.read(paths[source], offset, len, out);
+  });
   NdjsonEvents events(
       cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }, cfg.report.redact);
   RunSummary run;
@@ -36,6 +46,7 @@ int run_report(const RunConfig& cfg) {
     }
     auto index = static_cast<uint32_t>(run.sources.size());
     run.sources.push_back(info);
+    paths.push_back(path);
     run.stats.emplace_back();
     const size_t problems_before = run.problems.size();
     pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,

@@ -174,7 +174,7 @@ int run_docker(const RunConfig& cfg, const DockerOptions& opt) {
         if (g.count > it->second.best) {
           it->second.best = g.count;
           it->second.f.log_cause = causes[size_t(g.cause)].id;
-          if (!g.samples.empty()) it->second.f.sample = g.samples.front().text;
+          if (!g.samples.empty()) it->second.f.sample = agg.sample_text(g.samples.front());
         }
       }
       for (const auto& k : order) failures.push_back(by[k].f);

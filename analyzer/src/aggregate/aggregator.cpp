@@ -39,9 +39,21 @@ uint64_t key_hash(std::string_view site, std::string_view host, std::string_view
 
 // What a consumed part frees sits in its worker thread's malloc arena,
 // which the merging thread does not reuse: handed back to the system from
-// time to time, it does not add to the peak (glibc; elsewhere a no-op).
+// time to time, it does not add to the peak. glibc: malloc_trim; jemalloc
+// (when the program is linked with it: a weak reference, no dependency):
+// purge every arena's unused pages, which it would otherwise keep for its
+// decay time (10 s); elsewhere a no-op.
 constexpr size_t kTrimEvery = 2048;
+}  // namespace
+}  // namespace gw502
+extern "C" int mallctl(const char*, void*, size_t*, void*, size_t) __attribute__((weak));
+namespace gw502 {
+namespace {
 void give_back_freed() {
+  if (&mallctl != nullptr) {
+    ::mallctl("arena.4096.purge", nullptr, nullptr, nullptr, 0);  // 4096: MALLCTL_ARENAS_ALL
+    return;
+  }
 #ifdef __GLIBC__
   ::malloc_trim(0);
 #endif
@@ -120,36 +132,71 @@ void add_rule(Group& g, int rule, uint64_t n) {
     g.rules.emplace(r, rule, n);
 }
 
+uint64_t text_hash(std::string_view text) { return hash_str(0x5A3B1E, text); }
+
 // Keeps the first max_samples distinct texts by position: the same samples
-// whatever order the lines arrive in. `owned`, when given, holds `text` and
-// may be moved from (a merge that consumes its parts copies nothing).
-void add_sample(Group& g, const Pos& p, std::string_view text, std::string* owned = nullptr) {
+// whatever order the lines arrive in. Texts are told apart by (hash,
+// length). `make` gives the sample to keep, at position p.
+template <class Make>
+void place_sample(Group& g, const Pos& p, uint64_t hash, uint32_t len, Make&& make) {
   const size_t max = std::max<size_t>(g.max_samples, 1);
   std::vector<Sample>& v = g.samples;
-  if (v.size() >= max && !(p < pos_of(v.back()))) return;  // later than every one kept
-  text = text.substr(0, Aggregator::kMaxSampleBytes);
+  auto later = [](const Pos& a, const Sample& b) { return a < pos_of(b); };
   for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i].text != text) continue;
-    if (p < pos_of(v[i])) {  // the same text, earlier
-      Sample s = std::move(v[i]);
-      v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
-      s.source = p.source;
-      s.chunk = p.chunk;
-      s.line = p.line;
-      auto at = std::upper_bound(v.begin(), v.end(), p, [](const Pos& a, const Sample& b) { return a < pos_of(b); });
-      v.insert(at, std::move(s));
-    }
-    return;
+    if (v[i].hash != hash || v[i].len != len) continue;
+    if (!(p < pos_of(v[i]))) return;  // the same text, kept from an earlier line
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+    break;
   }
-  auto at = std::upper_bound(v.begin(), v.end(), p, [](const Pos& a, const Sample& b) { return a < pos_of(b); });
-  if (owned && owned->size() == text.size())
-    v.insert(at, Sample{p.source, p.line, std::move(*owned), p.chunk});
-  else
-    v.insert(at, Sample{p.source, p.line, std::string(text), p.chunk});
+  v.insert(std::upper_bound(v.begin(), v.end(), p, later), make());
   if (v.size() > max) v.pop_back();
 }
 
+bool later_than_kept(const Group& g, const Pos& p) {
+  return g.samples.size() >= std::max<size_t>(g.max_samples, 1) && !(p < pos_of(g.samples.back()));
+}
+
+// A line offered as a sample: kept by reference when it lies in `file`
+// (the chunk's bytes, from byte `file_offset` of its file), else its text.
+void add_sample(Group& g, const Pos& p, std::string_view text, std::string_view file, uint64_t file_offset) {
+  if (later_than_kept(g, p)) return;
+  text = text.substr(0, Aggregator::kMaxSampleBytes);
+  const uint64_t hash = text_hash(text);
+  const auto len = static_cast<uint32_t>(text.size());
+  const bool in_file = !file.empty() && text.data() >= file.data() && text.data() + len <= file.data() + file.size();
+  place_sample(g, p, hash, len, [&] {
+    Sample s;
+    s.source = p.source, s.chunk = p.chunk, s.line = p.line, s.hash = hash, s.len = len;
+    if (in_file)
+      s.offset = file_offset + static_cast<uint64_t>(text.data() - file.data());
+    else
+      s.text.assign(text);
+    return s;
+  });
+}
+
+// Another group's sample, at position p (made absolute). Moved from when
+// `consume`: a merge that consumes its parts copies no text.
+void add_sample(Group& g, const Pos& p, Sample& from, bool consume) {
+  if (later_than_kept(g, p)) return;
+  place_sample(g, p, from.hash, from.len, [&] {
+    Sample s = consume ? std::move(from) : from;
+    s.source = p.source, s.chunk = p.chunk, s.line = p.line;
+    return s;
+  });
+}
+
 }  // namespace
+
+std::string Aggregator::sample_text(const Sample& s) const {
+  if (!s.by_reference()) return s.text;
+  std::string text;
+  if (!reader_ || !reader_(s.source, s.offset, s.len, text))
+    return "(line " + std::to_string(s.line) + " could not be read back from its file)";
+  if (text.size() != s.len || text_hash(text) != s.hash)
+    return "(line " + std::to_string(s.line) + " changed in its file after it was read)";
+  return text;
+}
 
 uint32_t Aggregator::request_time(int64_t t) {
   if (t == kNoTime) return kNoRequestTime;
@@ -169,8 +216,14 @@ uint32_t Aggregator::intern(std::string_view s) {
 
 // Groups grow by a quarter, not by doubling: with thousands of groups the
 // unused capacity was up to half of the vector (216 bytes a group).
+// The first growth reserves room for the cap and its "(others)" at once:
+// address space, not memory, until groups fill it, and no copy of every
+// group beside the old vector on the way (hostflood -j2: 5.8 MiB of the
+// heap's peak had been the workers' growing group vectors).
 void Aggregator::grow_groups() {
-  if (groups_.size() == groups_.capacity()) groups_.reserve(groups_.size() + groups_.size() / 4 + 16);
+  if (groups_.size() < groups_.capacity()) return;
+  const size_t room = kMaxGroups + kMaxGroups / 8;
+  groups_.reserve(groups_.size() < room ? room : groups_.size() + groups_.size() / 4);
 }
 
 uint32_t Aggregator::group_for(const Key& k, uint64_t hash) {
@@ -309,7 +362,7 @@ void Aggregator::add_counts(Group& to, const Group& from) {
 
 void Aggregator::fold_into(Group& to, Group&& from) {
   add_counts(to, from);
-  for (Sample& s : from.samples) add_sample(to, pos_of(s), s.text);
+  for (Sample& s : from.samples) add_sample(to, pos_of(s), s, true);
   if (first_of(from) < first_of(to)) {
     to.first_source = from.first_source;
     to.first_chunk = from.first_chunk;
@@ -345,6 +398,11 @@ void Aggregator::enforce_cap(int incoming_level) {
   fast_used_ = 0;
   other_id_ = kNoId;
   tracked_ = 0;
+  // Room for the groups that stay and the "(others)" at once (grow_groups()):
+  // no chain of growing copies beside the old vector.
+  size_t stay = 0;
+  for (const Group& g : old) stay += g.folded || level_of(g.key_hash) >= level_;
+  groups_.reserve(std::max(stay + 64, kMaxGroups + kMaxGroups / 8));
   std::vector<uint32_t> remap(old.size());
   for (size_t i = 0; i < old.size(); ++i) {
     Group& g = old[i];
@@ -376,6 +434,11 @@ void Aggregator::enforce_cap(int incoming_level) {
     p.host = intern(old_strings[p.host]);
     p.upstream = intern(old_strings[p.upstream]);
   }
+  // The old groups and strings go: their pages back to the system now, not
+  // after the allocator's decay time (hostflood: a cap every few chunks).
+  std::vector<Group>().swap(old);
+  std::deque<std::string>().swap(old_strings);
+  give_back_freed();
 }
 
 unsigned Aggregator::request_level(uint64_t request) { return level_of(mix64(request)); }
@@ -709,7 +772,7 @@ uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk, b
     add_minute(g, h.time >= 0 ? h.time / 60 : -((-h.time + 59) / 60));
   }
   add_rule(g, h.rule, 1);
-  if (sample) add_sample(g, p, h.text);
+  if (sample) add_sample(g, p, h.text, chunk_bytes_, chunk_offset_);
   return gi;
 }
 
@@ -811,7 +874,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     add_counts(g, og);
     if (!g.max_samples) g.max_samples = kSamples;
     for (Sample& s : og.samples)
-      add_sample(g, convert(part, s.source, s.chunk, s.line), s.text, part.consume ? &s.text : nullptr);
+      add_sample(g, convert(part, s.source, s.chunk, s.line), s, part.consume);
     const Pos f = ref.pos;
     if (f < first_of(g)) {
       g.first_source = f.source;

@@ -59,6 +59,7 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -69,11 +70,21 @@
 
 namespace gw502 {
 
+// One line kept as evidence. Its text is held, or, for a line of a plain
+// file read through a map (Aggregator::set_chunk() with the chunk's bytes),
+// only where it lies in the file: the report reads back the few it prints
+// (Aggregator::sample_text()), and the thousands of groups of a fleet's log
+// do not each hold their lines in every worker (issue 16).
 struct Sample {
+  static constexpr uint64_t kNoOffset = UINT64_MAX;
   uint32_t source = 0;
-  uint64_t line = 0;
-  std::string text;
   uint32_t chunk = 0;  // a worker's chunk while `line` is relative to it; 0 once absolute
+  uint64_t line = 0;
+  std::string text;               // empty when held by reference
+  uint64_t offset = kNoOffset;    // the line's first byte in its source's file, or kNoOffset
+  uint64_t hash = 0;              // of the text: samples are distinct by (hash, len)
+  uint32_t len = 0;               // the text's length (at most Aggregator::kMaxSampleBytes)
+  bool by_reference() const { return offset != kNoOffset; }
 };
 
 struct Group {
@@ -163,8 +174,23 @@ class Aggregator {
   static constexpr size_t kMaxRequests = 1 << 19;  // error entries an access entry can pair with
 
   // Hits added from now on are in chunk `chunk`, their lines relative to it
-  // (the pipeline's workers; see merge_parts()).
-  void set_chunk(uint32_t chunk) { chunk_ = chunk; }
+  // (the pipeline's workers; see merge_parts()). `bytes`, when given, is the
+  // chunk as it lies in its source's file from byte `file_offset` on: a
+  // sample whose text is a view into it is kept by reference (Sample).
+  void set_chunk(uint32_t chunk, std::string_view bytes = {}, uint64_t file_offset = 0) {
+    chunk_ = chunk;
+    chunk_bytes_ = bytes;
+    chunk_offset_ = file_offset;
+  }
+  // Reads `len` bytes at `offset` of source `source`'s file into `out`; false
+  // when it cannot. Samples held by reference need one (set by whoever knows
+  // the sources' paths: the command line).
+  using SampleReader = std::function<bool(uint32_t source, uint64_t offset, size_t len, std::string& out)>;
+  void set_sample_reader(SampleReader reader) { reader_ = std::move(reader); }
+  // A sample's text: its own, or read back from its file. A line that can no
+  // longer be read, or that changed since it was read (another hash), gives
+  // a note in brackets saying so instead.
+  std::string sample_text(const Sample& s) const;
   // Whether error entries are recorded for pairing (the pipeline turns it off
   // for a chunk when kMaxRequests entries are known to come before it: they
   // would be dropped by the merge, which keeps the first kMaxRequests by
@@ -351,6 +377,9 @@ class Aggregator {
   uint64_t total_ = 0;
   uint64_t paired_ = 0;
   uint32_t chunk_ = 0;
+  std::string_view chunk_bytes_;  // set_chunk()
+  uint64_t chunk_offset_ = 0;
+  SampleReader reader_;
   bool record_requests_ = true;
   unsigned level_ = 0;   // fold level (see above)
   bool merging_ = false; // merge_from() at work: the cap waits for its end

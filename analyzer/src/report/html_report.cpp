@@ -120,11 +120,11 @@ void summary_table(std::string& out, const Catalogue& cat, const Aggregator& agg
     out += "<p class=\"note\">" + thousands(p.failures.size() - shown) + " more rows (--top 0 shows all)</p>\n";
 }
 
-void sample_line(std::string& out, const Sample& s, const RunSummary& run, bool redact_it) {
+void sample_line(std::string& out, const Sample& s, std::string text, const RunSummary& run, bool redact_it) {
   out += "<div class=\"ev\"><span class=\"src\">";
   esc(out, s.source < run.sources.size() ? std::string_view(run.sources[s.source].name) : "?");
   out += ":" + std::to_string(s.line) + ":</span> ";
-  esc(out, cut_text(redact_it ? redact(s.text) : s.text, 1000));
+  esc(out, cut_text(redact_it ? redact(text) : std::move(text), 1000));
   out += "</div>\n";
 }
 
@@ -141,7 +141,7 @@ void other_table(std::string& out, const Catalogue& cat, const Aggregator& agg, 
     out += "</td><td class=\"w\">";
     esc(out, agg.str(g->upstream));
     out += "</td><td>";
-    if (!g->samples.empty()) sample_line(out, g->samples[0], run, redact_it);
+    if (!g->samples.empty()) sample_line(out, g->samples[0], agg.sample_text(g->samples[0]), run, redact_it);
     out += "</td></tr>\n";
   }
   out += "</tbody></table>\n";
@@ -174,7 +174,7 @@ void causes(std::string& out, const Catalogue& cat, const Aggregator& agg, const
       if (g->cause != cause || g->proxy != proxy) continue;
       if (groups++ < 50) sites += (sites.empty() ? "" : ", ") + site_name(*g, agg) + " (" + thousands(g->count) + ")";
       for (size_t i = 0; i < g->samples.size() && i < (c.samples ? c.samples : 1) && lines < 8; ++i, ++lines)
-        sample_line(evidence, g->samples[i], run, redact_it);
+        sample_line(evidence, g->samples[i], agg.sample_text(g->samples[i]), run, redact_it);
       for (auto& id : hints_for(*g))
         if (std::find(hints.begin(), hints.end(), id) == hints.end()) hints.push_back(id);
     }

@@ -232,7 +232,8 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
       j.open('[');
       j.num(static_cast<int64_t>(smp.source));
       j.num(static_cast<int64_t>(smp.line));
-      j.str(opt.redact ? redact(smp.text) : smp.text);
+      const std::string text = agg.sample_text(smp);
+      j.str(opt.redact ? redact(text) : text);
       j.close(']');
     }
     j.close(']');

@@ -174,7 +174,7 @@ std::string render_text_detail(const Catalogue& cat, const Aggregator& agg, cons
     wrap_text(out, "      ", c.title);
     const size_t shown = c.samples ? g->samples.size() : 1;
     for (size_t i = 0; i < g->samples.size() && i < shown; ++i)
-      append_sample(out, "      ", g->samples[i], run.sources, st, opt.redact, 0);
+      append_sample(out, "      ", g->samples[i], agg.sample_text(g->samples[i]), run.sources, st, opt.redact, 0);
     if (!c.likely.empty()) {
       out += "      Likely, in order:\n";
       for (size_t i = 0; i < c.likely.size(); ++i)

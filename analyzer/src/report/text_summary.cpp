@@ -49,8 +49,8 @@ void pad(std::string& out, std::string_view s, size_t width, bool right = false)
 
 // What a request-less line says, in a few words: the resolver that does not
 // answer, or that nginx did not start.
-std::string finding(const Group& g, const Cause& c) {
-  std::string text = g.samples.empty() ? std::string() : g.samples[0].text;
+std::string finding(const Group& g, const Cause& c, const Aggregator& agg) {
+  std::string text = g.samples.empty() ? std::string() : agg.sample_text(g.samples[0]);
   std::string out;
   size_t r = text.find("resolver: ");
   if (r != std::string::npos) {
@@ -215,7 +215,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     for (auto& r : context) {
       const Cause& c = cat.causes()[static_cast<size_t>(r.g->cause)];
       out += "  " + thousands(r.g->count) + " x  ";
-      safe_text(out, finding(*r.g, c));
+      safe_text(out, finding(*r.g, c, agg));
       out += "\n";
     }
   }
@@ -255,7 +255,7 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
     wrap_text(out, "  Sites: ", cut_text(sites, 600));
     const size_t shown = c.samples ? sample->samples.size() : 1;
     for (size_t i = 0; i < sample->samples.size() && i < shown; ++i)
-      append_sample(out, "  ", sample->samples[i], run.sources, st, opt.redact, 400);
+      append_sample(out, "  ", sample->samples[i], agg.sample_text(sample->samples[i]), run.sources, st, opt.redact, 400);
     if (!c.likely.empty()) {
       out += "  Likely, in order:\n";
       for (size_t i = 0; i < c.likely.size(); ++i)

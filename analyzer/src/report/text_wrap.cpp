@@ -38,14 +38,14 @@ std::string cut_text(std::string text, size_t max) {
   return text.substr(0, at) + "\xe2\x80\xa6";
 }
 
-void append_sample(std::string& out, std::string_view indent, const Sample& s,
+void append_sample(std::string& out, std::string_view indent, const Sample& s, std::string text,
                    const std::vector<SourceInfo>& sources, const Style& st, bool redact_it, size_t max) {
   out += indent;
   out += st.dim();
   out += "e.g. ";
   safe_text(out, s.source < sources.size() ? std::string_view(sources[s.source].name) : "?");
   out += ":" + std::to_string(s.line) + ": ";
-  std::string text = redact_it ? redact(s.text) : s.text;
+  if (redact_it) text = redact(text);
   safe_text(out, max ? cut_text(std::move(text), max) : text);
   out += st.off();
   out += '\n';

@@ -23,8 +23,9 @@ std::string cut_text(std::string text, size_t max);
 
 // "INDENTe.g. FILE:LINE: TEXT" and a newline, dimmed: a group's sample line.
 // Text from the log is made terminal-safe; redact masks clients and queries;
-// max > 0 cuts the text to that many bytes.
-void append_sample(std::string& out, std::string_view indent, const Sample& s,
+// max > 0 cuts the text to that many bytes. `text` is the sample's text
+// (Aggregator::sample_text()).
+void append_sample(std::string& out, std::string_view indent, const Sample& s, std::string text,
                    const std::vector<SourceInfo>& sources, const Style& st, bool redact, size_t max);
 
 // Appends `prefix`, then text wrapped at `width` columns; continuation lines

@@ -137,7 +137,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   const bool use_map = src.map(mapped);
   // A stream's chunks are buffers of their own (kStreamBlock + max_line):
   // fewer of them in flight (queued: one per worker; one spare).
-  const size_t window = use_map ? std::min<size_t>(workers * 3, 8) : workers;
+  const size_t window = use_map ? std::min<size_t>(workers * 2, 8) : workers;
   const size_t max_spares = use_map ? 0 : 1;
   // Peak RSS (issue 16) is about window x chunk: the mapped pages of the
   // chunks being scanned, and with events the results waiting to be merged.
@@ -341,7 +341,10 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
           r->stats.bytes = job.skipped;
         } else {
           Aggregator& agg_w = parts[w];
-          agg_w.set_chunk(static_cast<uint32_t>(job.index));
+          if (job.from_map && im.opt.sample_refs)
+            agg_w.set_chunk(static_cast<uint32_t>(job.index), job.text, job.offset);
+          else
+            agg_w.set_chunk(static_cast<uint32_t>(job.index));
           agg_w.set_record_requests(requests_before.load(std::memory_order_relaxed) < Aggregator::kMaxRequests);
           const size_t recorded = agg_w.request_count();
           Scanner scanner(cls, agg_w, out ? &r->events : nullptr, im.opt);

@@ -23,7 +23,7 @@ class Pipeline {
   // chunk_bytes: a plain file's chunks (slices of its map); a stream's are at
   // most kStreamBlock. With events, at most kEventChunk (a chunk's events wait for
   // the ordered merge: their memory grows with the chunk).
-  static constexpr size_t kChunk = 1 << 20;
+  static constexpr size_t kChunk = 512 << 10;
   static constexpr size_t kEventChunk = 256 << 10;
   // A stream's chunks: buffers of kStreamBlock + max_line, each zero-filled
   // once (so resident in full), up to workers queued plus those in work.

@@ -32,6 +32,9 @@ struct ScanOptions {
   // (compiled once, shared by every scanner; its rules must be in the
   // catalogue: scan/access_format_rules.hpp).
   std::shared_ptr<const AccessFormat> access_format;
+  // Pipeline: samples of a mapped file are kept by reference (Sample), not
+  // as text; whoever reads the report must give the Aggregator a reader.
+  bool sample_refs = false;
 };
 
 class Scanner {
