@@ -772,7 +772,14 @@ uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk, b
     add_minute(g, h.time >= 0 ? h.time / 60 : -((-h.time + 59) / 60));
   }
   add_rule(g, h.rule, 1);
-  if (sample) add_sample(g, p, h.text, chunk_bytes_, chunk_offset_);
+  if (sample && !later_than_kept(g, p)) {
+    // A tracked key's samples another worker holds, all earlier (SampleFloor).
+    const bool shared = floor_ && !g.folded;
+    if (shared && floor_->covers(g.key_hash, chunk)) return gi;
+    add_sample(g, p, h.text, chunk_bytes_, chunk_offset_);
+    if (shared && g.samples.size() >= std::max<size_t>(g.max_samples, 1))
+      floor_->publish(g.key_hash, g.samples.back().chunk);
+  }
   return gi;
 }
 

@@ -66,6 +66,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aggregate/sample_floor.hpp"
 #include "catalogue/catalogue.hpp"
 
 namespace gw502 {
@@ -185,6 +186,9 @@ class Aggregator {
   // Reads `len` bytes at `offset` of source `source`'s file into `out`; false
   // when it cannot. Samples held by reference need one (set by whoever knows
   // the sources' paths: the command line).
+  // The workers of one scan share a SampleFloor (see there): lines no merge
+  // could keep as samples are not kept. Null: none.
+  void set_sample_floor(SampleFloor* floor) { floor_ = floor; }
   using SampleReader = std::function<bool(uint32_t source, uint64_t offset, size_t len, std::string& out)>;
   void set_sample_reader(SampleReader reader) { reader_ = std::move(reader); }
   // A sample's text: its own, or read back from its file. A line that can no
@@ -380,6 +384,7 @@ class Aggregator {
   std::string_view chunk_bytes_;  // set_chunk()
   uint64_t chunk_offset_ = 0;
   SampleReader reader_;
+  SampleFloor* floor_ = nullptr;
   bool record_requests_ = true;
   unsigned level_ = 0;   // fold level (see above)
   bool merging_ = false; // merge_from() at work: the cap waits for its end
