@@ -1,5 +1,7 @@
 #include "base/json_writer.hpp"
 
+#include <charconv>
+
 namespace gw502 {
 
 size_t utf8_len(std::string_view s, size_t i) {
@@ -30,11 +32,23 @@ size_t utf8_len(std::string_view s, size_t i) {
   return n;
 }
 
+namespace {
+// Bytes a JSON string takes as they are: printable ASCII but '"' and '\\'.
+bool plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+}  // namespace
+
 void json_string(std::string& out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out += '"';
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (plain(c)) {  // a run of them in one append
+      size_t j = i + 1;
+      while (j < s.size() && plain(static_cast<unsigned char>(s[j]))) ++j;
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
     if (c >= 0x80) {
       size_t n = utf8_len(s, i);
       if (n == 0) {
@@ -66,7 +80,11 @@ void json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void json_number(std::string& out, int64_t v) { out += std::to_string(v); }
+void json_number(std::string& out, int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
+}
 
 void safe_text(std::string& out, std::string_view s) {
   for (size_t i = 0; i < s.size();) {

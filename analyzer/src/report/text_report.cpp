@@ -1,6 +1,8 @@
-#include <map>
 #include <algorithm>
+#include <map>
+#include <unordered_map>
 
+#include "base/hash.hpp"
 #include "base/strutil.hpp"
 #include "aggregate/diagnosis.hpp"
 #include "base/json_writer.hpp"
@@ -51,34 +53,59 @@ std::string site_name(const Group& g, const Aggregator& agg) {
   return t;
 }
 
+namespace {
+// (proxy, site, host), or that and the upstream: interned ids.
+struct PlaceKey {
+  int proxy;
+  uint32_t site, host, upstream;
+  bool operator==(const PlaceKey& o) const {
+    return proxy == o.proxy && site == o.site && host == o.host && upstream == o.upstream;
+  }
+};
+struct PlaceHash {
+  size_t operator()(const PlaceKey& k) const {
+    return static_cast<size_t>(mix64((uint64_t{k.site} << 32 | k.host) ^ (uint64_t{k.upstream} << 17) ^
+                                     (uint64_t(uint32_t(k.proxy)) << 61)));
+  }
+};
+}  // namespace
+
 std::vector<const Group*> ordered_groups(const Aggregator& agg) {
-  std::map<std::tuple<int, uint32_t, uint32_t>, uint64_t> site_total;
-  std::map<std::tuple<int, uint32_t, uint32_t, uint32_t>, uint64_t> up_total;
+  // Totals per (proxy, site, host) and per (proxy, site, host, upstream):
+  // hash maps (a flood of hosts gives thousands of each).
+  constexpr uint32_t kAny = UINT32_MAX;
+  std::unordered_map<PlaceKey, uint64_t, PlaceHash> site_total, up_total;
+  site_total.reserve(agg.groups().size());
+  up_total.reserve(agg.groups().size());
+  auto site_of = [&](const Group& g) { return PlaceKey{static_cast<int>(g.proxy), g.site, g.host, kAny}; };
+  auto up_of = [&](const Group& g) { return PlaceKey{static_cast<int>(g.proxy), g.site, g.host, g.upstream}; };
   for (const Group& g : agg.groups()) {
-    site_total[{static_cast<int>(g.proxy), g.site, g.host}] += g.count;
-    up_total[{static_cast<int>(g.proxy), g.site, g.host, g.upstream}] += g.count;
+    site_total[site_of(g)] += g.count;
+    up_total[up_of(g)] += g.count;
   }
   // Each group's sort keys once (not two map lookups per comparison).
   struct Row {
     const Group* g;
     uint64_t site_total, up_total;
+    std::string_view site, host, upstream;
   };
   std::vector<Row> rows;
+  rows.reserve(agg.groups().size());
   for (const Group& g : agg.groups())
     // Not a group all of whose requests were served after a retry; one with
     // only earlier tries of failed requests stays (JSON and --verbose show it).
     if (g.count || g.tries || g.cut)
-      rows.push_back(Row{&g, site_total[{static_cast<int>(g.proxy), g.site, g.host}],
-                         up_total[{static_cast<int>(g.proxy), g.site, g.host, g.upstream}]});
+      rows.push_back(Row{&g, site_total[site_of(g)], up_total[up_of(g)], agg.str(g.site), agg.str(g.host),
+                         agg.str(g.upstream)});
   std::sort(rows.begin(), rows.end(), [&](const Row& ra, const Row& rb) {
     const Group* a = ra.g;
     const Group* b = rb.g;
     if (ra.site_total != rb.site_total) return ra.site_total > rb.site_total;
     if (a->proxy != b->proxy) return a->proxy < b->proxy;
-    if (a->site != b->site && agg.str(a->site) != agg.str(b->site)) return agg.str(a->site) < agg.str(b->site);
-    if (a->host != b->host && agg.str(a->host) != agg.str(b->host)) return agg.str(a->host) < agg.str(b->host);
+    if (a->site != b->site && ra.site != rb.site) return ra.site < rb.site;
+    if (a->host != b->host && ra.host != rb.host) return ra.host < rb.host;
     if (ra.up_total != rb.up_total) return ra.up_total > rb.up_total;
-    if (a->upstream != b->upstream) return agg.str(a->upstream) < agg.str(b->upstream);
+    if (a->upstream != b->upstream) return ra.upstream < rb.upstream;
     if (a->count != b->count) return a->count > b->count;
     return a->cause < b->cause;
   });

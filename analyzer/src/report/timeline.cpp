@@ -1,7 +1,8 @@
 #include "report/timeline.hpp"
 
 #include <algorithm>
-#include <map>
+#include <string>
+#include <unordered_map>
 
 #include "report/report.hpp"
 
@@ -9,11 +10,18 @@ namespace gw502 {
 
 std::vector<TimelineRow> timeline_rows(const Aggregator& agg, const std::vector<const Group*>& failures) {
   std::vector<TimelineRow> rows;
-  std::map<std::pair<std::string, int>, size_t> index;
+  // Rows by (site name, cause): a hash index (a flood of hosts gives
+  // thousands); the rows keep the order they were met in.
+  std::unordered_map<std::string, size_t> index;
+  index.reserve(failures.size());
+  std::string key;
   for (const Group* g : failures) {
     std::string site = site_name(*g, agg);
-    auto [it, added] = index.emplace(std::make_pair(site, g->cause), rows.size());
-    if (added) rows.push_back(TimelineRow{site, g->cause, 0, INT64_MAX, INT64_MIN, {}});
+    key.assign(site);
+    key += '\0';
+    key += std::to_string(g->cause);
+    auto [it, added] = index.emplace(key, rows.size());
+    if (added) rows.push_back(TimelineRow{std::move(site), g->cause, 0, INT64_MAX, INT64_MIN, {}});
     TimelineRow& r = rows[it->second];
     r.count += g->count;
     r.first = std::min(r.first, g->first);
