@@ -205,14 +205,7 @@ uint32_t Aggregator::request_time(int64_t t) {
 
 int64_t Aggregator::request_time(uint32_t t) { return t == kNoRequestTime ? kNoTime : int64_t{t}; }
 
-uint32_t Aggregator::intern(std::string_view s) {
-  auto it = ids_.find(s);
-  if (it != ids_.end()) return it->second;
-  strings_.emplace_back(s);
-  auto id = static_cast<uint32_t>(strings_.size() - 1);
-  ids_.emplace(std::string_view(strings_.back()), id);
-  return id;
-}
+uint32_t Aggregator::intern(std::string_view s) { return strings_.intern(s); }
 
 // Groups grow by a quarter, not by doubling: with thousands of groups the
 // unused capacity was up to half of the vector (216 bytes a group).
@@ -389,9 +382,8 @@ void Aggregator::enforce_cap(int incoming_level) {
   // rest in order, and keep only the strings still named.
   std::vector<Group> old;
   old.swap(groups_);
-  std::deque<std::string> old_strings;
+  Interner old_strings;
   old_strings.swap(strings_);
-  ids_.clear();
   index_.clear();
   fast_.clear();
   fast_keys_.clear();
@@ -406,9 +398,9 @@ void Aggregator::enforce_cap(int incoming_level) {
   std::vector<uint32_t> remap(old.size());
   for (size_t i = 0; i < old.size(); ++i) {
     Group& g = old[i];
-    const uint32_t site = intern(old_strings[g.site]);
+    const uint32_t site = intern(old_strings.str(g.site));
     if (g.folded || level_of(g.key_hash) >= level_) {
-      const uint32_t host = intern(old_strings[g.host]), up = intern(old_strings[g.upstream]);
+      const uint32_t host = intern(old_strings.str(g.host)), up = intern(old_strings.str(g.upstream));
       const Key k{site, host, up, g.cause, g.proxy, g.context};
       auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
       if (fresh) {
@@ -430,14 +422,14 @@ void Aggregator::enforce_cap(int incoming_level) {
   }
   for (RequestEntry& r : requests_) r.group = remap[r.group];
   for (Pending& p : pending_) {  // waiting entries name strings too
-    p.site = intern(old_strings[p.site]);
-    p.host = intern(old_strings[p.host]);
-    p.upstream = intern(old_strings[p.upstream]);
+    p.site = intern(old_strings.str(p.site));
+    p.host = intern(old_strings.str(p.host));
+    p.upstream = intern(old_strings.str(p.upstream));
   }
   // The old groups and strings go: their pages back to the system now, not
   // after the allocator's decay time (hostflood: a cap every few chunks).
   std::vector<Group>().swap(old);
-  std::deque<std::string>().swap(old_strings);
+  old_strings.clear();
   give_back_freed();
 }
 
@@ -462,11 +454,11 @@ bool Aggregator::text_needed(const Pending& p) const {
   // Unpaired, it joins its own key's group (paired, it adds no sample): when
   // that group already holds its samples, all earlier, the text can go; the
   // group only ever takes earlier samples, whatever comes next or merges in.
-  const std::string_view host = strings_[p.host], up = strings_[p.upstream];
-  auto hi = ids_.find(host.empty() ? std::string_view("-") : host);
-  auto ui = ids_.find(up.empty() ? std::string_view("-") : up);
-  if (hi == ids_.end() || ui == ids_.end()) return true;
-  auto it = index_.find(Key{p.site, hi->second, ui->second, p.cause, static_cast<ProxyKind>(p.proxy), bool(p.context)});
+  const std::string_view host = strings_.str(p.host), up = strings_.str(p.upstream);
+  const uint32_t hi = strings_.find(host.empty() ? std::string_view("-") : host);
+  const uint32_t ui = strings_.find(up.empty() ? std::string_view("-") : up);
+  if (hi == Interner::kNone || ui == Interner::kNone) return true;
+  auto it = index_.find(Key{p.site, hi, ui, p.cause, static_cast<ProxyKind>(p.proxy), bool(p.context)});
   if (it == index_.end()) return true;
   const Group& g = groups_[it->second];
   const size_t max = std::max<size_t>(g.max_samples, 1);
@@ -493,9 +485,9 @@ void Aggregator::compact_texts(size_t keep) {
 void Aggregator::add_pending_now(size_t i) {
   const Pending& p = pending_[i];
   // Copies: add_now() may renumber (and free) the strings.
-  buf_site_.assign(strings_[p.site]);
-  buf_host_.assign(strings_[p.host]);
-  buf_up_.assign(strings_[p.upstream]);
+  buf_site_.assign(strings_.str(p.site));
+  buf_host_.assign(strings_.str(p.host));
+  buf_up_.assign(strings_.str(p.upstream));
   Hit h{static_cast<ProxyKind>(p.proxy), buf_site_, buf_host_, buf_up_, p.cause, p.rule, p.time, bool(p.utc),
         p.source, p.line, p.has_text ? text_of(p) : std::string_view()};
   h.request = p.request;
@@ -688,9 +680,9 @@ void Aggregator::pair_pending() {
       ++g.served_other;
       // A combined access line names neither host nor upstream: the error
       // entry does (copies: the new group may move the strings).
-      buf_site_.assign(strings_[p.site]);
-      buf_host_.assign(strings_[p.host].empty() ? str(g.host) : strings_[p.host]);
-      buf_up_.assign(strings_[p.upstream].empty() ? str(g.upstream) : strings_[p.upstream]);
+      buf_site_.assign(strings_.str(p.site));
+      buf_host_.assign(strings_.str(p.host).empty() ? str(g.host) : strings_.str(p.host));
+      buf_up_.assign(strings_.str(p.upstream).empty() ? str(g.upstream) : strings_.str(p.upstream));
       Hit moved{static_cast<ProxyKind>(p.proxy), buf_site_, buf_host_, buf_up_, p.cause, p.rule, p.time,
                 bool(p.utc), p.source, p.line, p.has_text ? text_of(p) : std::string_view()};
       moved.request = p.request;

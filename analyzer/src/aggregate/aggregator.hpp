@@ -66,6 +66,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aggregate/interner.hpp"
 #include "aggregate/sample_floor.hpp"
 #include "catalogue/catalogue.hpp"
 
@@ -216,7 +217,7 @@ class Aggregator {
     resolve();
     return groups_;
   }
-  std::string_view str(uint32_t id) const { return strings_[id]; }
+  std::string_view str(uint32_t id) const { return strings_.str(id); }
   // The pairing keys (short_key(Hit::request)) of counted error entries no
   // access entry has paired with yet (context groups aside), sorted and
   // distinct: the requests whose outcome the access logs read so far do not
@@ -356,8 +357,7 @@ class Aggregator {
   void fold_into(Group& to, Group&& from);
   void merge_from(const std::vector<Part>& parts);
 
-  std::deque<std::string> strings_;
-  std::unordered_map<std::string_view, uint32_t> ids_;
+  Interner strings_;
   std::unordered_map<Key, uint32_t, KeyHash> index_;
   // Tracked groups by key hash (open addressing, at most half full): the
   // hit path's one lookup. Emptied when enforce_cap() renumbers groups.
