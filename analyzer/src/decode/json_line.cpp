@@ -169,12 +169,19 @@ bool JsonLine::parse_cut(std::string_view text) {
   size_t ncuts = 0;
   std::string open;  // '{' or '[' per level
   bool in_str = false;
+  // A paste with an elision where members were left out ("proto":"h2",
+  // ... }): what comes before it is read as a line cut there.
+  size_t end = text.size();
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_str) {
       if (c == '\\') ++i;
       else if (c == '"') in_str = false;
       continue;
+    }
+    if ((c == '.' && text.compare(i, 3, "...") == 0) || (c == '\xE2' && text.compare(i, 3, "\xE2\x80\xA6") == 0)) {
+      end = i;
+      break;
     }
     if (c == '"') in_str = true;
     else if (c == '{' || c == '[') open += c;
@@ -189,7 +196,7 @@ bool JsonLine::parse_cut(std::string_view text) {
   // Cut right after a whole string or object ("msg":"..." and nothing
   // more): close what is open there first, and keep every member. Not after
   // a number or a literal, which may be cut short themselves ("status":50).
-  std::string_view whole = text;
+  std::string_view whole = text.substr(0, end);
   while (!whole.empty() && (whole.back() == ' ' || whole.back() == '\r')) whole.remove_suffix(1);
   const char last = whole.empty() ? 0 : whole.back();
   if (!in_str && !open.empty() && open.size() <= 8 && (last == '"' || last == '}' || last == ']')) {

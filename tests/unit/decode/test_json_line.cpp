@@ -54,3 +54,21 @@ TEST_CASE("Caddy and Traefik entries with out-of-range numbers decode without a 
   d.decode(traefik2, traefik2, kAllFamilies, ev);
   CHECK(ev.status == 502);
 }
+
+TEST_CASE("a pasted entry with an elision is read up to it, as a line cut there", "[json][parse_cut]") {
+  JsonLine j;
+  const std::string_view elided =
+      R"J({"level":"error","logger":"http.log.error","msg":"dial tcp: i/o timeout","request":{"method":"POST","proto":"HTTP/2.0", ... }, "status":502})J";
+  REQUIRE_FALSE(j.parse(elided));
+  REQUIRE(j.parse_cut(elided));
+  CHECK(j.was_cut());
+  CHECK(j.str("msg") == "dial tcp: i/o timeout");
+  CHECK(j.str("request", "method") == "POST");
+  CHECK_FALSE(j.has("status"));  // after the elision: not read
+  // The same with a typographic ellipsis, and one inside a string is text.
+  REQUIRE(j.parse_cut("{\"msg\":\"retrying...\",\"logger\":\"x\", \xE2\x80\xA6 }"));
+  CHECK(j.str("msg") == "retrying...");
+  CHECK(j.str("logger") == "x");
+  // Nothing whole before the elision: nothing to read.
+  CHECK_FALSE(j.parse_cut(R"J({"msg": ... })J"));
+}
