@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark of gw502-logs against cat, rg, grep and zstd, on
 every log shape of bench/gen_logs.py, in one run, warm cache, LC_ALL=C, with
-hyperfine --output=pipe. Results are ratios (this machine is shared and
-noisy); they go to bench/RESULTS.md with machine, date and commit, one table
-per shape. Never a test.
+hyperfine --output=pipe, in rounds (every command once per round, so that a
+burst of load hits the peers alike). Results are ratios (this machine is
+shared and noisy); they go to bench/RESULTS.md with machine, date and commit,
+one table per shape. Never a test.
 
   bench/run.py [--size 256M] [--shapes base,multisite,hostflood] [--runs 5]
                [--work /tmp/gw502-bench] [--bin build/bin/gw502-logs] [--no-write]
@@ -27,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -183,14 +185,22 @@ def main():
             cmds += [(pre + "%s -dc | wc -l" % tool, "%s -dc %s | wc -l" % (tool, c)),
                      (pre + "gw502-logs -j2 .%s" % c.rsplit(".", 1)[1], "%s -j2 %s" % (BIN, c))]
     cmds.append(("gw502-logs start-up (empty input)", "%s /dev/null" % BIN))
+    # Rounds: every command once per round, the rounds one after another, so
+    # that a burst of load on this shared machine falls on all commands of a
+    # round alike instead of on all runs of one command (hyperfine runs a
+    # command's runs back to back). Medians and ranges over the rounds.
     jf = os.path.join(args.work, "hyperfine.json")
-    hf = ["hyperfine", "--output=pipe", "--warmup", "1", "--runs", str(args.runs), "-i", "--export-json", jf]
-    for name, cmd in cmds:
-        hf += ["-n", name, cmd]
-    subprocess.run(hf, check=True)
-    res = {r["command"]: r for r in json.load(open(jf))["results"]}
-    med = {n: res[n]["median"] for n, _ in cmds}
-    spread = {n: (res[n]["min"], res[n]["max"]) for n, _ in cmds}
+    times = {n: [] for n, _ in cmds}
+    for r in range(args.runs):
+        hf = ["hyperfine", "--output=pipe", "--warmup", "1" if r == 0 else "0", "--runs", "1", "-i",
+              "--export-json", jf]
+        for name, cmd in cmds:
+            hf += ["-n", name, cmd]
+        subprocess.run(hf, check=True, stdout=subprocess.DEVNULL)
+        for res in json.load(open(jf))["results"]:
+            times[res["command"]].append(res["times"][0] if res.get("times") else res["median"])
+    med = {n: statistics.median(times[n]) for n, _ in cmds}
+    spread = {n: (min(times[n]), max(times[n])) for n, _ in cmds}
     rss = {n: peak_rss_kib(c) for n, c in cmds}
 
     commit = sh("git -C %s rev-parse --short HEAD" % ROOT).strip()
@@ -199,7 +209,7 @@ def main():
     flags = "--size %s --shapes %s --runs %d" % (args.size, args.shapes, args.runs)
     text = ["Made by `bench/run.py %s` on %s, commit %s%s." % (
                 flags, datetime.date.today().isoformat(), commit, " (with uncommitted changes)" if dirty else ""),
-            "Machine: %s, %d cores, %s. Page cache warm, LC_ALL=C, hyperfine --output=pipe; medians (min–max of %d runs)." % (
+            "Machine: %s, %d cores, %s. Page cache warm, LC_ALL=C, hyperfine --output=pipe, every command once per round; medians (min–max of %d rounds)." % (
                 cpu, os.cpu_count(), platform.platform(), args.runs),
             "gw502-logs prefilter: %s. K: the format's literals (`gw502-logs --export-patterns PROXY`). "
             "Peak RSS: getrusage of one more run (/usr/bin/time -f %%M)." % (
