@@ -207,6 +207,16 @@ int64_t Aggregator::request_time(uint32_t t) { return t == kNoRequestTime ? kNoT
 
 uint32_t Aggregator::intern(std::string_view s) { return strings_.intern(s); }
 
+// A file's lines name one site (NPM's proxy host, or none): its id without a
+// lookup while it repeats (a flood of new keys asks for it on every one).
+uint32_t Aggregator::site_id(std::string_view site) {
+  if (last_site_id_ == kNoId || site != last_site_) {
+    last_site_id_ = intern(site);
+    last_site_.assign(site);
+  }
+  return last_site_id_;
+}
+
 // Groups grow by a quarter, not by doubling: with thousands of groups the
 // unused capacity was up to half of the vector (216 bytes a group).
 // The first growth reserves room for the cap and its "(others)" at once:
@@ -216,6 +226,7 @@ uint32_t Aggregator::intern(std::string_view s) { return strings_.intern(s); }
 void Aggregator::grow_groups() {
   if (groups_.size() < groups_.capacity()) return;
   const size_t room = kMaxGroups + kMaxGroups / 8;
+  if (groups_.size() < room) index_.reserve(room);
   groups_.reserve(groups_.size() < room ? room : groups_.size() + groups_.size() / 4);
 }
 
@@ -326,13 +337,13 @@ uint32_t Aggregator::group_index(std::string_view site, std::string_view host, s
   const uint32_t known = fast_find(hash, site, host, upstream, cause, proxy, context);
   if (known != kNoId) return known;
   const unsigned lv = level_of(hash);
-  if (lv < level_) return others_for(intern(site), cause, proxy, context);
+  if (lv < level_) return others_for(site_id(site), cause, proxy, context);
   if (!merging_ && tracked_ >= kMaxGroups) {
     enforce_cap(static_cast<int>(lv));
-    if (lv < level_) return others_for(intern(site), cause, proxy, context);
+    if (lv < level_) return others_for(site_id(site), cause, proxy, context);
   }
   // intern() after enforce_cap(): it may have renumbered the strings.
-  const uint32_t gi = group_for(Key{intern(site), intern(host), intern(upstream), cause, proxy, context}, hash);
+  const uint32_t gi = group_for(Key{site_id(site), intern(host), intern(upstream), cause, proxy, context}, hash);
   fast_insert(hash, gi, site, host, upstream, cause, proxy, context);
   return gi;
 }
@@ -385,8 +396,10 @@ void Aggregator::enforce_cap(int incoming_level) {
   Interner old_strings;
   old_strings.swap(strings_);
   index_.clear();
-  fast_.clear();
+  // The lookup table keeps its size: it fills up again as keys come back.
+  std::fill(fast_.begin(), fast_.end(), FastSlot{0, kNoId, 0, 0, 0, 0});
   fast_keys_.clear();
+  last_site_id_ = kNoId;
   fast_used_ = 0;
   other_id_ = kNoId;
   tracked_ = 0;

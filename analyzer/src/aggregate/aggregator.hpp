@@ -335,6 +335,7 @@ class Aggregator {
   uint32_t add_now(const Hit& h, size_t max_samples, uint32_t chunk, bool sample = true);
   void sweep_tries(uint32_t paired, int64_t access_time, int listed);
   uint32_t intern(std::string_view s);
+  uint32_t site_id(std::string_view site);
   void grow_groups();
   // The group for a key (created if new), or its "(others)" group when the
   // key's hash is below the fold level. The group cap is applied first.
@@ -377,6 +378,8 @@ class Aggregator {
   void fast_place(const FastSlot& slot);
   size_t fast_used_ = 0;
   uint32_t other_id_ = kNoId;  // intern(kOther), once
+  std::string last_site_;      // site_id(): the last site asked for, and its id
+  uint32_t last_site_id_ = kNoId;
   std::vector<Group> groups_;
   uint64_t total_ = 0;
   uint64_t paired_ = 0;
