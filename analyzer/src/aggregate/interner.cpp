@@ -29,7 +29,7 @@ void Interner::place(uint32_t id) {
 }
 
 std::string_view Interner::store(std::string_view s) {
-  if (s.empty()) return std::string_view();
+  if (s.empty()) return std::string_view("", 0);  // never a null pointer (memcpy/memcmp of it)
   if (s.size() > kBlock / 4) {  // a long one: a block of its own, before the current one
     auto own = std::make_unique<char[]>(s.size());
     std::memcpy(own.get(), s.data(), s.size());
