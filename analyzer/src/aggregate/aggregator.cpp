@@ -225,12 +225,11 @@ uint32_t Aggregator::site_id(std::string_view site) {
 // heap's peak had been the workers' growing group vectors).
 void Aggregator::grow_groups() {
   if (groups_.size() < groups_.capacity()) return;
-  const size_t room = kMaxGroups + kMaxGroups / 8;
-  if (groups_.size() < room) index_.reserve(room);
-  groups_.reserve(groups_.size() < room ? room : groups_.size() + groups_.size() / 4);
+  groups_.reserve(groups_.size() < kGroupRoom ? kGroupRoom : groups_.size() + groups_.size() / 4);
 }
 
 uint32_t Aggregator::group_for(const Key& k, uint64_t hash) {
+  if (index_.empty()) index_.reserve(kGroupRoom);  // before any iterator is taken
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
     grow_groups();
@@ -252,6 +251,7 @@ uint32_t Aggregator::others_for(uint32_t site, int cause, ProxyKind proxy, bool 
   if (other_id_ == kNoId) other_id_ = intern(kOther);
   const uint32_t other = other_id_;
   const Key k{site, other, other, cause, proxy, context};
+  if (index_.empty()) index_.reserve(kGroupRoom);  // before any iterator is taken
   auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
   if (fresh) {
     grow_groups();
@@ -407,7 +407,8 @@ void Aggregator::enforce_cap(int incoming_level) {
   // no chain of growing copies beside the old vector.
   size_t stay = 0;
   for (const Group& g : old) stay += g.folded || level_of(g.key_hash) >= level_;
-  groups_.reserve(std::max(stay + 64, kMaxGroups + kMaxGroups / 8));
+  groups_.reserve(std::max(stay + 64, kGroupRoom));
+  index_.reserve(kGroupRoom);
   std::vector<uint32_t> remap(old.size());
   for (size_t i = 0; i < old.size(); ++i) {
     Group& g = old[i];

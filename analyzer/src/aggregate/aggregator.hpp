@@ -162,6 +162,8 @@ class Aggregator {
   static constexpr size_t kMaxSampleBytes = 512;
   // Keys kept exact (see above); "(others)" groups do not count.
   static constexpr size_t kMaxGroups = 8192;
+  // Room reserved at once for groups (and the key index): the cap and its "(others)".
+  static constexpr size_t kGroupRoom = kMaxGroups + kMaxGroups / 8;
   static constexpr std::string_view kOther = "(others)";
   static constexpr size_t kMaxMinutes = 1440;        // exact minutes per group (one day)
   static constexpr int64_t kHourMinutes = 7 * 1440;  // then 10-minute blocks for a week,
