@@ -31,7 +31,7 @@ int run_report(const RunConfig& cfg) {
   std::vector<std::string> paths;  // by source index
   FileRanges ranges;
   agg.set_sample_reader([&](uint32_t source, uint64_t offset, size_t len, std::string& out) {
-    return source < paths.size() && ranges.read(paths[source], offset, len, out);
+    return source < paths.size() && ranges.read(source, paths[source], offset, len, out);
   });
   NdjsonEvents events(
       cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }, cfg.report.redact);
@@ -51,6 +51,7 @@ int run_report(const RunConfig& cfg) {
     const size_t problems_before = run.problems.size();
     pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
                   cfg.events ? &events : nullptr);
+    ranges.keep(index, src->dup_map_fd());  // its samples read from this file, even once rotated
     if (run.sources.back().unrecognised && run.stats.back().events == 0 &&
         run.problems.size() == problems_before)
       run.problems.push_back({path, 0,

@@ -132,6 +132,7 @@ class FdSource final : public Source {
     }
     return map_len_;
   }
+  int dup_map_fd() const override { return map_ ? ::fcntl(fd_, F_DUPFD_CLOEXEC, 0) : -1; }
   size_t map_valid_size() override {
     if (!map_) return 0;
     size_t valid = map_len_;

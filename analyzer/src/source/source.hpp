@@ -37,6 +37,11 @@ class Source {
   // map (holes skipped with SEEK_DATA, data read in blocks), so that a huge
   // line costs neither memory nor page faults (D1).
   virtual size_t map_skip_line(size_t from) { return from; }
+  // A mapped file: a new descriptor of it (close-on-exec, the caller's to
+  // close), so that ranges of the file that was scanned can be read after
+  // the source has gone, even once the path names another file. -1 if not
+  // mapped or when no descriptor is left.
+  virtual int dup_map_fd() const { return -1; }
 
  protected:
   Compression compression_ = Compression::none;
