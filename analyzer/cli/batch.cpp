@@ -4,6 +4,7 @@
 
 #include "catalogue/export.hpp"
 #include "glob.hpp"
+#include "heavy_pass.hpp"
 #include "report/events.hpp"
 #include "scan/pipeline.hpp"
 #include "scan/served_pass.hpp"
@@ -29,15 +30,18 @@ int run_report(const RunConfig& cfg) {
   if (!pipeline.ok()) return print_error(pipeline.error());
   Aggregator agg;
   std::vector<std::string> paths;  // by source index
+  std::vector<ScannedInput> scanned;  // by source index, for a second pass
   FileRanges ranges;
-  agg.set_sample_reader([&](uint32_t source, uint64_t offset, size_t len, std::string& out) {
+  const Aggregator::SampleReader reader = [&](uint32_t source, uint64_t offset, size_t len, std::string& out) {
     return source < paths.size() && ranges.read(source, paths[source], offset, len, out);
-  });
+  };
+  agg.set_sample_reader(reader);
   NdjsonEvents events(
       cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }, cfg.report.redact);
   RunSummary run;
   for (const auto& path : inputs) {
     std::string why;
+    ScannedInput seen = describe_input(path);
     SourceInfo info = describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr, cfg.scan.access_format.get());
     auto src = open_source(path, why);
     if (!src) {
@@ -52,6 +56,8 @@ int run_report(const RunConfig& cfg) {
     pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
                   cfg.events ? &events : nullptr);
     ranges.keep(index, src->dup_map_fd());  // its samples read from this file, even once rotated
+    seen.mapped = src->mapped_size();
+    scanned.push_back(std::move(seen));
     if (run.sources.back().unrecognised && run.stats.back().events == 0 &&
         run.problems.size() == problems_before)
       run.problems.push_back({path, 0,
@@ -65,6 +71,14 @@ int run_report(const RunConfig& cfg) {
   // Requests nginx retried and served: their 200 lines in a combined access
   // log (scan/served_pass.hpp).
   read_served(cat, cfg.scan, run.sources, agg, run.problems);
+  // Keys past the group cap that may be heavy: counted exact by a second
+  // pass (heavy_pass.hpp); the report says when it could not run.
+  {
+    std::string why;
+    if (!rescan_heavy(cat, cfg.scan, pipeline, scanned, ranges, run, reader, agg, why))
+      std::fprintf(stderr, "gw502-logs: note: frequent keys among \"(others)\" not made exact: %s\n",
+                   why.c_str());
+  }
   for (const auto& p : run.problems) print_problem(p);
   // Nothing could be read at all: the errors say why; no report that reads
   // like an all-clear.

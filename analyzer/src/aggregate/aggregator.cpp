@@ -337,10 +337,14 @@ uint32_t Aggregator::group_index(std::string_view site, std::string_view host, s
   const uint32_t known = fast_find(hash, site, host, upstream, cause, proxy, context);
   if (known != kNoId) return known;
   const unsigned lv = level_of(hash);
-  if (lv < level_) return others_for(site_id(site), cause, proxy, context);
-  if (!merging_ && tracked_ >= kMaxGroups) {
+  bool keep = stays(hash, level_);
+  if (keep && !merging_ && !pin_ && tracked_ >= kMaxGroups) {
     enforce_cap(static_cast<int>(lv));
-    if (lv < level_) return others_for(site_id(site), cause, proxy, context);
+    keep = stays(hash, level_);
+  }
+  if (!keep) {
+    if (!merging_) heavy_.add(hash, 1);  // merge_from() weighs a part's group itself
+    return others_for(site_id(site), cause, proxy, context);
   }
   // intern() after enforce_cap(): it may have renumbered the strings.
   const uint32_t gi = group_for(Key{site_id(site), intern(host), intern(upstream), cause, proxy, context}, hash);
@@ -382,15 +386,22 @@ void Aggregator::enforce_cap(int incoming_level) {
     if (incoming_level >= static_cast<int>(level)) ++n;
     return n > kMaxGroups;
   };
+  if (pin_) return;  // a second pass: the first pass's level holds
   unsigned level = level_;
   while (over(level)) ++level;
   bool below = false;
   for (const Group& g : groups_) below = below || (!g.folded && level_of(g.key_hash) < level);
   level_ = level;
-  if (!below) return;
+  if (below) refold();
+}
 
-  // Fold the groups below the level into their "(others)" group, keep the
-  // rest in order, and keep only the strings still named.
+bool Aggregator::stays(uint64_t hash, unsigned level) const {
+  return level_of(hash) >= level || (pin_ && std::binary_search(pin_->keys.begin(), pin_->keys.end(), hash));
+}
+
+void Aggregator::refold() {
+  // Fold the groups that no longer stay into their "(others)" group, keep
+  // the rest in order, and keep only the strings still named.
   std::vector<Group> old;
   old.swap(groups_);
   Interner old_strings;
@@ -406,14 +417,14 @@ void Aggregator::enforce_cap(int incoming_level) {
   // Room for the groups that stay and the "(others)" at once (grow_groups()):
   // no chain of growing copies beside the old vector.
   size_t stay = 0;
-  for (const Group& g : old) stay += g.folded || level_of(g.key_hash) >= level_;
+  for (const Group& g : old) stay += g.folded || stays(g.key_hash, level_);
   groups_.reserve(std::max(stay + 64, kGroupRoom));
   index_.reserve(kGroupRoom);
   std::vector<uint32_t> remap(old.size());
   for (size_t i = 0; i < old.size(); ++i) {
     Group& g = old[i];
     const uint32_t site = intern(old_strings.str(g.site));
-    if (g.folded || level_of(g.key_hash) >= level_) {
+    if (g.folded || stays(g.key_hash, level_)) {
       const uint32_t host = intern(old_strings.str(g.host)), up = intern(old_strings.str(g.upstream));
       const Key k{site, host, up, g.cause, g.proxy, g.context};
       auto [it, fresh] = index_.try_emplace(k, static_cast<uint32_t>(groups_.size()));
@@ -429,6 +440,7 @@ void Aggregator::enforce_cap(int incoming_level) {
       }
       remap[i] = it->second;
     } else {
+      heavy_.add(g.key_hash, weight(g));
       const uint32_t o = others_for(site, g.cause, g.proxy, g.context);
       fold_into(groups_[o], std::move(g));
       remap[i] = o;
@@ -804,6 +816,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
   };
   // Every key below any part's fold level is folded here too.
   for (const Part& p : parts) level_ = std::max(level_, p.agg->level_);
+  for (const Part& p : parts) heavy_.merge(p.agg->heavy_);
   // And below the level the cap would end at once everything is in: a key
   // below it goes to its "(others)" group at once, instead of becoming a
   // group that the cap folds at the end (with two workers' 8,192 keys each,
@@ -817,7 +830,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     };
     collect(*this);
     for (const Part& p : parts) collect(*p.agg);
-    if (keys.size() > kMaxGroups) {
+    if (keys.size() > kMaxGroups && !pin_) {
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       auto above = [&](unsigned level) {
@@ -868,6 +881,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
                                                 og.proxy, og.context);
     remap[ref.part][ref.group] = ti;
     Group& g = groups_[ti];
+    if (g.folded && !og.folded) heavy_.add(og.key_hash, weight(og));  // folded here
     // A group with nothing in it yet (new to this one) takes a consumed
     // part's rules, minutes and samples as they are, positions made
     // absolute: merging into empty lists is a copy, and this moves instead
@@ -985,6 +999,40 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     }
   chunk_ = chunk;
   enforce_cap(-1);
+}
+
+std::vector<uint64_t> Aggregator::heavy_candidates() const {
+  // A key heavier than 1/kHeavyShare of the output (count, tries, cut) was
+  // routed at least that many hits, and the summary saw at most twice the
+  // output's weight (an access entry and its error entry), so the key holds
+  // more than total / (2 kHeavyShare) of it; the summary's estimates fall
+  // short by at most 4 total / kCounters = total / (4 kHeavyShare).
+  static_assert(HeavyKeys::kCounters >= 16 * kHeavyShare, "the summary's error below the margin");
+  return heavy_.above(4 * kHeavyShare, kHeavyMin / 2);
+}
+
+void Aggregator::pin(std::shared_ptr<const Pin> p) {
+  pin_ = std::move(p);
+  if (pin_) level_ = pin_->level;
+}
+
+size_t Aggregator::fold_light_pinned() {
+  resolve();
+  if (!pin_) return 0;
+  uint64_t all = 0;
+  for (const Group& g : groups_) all += weight(g);
+  auto pin = std::make_shared<Pin>();
+  pin->level = level_;
+  heavy_kept_ = 0;
+  for (const Group& g : groups_)
+    if (!g.folded && level_of(g.key_hash) < level_ && weight(g) >= kHeavyMin && weight(g) > all / kHeavyShare) {
+      pin->keys.push_back(g.key_hash);
+      ++heavy_kept_;
+    }
+  std::sort(pin->keys.begin(), pin->keys.end());
+  pin_ = std::move(pin);
+  refold();
+  return heavy_kept_;
 }
 
 void Aggregator::merge(const Aggregator& other, uint32_t source_offset, uint64_t line_offset) {

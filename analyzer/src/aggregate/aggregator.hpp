@@ -33,11 +33,11 @@
 //   the set of keys in the input, never on their order or the thread count;
 //   with fold_level() = L, about 1 key in 2^L keeps its own group.
 //   folded_groups() estimates how many keys were folded, folded_count() says
-//   how many hits (lines) went into the "(others)" groups. Not heavy hitters
-//   (the most frequent keys exact): a worker sees the chunks it happened to
-//   take, so any choice it makes by counts differs with -j, chunk size and
-//   timing, and a key dropped early cannot be exact later; the hash of the
-//   key is the one rule every worker and the merge apply alike (README).
+//   how many hits (lines) went into the "(others)" groups. The folded hits
+//   also go into a summary (HeavyKeys) that names the keys which may be
+//   heavy among them; a second pass over the same input (pin()) makes those
+//   exact. No worker chooses by counts: what it sees depends on -j, chunk
+//   size and timing, and a key dropped early cannot be exact later (README).
 // - request entries: 16 bytes each (a short key), merge_parts() moves them.
 // - request keys for pairing: the first kMaxRequests error entries by position.
 // - access entries waiting for pairing: at most kMaxPending, 64 bytes each
@@ -66,6 +66,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aggregate/heavy_keys.hpp"
 #include "aggregate/interner.hpp"
 #include "aggregate/sample_floor.hpp"
 #include "catalogue/catalogue.hpp"
@@ -240,12 +241,39 @@ class Aggregator {
   // number of keys (site, host, upstream, cause) counted under "(others)".
   uint64_t folded_groups() const {
     resolve();
-    return level_ == 0 ? 0 : tracked_ * ((uint64_t{1} << level_) - 1);
+    return level_ == 0 ? 0 : (tracked_ - heavy_kept_) * ((uint64_t{1} << level_) - 1);
   }
   // Hits (lines) counted in "(others)" groups, context groups included.
   uint64_t folded_count() const;
   // Keys keep their own group when their hash has this many trailing zeros.
   unsigned fold_level() const { return level_; }
+
+  // Heavy keys past the cap. A key with more than 1/kHeavyShare of all hits
+  // (count, tries and cut of every group) and at least kHeavyMin of them is
+  // "heavy". The hits the cap folds are summarised (HeavyKeys); the keys
+  // that may be heavy among them, by their hash, sorted: empty when no
+  // folded key can be heavy (then every heavy key has its own exact group).
+  static constexpr uint64_t kHeavyShare = 512;
+  static constexpr uint64_t kHeavyMin = 16;
+  std::vector<uint64_t> heavy_candidates() const;
+  // A second pass over the same input: keys stay at exactly this fold level
+  // (the first pass's) and the candidates keep their own groups too. Set
+  // before any hit; the pipeline's workers share it (share_pin()).
+  struct Pin {
+    unsigned level = 0;
+    std::vector<uint64_t> keys;  // sorted key hashes
+  };
+  void pin(std::shared_ptr<const Pin> p);
+  void share_pin(const Aggregator& whole) { pin(whole.pin_); }
+  // After the second pass: folds the pinned keys that are not heavy, as the
+  // first pass did; the heavy ones stay, exact. Returns how many stayed.
+  size_t fold_light_pinned();
+  // Keys kept exact by fold_light_pinned().
+  size_t heavy_kept() const { return heavy_kept_; }
+  bool second_pass() const { return bool(pin_); }
+  // Whether every heavy key has its own exact group: none was folded, or a
+  // second pass made them exact.
+  bool heavy_exact() const { return pin_ || heavy_candidates().empty(); }
   // Access entries wait for pairing when mix(request) has this many trailing zeros.
   unsigned pending_level() const { return pend_level_; }
   // Access entries waiting for pairing, and the bytes they hold (records and texts).
@@ -356,6 +384,12 @@ class Aggregator {
   // Raises the fold level until at most kMaxGroups keys are tracked, folds
   // the others and drops strings nothing names any more.
   void enforce_cap(int incoming_level);  // the level of a key about to be added, or -1
+  // Whether a key keeps its own group at this fold level (or is pinned).
+  bool stays(uint64_t hash, unsigned level) const;
+  // Folds every tracked group that no longer stays() and renumbers.
+  void refold();
+  // What a group counted: count, tries and cut (HeavyKeys' weight).
+  static uint64_t weight(const Group& g) { return g.count + g.tries + g.cut; }
   void add_counts(Group& to, const Group& from);
   void fold_into(Group& to, Group&& from);
   void merge_from(const std::vector<Part>& parts);
@@ -392,6 +426,9 @@ class Aggregator {
   SampleFloor* floor_ = nullptr;
   bool record_requests_ = true;
   unsigned level_ = 0;   // fold level (see above)
+  HeavyKeys heavy_;      // the hits folded into "(others)" (see heavy_candidates())
+  std::shared_ptr<const Pin> pin_;  // a second pass (pin())
+  size_t heavy_kept_ = 0;
   bool merging_ = false; // merge_from() at work: the cap waits for its end
   size_t tracked_ = 0;   // groups that are not "(others)"
   std::deque<Pending> pending_;  // a deque: no doubling, no copy when it grows

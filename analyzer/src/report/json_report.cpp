@@ -128,6 +128,9 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   j.key("keys").num(static_cast<int64_t>(agg.folded_groups()));
   j.key("lines").num(static_cast<int64_t>(agg.folded_count()));
   j.key("cap").num(static_cast<int64_t>(Aggregator::kMaxGroups));
+  j.key("heavy_share").num(static_cast<int64_t>(Aggregator::kHeavyShare));
+  j.key("heavy_exact").boolean(agg.heavy_exact());
+  j.key("heavy_kept").num(static_cast<int64_t>(agg.heavy_kept()));
   j.close('}');
   j.key("window").open('{');
   j.key("first");

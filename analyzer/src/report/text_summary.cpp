@@ -161,7 +161,15 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
   if (const uint64_t folded = agg.folded_groups())
     out += "note: more (site, host, upstream, cause) combinations than the " + thousands(Aggregator::kMaxGroups) +
            " kept apart: about " + thousands(folded) + " of them, " + thousands(agg.folded_count()) +
-           " lines, are counted under \"(others)\" per site and cause\n";
+           " lines, are counted under \"(others)\" per site and cause; " +
+           (agg.heavy_exact()
+                ? "every combination with more than 1/" + thousands(Aggregator::kHeavyShare) +
+                      " of the lines has its own exact row" +
+                      (agg.heavy_kept() ? " (" + thousands(agg.heavy_kept()) + " made exact by reading the input twice)"
+                                        : std::string())
+                : std::string("frequent ones may be among them (the input could not be read a second time: "
+                              "standard input, a pipe, or a file that changed)")) +
+           "\n";
 
   if (!failures.empty()) {
     const size_t show = opt.top && failures.size() > opt.top ? opt.top : failures.size();

@@ -307,7 +307,10 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   // first line.
   std::vector<Aggregator> parts(workers);
   SampleFloor sample_floor;  // chunk indices of this source
-  for (Aggregator& part : parts) part.set_sample_floor(&sample_floor);
+  for (Aggregator& part : parts) {
+    part.set_sample_floor(&sample_floor);
+    part.share_pin(agg);  // a second pass's fold level and heavy keys
+  }
   // Error entries for pairing in the whole and in the chunks merged so far
   // (all before any chunk in work): once they reach the whole's limit
   // (kMaxRequests, the first by position), a chunk records none, since the

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <memory>
+#include <random>
 #include <tuple>
 
 #include "aggregate/aggregator.hpp"
@@ -506,4 +508,74 @@ TEST_CASE("a waiting access entry holds 64 bytes, and its text only while it can
     CHECK(agg.pending_bytes() <= agg.pending_count() * 64 + 64 * 1024);
     CHECK(agg.total() == many);
   }
+}
+
+TEST_CASE("past the cap, heavy keys are found and a pinned second pass counts them exactly", "[aggregator]") {
+  // A flood of distinct hosts (3 x the cap) and 8 hosts that fail 400 times
+  // each: above 1/512 of all hits.
+  const size_t flood = Aggregator::kMaxGroups * 3;
+  std::vector<std::string> hosts;
+  for (size_t i = 0; i < flood; ++i) hosts.push_back("h" + std::to_string(i) + ".example");
+  for (int i = 0; i < 8; ++i) hosts.push_back("heavy" + std::to_string(i) + ".example");
+  std::vector<size_t> order;
+  for (size_t i = 0; i < flood; ++i) order.push_back(i);
+  for (size_t k = 0; k < 8 * 400; ++k) order.push_back(flood + k % 8);
+  std::mt19937_64 rng(11);
+  std::shuffle(order.begin(), order.end(), rng);
+  auto feed = [&](Aggregator& a, size_t at) {
+    Hit h = hit("10.0.0.5:80", 0, 1000, at + 1);
+    h.host = hosts[order[at]];
+    a.add(h);
+  };
+  // Pass one, by one aggregator and by two parts merged: the same candidates.
+  Aggregator one, x, y, two;
+  for (size_t i = 0; i < order.size(); ++i) feed(one, i);
+  for (size_t i = 0; i < order.size(); ++i) feed(i % 2 ? x : y, i);
+  two.merge(x);
+  two.merge(y);
+  REQUIRE(one.fold_level() >= 1);
+  CHECK(one.fold_level() == two.fold_level());
+  for (Aggregator* a : {&one, &two}) {
+    CHECK_FALSE(a->heavy_exact());
+    CHECK_FALSE(a->heavy_candidates().empty());
+    CHECK(a->heavy_candidates().size() < 64);  // the flood's keys are not candidates
+  }
+  // Pass two, pinned with either pass's candidates, split in two other ways.
+  auto second = [&](const Aggregator& first, size_t parts) {
+    auto pin = std::make_shared<Aggregator::Pin>();
+    pin->level = first.fold_level();
+    pin->keys = first.heavy_candidates();
+    Aggregator whole;
+    whole.pin(pin);
+    std::vector<Aggregator> part(parts);
+    for (Aggregator& p : part) p.share_pin(whole);
+    for (size_t i = 0; i < order.size(); ++i) feed(part[(i / 1000) % parts], i);
+    for (Aggregator& p : part) whole.merge(p);
+    whole.fold_light_pinned();
+    return whole;
+  };
+  Aggregator a = second(one, 1), b = second(two, 3);
+  auto rows = [](const Aggregator& agg) {
+    std::vector<std::string> v;
+    for (const Group& g : agg.groups()) v.push_back(std::string(agg.str(g.host)) + "#" + std::to_string(g.count));
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  CHECK(rows(a) == rows(b));
+  CHECK(a.heavy_kept() == b.heavy_kept());
+  CHECK(a.heavy_exact());
+  CHECK(a.total() == order.size());
+  size_t heavy = 0;
+  for (const Group& g : a.groups())
+    if (std::string_view(a.str(g.host)).substr(0, 5) == "heavy") {
+      ++heavy;
+      CHECK(g.count == 400);
+    }
+  CHECK(heavy == 8);
+  // The keys the hash keeps are the first pass's.
+  size_t hashed = 0;
+  for (const Group& g : a.groups()) hashed += !g.folded && a.str(g.host).substr(0, 5) != "heavy";
+  size_t hashed_one = 0;
+  for (const Group& g : one.groups()) hashed_one += !g.folded && one.str(g.host).substr(0, 5) != "heavy";
+  CHECK(hashed == hashed_one);
 }

@@ -1,0 +1,84 @@
+#include "heavy_pass.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "scan/served_pass.hpp"
+#include "source/source.hpp"
+
+namespace gw502::cli {
+
+ScannedInput describe_input(const std::string& path) {
+  ScannedInput in;
+  in.path = path;
+  struct stat st;
+  if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    in.regular = true;
+    in.dev = st.st_dev;
+    in.ino = st.st_ino;
+    in.size = st.st_size;
+  }
+  return in;
+}
+
+namespace {
+
+// The input as the first pass read it, or null (why set).
+std::unique_ptr<Source> reopen(const ScannedInput& in, uint32_t index, const FileRanges& ranges, std::string& why) {
+  if (!in.regular) {
+    why = in.path == "-" ? "standard input is read once" : in.path + " is not a regular file";
+    return nullptr;
+  }
+  std::unique_ptr<Source> src;
+  const int kept = ranges.dup_kept(index);
+  if (kept >= 0) {
+    src = source_from_fd(kept, true, why);
+  } else {
+    struct stat st;
+    if (::stat(in.path.c_str(), &st) != 0 || st.st_dev != in.dev || st.st_ino != in.ino ||
+        (in.mapped == 0 && st.st_size != in.size)) {
+      why = in.path + " changed since it was read";
+      return nullptr;
+    }
+    src = open_source(in.path, why);
+  }
+  if (src && in.mapped) src->limit_map(in.mapped);
+  return src;
+}
+
+}  // namespace
+
+bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipeline,
+                  const std::vector<ScannedInput>& inputs, const FileRanges& ranges, const RunSummary& run,
+                  const Aggregator::SampleReader& reader, Aggregator& agg, std::string& why) {
+  if (agg.fold_level() == 0) return true;
+  auto pin = std::make_shared<Aggregator::Pin>();
+  pin->keys = agg.heavy_candidates();
+  if (pin->keys.empty()) return true;
+  pin->level = agg.fold_level();
+  Aggregator again;
+  again.pin(pin);
+  again.set_sample_reader(reader);
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    auto src = reopen(inputs[i], i, ranges, why);
+    if (!src) return false;
+    ScanStats stats;
+    std::vector<Problem> problems;  // the first pass's were reported
+    pipeline.scan(*src, run.sources[i], i, again, stats, problems, nullptr);
+    // The same bytes as the first pass, or no second pass at all.
+    const ScanStats& first = run.stats[i];
+    if (stats.bytes != first.bytes || stats.lines != first.lines || stats.events != first.events) {
+      why = inputs[i].path + " changed since it was read";
+      return false;
+    }
+  }
+  std::vector<Problem> problems;
+  read_served(cat, scan, run.sources, again, problems);
+  again.fold_light_pinned();
+  agg = std::move(again);
+  return true;
+}
+
+}  // namespace gw502::cli
