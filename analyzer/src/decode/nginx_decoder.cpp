@@ -207,10 +207,14 @@ bool has_phase(std::string_view msg) {
 
 // A bare message in nginx's own words about its upstream: "upstream sent
 // invalid header", "upstream timed out (110: ...)", "no live upstreams",
-// "app could not be resolved (3: Host not found)".
+// "app could not be resolved (3: Host not found)", "no resolver defined to
+// resolve app".
 bool upstream_words(std::string_view msg) {
+  // nginx connect()s only to upstreams (and its resolver): "connect() to
+  // unix:/run/php.sock failed (13: ...)", "connect() failed (111: ...)".
   for (std::string_view w : {"upstream sent ", "upstream timed out ", "upstream prematurely closed ",
-                             "no live upstreams", "upstream SSL certificate "})
+                             "no live upstreams", "upstream SSL certificate ", "connect() to ", "connect() failed (",
+                             "no resolver defined to resolve "})
     if (msg.compare(0, w.size(), w) == 0) return true;
   // The resolver's: "backend.docker could not be resolved (110: ...)", a
   // host name (one word) first.
