@@ -25,27 +25,34 @@ ScannedInput describe_input(const std::string& path) {
 
 namespace {
 
-// The input as the first pass read it, or null (why set).
-std::unique_ptr<Source> reopen(const ScannedInput& in, uint32_t index, const FileRanges& ranges, std::string& why) {
+// Whether the path still names the file the first pass read, unchanged in
+// size (the served pass reads access logs again by path). why set if not.
+bool unchanged(const ScannedInput& in, std::string& why) {
   if (!in.regular) {
     why = in.path == "-" ? "standard input is read once" : in.path + " is not a regular file";
-    return nullptr;
+    return false;
   }
-  std::unique_ptr<Source> src;
+  struct stat st;
+  if (::stat(in.path.c_str(), &st) != 0 || st.st_dev != in.dev || st.st_ino != in.ino || st.st_size != in.size) {
+    why = in.path + " changed since it was read";
+    return false;
+  }
+  return true;
+}
+
+// The input as the first pass read it: a mapped file through its kept
+// descriptor, up to the bytes first mapped; else by path.
+std::unique_ptr<Source> reopen(const ScannedInput& in, uint32_t index, const FileRanges& ranges, std::string& why) {
   const int kept = ranges.dup_kept(index);
-  if (kept >= 0) {
-    src = source_from_fd(kept, true, why);
-  } else {
-    struct stat st;
-    if (::stat(in.path.c_str(), &st) != 0 || st.st_dev != in.dev || st.st_ino != in.ino ||
-        (in.mapped == 0 && st.st_size != in.size)) {
-      why = in.path + " changed since it was read";
-      return nullptr;
-    }
-    src = open_source(in.path, why);
-  }
+  std::unique_ptr<Source> src = kept >= 0 ? source_from_fd(kept, true, why) : open_source(in.path, why);
   if (src && in.mapped) src->limit_map(in.mapped);
   return src;
+}
+
+bool all_unchanged(const std::vector<ScannedInput>& inputs, std::string& why) {
+  for (const ScannedInput& in : inputs)
+    if (!unchanged(in, why)) return false;
+  return true;
 }
 
 }  // namespace
@@ -58,6 +65,9 @@ bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipel
   pin->keys = agg.heavy_candidates();
   if (pin->keys.empty()) return true;
   pin->level = agg.fold_level();
+  // Every input checked before the first is read again (a pipe last in the
+  // list would otherwise be found after a whole pass), and after the pass.
+  if (!all_unchanged(inputs, why)) return false;
   Aggregator again;
   again.pin(pin);
   again.set_sample_reader(reader);
@@ -76,6 +86,7 @@ bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipel
   }
   std::vector<Problem> problems;
   read_served(cat, scan, run.sources, again, problems);
+  if (!all_unchanged(inputs, why)) return false;  // rotated or grown meanwhile
   again.fold_light_pinned();
   agg = std::move(again);
   return true;

@@ -2,9 +2,10 @@
 // folded into "(others)" may be heavy (Aggregator::heavy_candidates()), the
 // same input is scanned again with the first pass's fold level and those
 // keys pinned, and the ones that are heavy keep exact groups. Only when every
-// input can be read again as it was: regular files, the same ones (a mapped
-// file through its kept descriptor, so a rotation in between does not
-// matter), up to the bytes the first pass read.
+// input can be read again as it was: regular files whose paths still name
+// the same files, of the same size, before and after the second pass (the
+// served pass reads access logs by path); a mapped file is read through its
+// kept descriptor, up to the bytes the first pass mapped.
 #pragma once
 #include <string>
 #include <sys/types.h>

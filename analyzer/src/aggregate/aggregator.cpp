@@ -705,10 +705,17 @@ void Aggregator::pair_pending() {
       }
       ++g.served_other;
       // A combined access line names neither host nor upstream: the error
-      // entry does (copies: the new group may move the strings).
+      // entry does (copies: the new group may move the strings). A second
+      // pass's pinned key that the hash would fold (pin()) names "(others)"
+      // here, as its group did in the first pass, so that what it moves goes
+      // where it went then, whichever keys the partition made candidates.
+      const bool pinned_only = !g.folded && level_of(g.key_hash) < level_;
+      if (pinned_only) moved_from_pinned_[g.key_hash] += 1;
+      const std::string_view g_host = pinned_only ? kOther : str(g.host);
+      const std::string_view g_up = pinned_only ? kOther : str(g.upstream);
       buf_site_.assign(strings_.str(p.site));
-      buf_host_.assign(strings_.str(p.host).empty() ? str(g.host) : strings_.str(p.host));
-      buf_up_.assign(strings_.str(p.upstream).empty() ? str(g.upstream) : strings_.str(p.upstream));
+      buf_host_.assign(strings_.str(p.host).empty() ? g_host : strings_.str(p.host));
+      buf_up_.assign(strings_.str(p.upstream).empty() ? g_up : strings_.str(p.upstream));
       Hit moved{static_cast<ProxyKind>(p.proxy), buf_site_, buf_host_, buf_up_, p.cause, p.rule, p.time,
                 bool(p.utc), p.source, p.line, p.has_text ? text_of(p) : std::string_view()};
       moved.request = p.request;
@@ -1024,11 +1031,19 @@ size_t Aggregator::fold_light_pinned() {
   auto pin = std::make_shared<Pin>();
   pin->level = level_;
   heavy_kept_ = 0;
+  heavy_served_folded_ = 0;
   for (const Group& g : groups_)
     if (!g.folded && level_of(g.key_hash) < level_ && weight(g) >= kHeavyMin && weight(g) > all / kHeavyShare) {
       pin->keys.push_back(g.key_hash);
       ++heavy_kept_;
     }
+  // A pinned key's requests retried and served went to "(others)"
+  // (pair_pending()): a heavy share of them is a heavy key that is not
+  // exact, whether or not the key itself stays heavy (all its requests may
+  // have been served). Such a key was a candidate in any partition: its
+  // error entries were counted under it first.
+  for (const auto& [hash, moved] : moved_from_pinned_)
+    if (moved >= kHeavyMin && moved > all / kHeavyShare) ++heavy_served_folded_;
   std::sort(pin->keys.begin(), pin->keys.end());
   pin_ = std::move(pin);
   refold();

@@ -273,7 +273,11 @@ class Aggregator {
   bool second_pass() const { return bool(pin_); }
   // Whether every heavy key has its own exact group: none was folded, or a
   // second pass made them exact.
-  bool heavy_exact() const { return pin_ || heavy_candidates().empty(); }
+  bool heavy_exact() const { return pin_ ? heavy_served_folded_ == 0 : heavy_candidates().empty(); }
+  // Heavy keys kept by the second pass whose requests retried and served
+  // (retried_served, moved there by pairing) are a heavy share and counted
+  // under "(others)": those are not exact (README).
+  size_t heavy_served_folded() const { return heavy_served_folded_; }
   // Access entries wait for pairing when mix(request) has this many trailing zeros.
   unsigned pending_level() const { return pend_level_; }
   // Access entries waiting for pairing, and the bytes they hold (records and texts).
@@ -429,6 +433,8 @@ class Aggregator {
   HeavyKeys heavy_;      // the hits folded into "(others)" (see heavy_candidates())
   std::shared_ptr<const Pin> pin_;  // a second pass (pin())
   size_t heavy_kept_ = 0;
+  size_t heavy_served_folded_ = 0;
+  std::unordered_map<uint64_t, uint64_t> moved_from_pinned_;  // pair_pending(): by key hash
   bool merging_ = false; // merge_from() at work: the cap waits for its end
   size_t tracked_ = 0;   // groups that are not "(others)"
   std::deque<Pending> pending_;  // a deque: no doubling, no copy when it grows

@@ -86,8 +86,12 @@ void header(std::string& out, const Aggregator& agg, const RunSummary& run, cons
            " (site, host, upstream, cause) combinations past the group cap are counted under &ldquo;(others)&rdquo;" +
            (agg.heavy_exact() ? "; every combination with more than 1/" + thousands(Aggregator::kHeavyShare) +
                                     " of the lines has its own exact row.</p>\n"
-                              : std::string("; frequent ones may be among them (the input could not be read a "
-                                            "second time).</p>\n"));
+                              : agg.second_pass()
+                                    ? std::string("; frequent ones have their own rows, but some of their requests "
+                                                  "that nginx retried and served are counted under "
+                                                  "&ldquo;(others)&rdquo;.</p>\n")
+                                    : std::string("; frequent ones may be among them (the input could not be read a "
+                                                  "second time).</p>\n"));
   if (page.now > 0)
     out += "<p class=\"note\">Live: as of " + format_iso(page.now, true) + ", reloads every " +
            std::to_string(page.refresh_s) + " s.</p>\n";

@@ -167,8 +167,12 @@ std::string render_text(const Catalogue& cat, const Aggregator& agg, const RunSu
                       " of the lines has its own exact row" +
                       (agg.heavy_kept() ? " (" + thousands(agg.heavy_kept()) + " made exact by reading the input twice)"
                                         : std::string())
-                : std::string("frequent ones may be among them (the input could not be read a second time: "
-                              "standard input, a pipe, or a file that changed)")) +
+                : agg.second_pass()
+                      ? std::string("frequent ones have their own rows, but the requests of ") +
+                            thousands(agg.heavy_served_folded()) +
+                            " of them that nginx retried and served elsewhere are counted under \"(others)\""
+                      : std::string("frequent ones may be among them (the input could not be read a second time: "
+                                    "standard input, a pipe, or a file that changed)")) +
            "\n";
 
   if (!failures.empty()) {
