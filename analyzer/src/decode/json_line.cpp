@@ -1,5 +1,7 @@
 #include "decode/json_line.hpp"
 
+#include "decode/json_flat.hpp"
+
 #include <simdjson.h>
 
 #include <cstring>
@@ -22,14 +24,19 @@ struct JsonLine::Impl {
   // ten to twenty keys of an entry, and at_key() walks the members anew each
   // time. Keys as at_key() compares them (unescaped); the first of equal keys
   // wins, as with at_key(). An object with more members is looked up in it.
+  //
+  // A flat line (json_flat.hpp: plain strings, numbers, literals) is read
+  // into `flat` without simdjson; its members have no element.
   struct Member {
     std::string_view key;
     element value;
   };
   static constexpr size_t kIndexed = 48;
   Member members[kIndexed];
+  FlatMember flat[kIndexed];
   size_t count = 0;
   bool all_indexed = false;
+  bool is_flat = false;
 
   void index() {
     count = 0;
@@ -43,23 +50,36 @@ struct JsonLine::Impl {
     }
   }
 
-  bool member(std::string_view key, element& out) const {
-    if (!ok) return false;
-    if (!all_indexed) return root.at_key(key).get(out) == simdjson::SUCCESS;
+  // The first member named key: its index in members or flat, or count.
+  size_t find(std::string_view key) const {
     for (size_t i = 0; i < count; ++i) {
-      const std::string_view k = members[i].key;
-      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) {
-        out = members[i].value;
-        return true;
-      }
+      const std::string_view k = is_flat ? flat[i].key : members[i].key;
+      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return i;
     }
-    return false;
+    return count;
+  }
+  bool has(std::string_view key) const {
+    element e;
+    return ok && (is_flat ? find(key) < count : member(key, e));
+  }
+  bool member(std::string_view key, element& out) const {
+    if (!ok || is_flat) return false;
+    if (!all_indexed) return root.at_key(key).get(out) == simdjson::SUCCESS;
+    const size_t i = find(key);
+    if (i == count) return false;
+    out = members[i].value;
+    return true;
   }
   bool member(std::string_view obj, std::string_view key, element& out) const {
     element o;
     object oo;
     return member(obj, o) && o.get_object().get(oo) == simdjson::SUCCESS &&
            oo.at_key(key).get(out) == simdjson::SUCCESS;
+  }
+  const FlatMember* flat_member(std::string_view key, FlatMember::Kind kind) const {
+    if (!ok || !is_flat) return nullptr;
+    const size_t i = find(key);
+    return i < count && flat[i].kind == kind ? &flat[i] : nullptr;
   }
   static std::string_view as_str(const element& e) {
     std::string_view v;
@@ -89,6 +109,17 @@ bool JsonLine::parse(std::string_view text) {
   if (m.padded.size() < need) m.padded.resize(need);
   std::memcpy(m.padded.data(), text.data(), text.size());
   std::memset(m.padded.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+  // Flat unless a '{' or '[' follows the first byte (Caddy's nested
+  // entries go straight to simdjson, not through a reader that would stop
+  // at their first object).
+  m.is_flat = text.size() > 1 && !std::memchr(text.data() + 1, '{', text.size() - 1) &&
+              !std::memchr(text.data() + 1, '[', text.size() - 1) &&
+              read_flat_object(std::string_view(m.padded.data(), text.size()), m.flat, Impl::kIndexed, m.count);
+  if (m.is_flat) {
+    m.ok = true;
+    m.all_indexed = true;
+    return true;
+  }
   element doc;
   if (m.parser.parse(m.padded.data(), text.size(), false).get(doc) != simdjson::SUCCESS) return false;
   m.ok = doc.get_object().get(m.root) == simdjson::SUCCESS;
@@ -96,12 +127,13 @@ bool JsonLine::parse(std::string_view text) {
   return m.ok;
 }
 
-bool JsonLine::has(std::string_view key) const {
-  element e;
-  return impl_->member(key, e);
-}
+bool JsonLine::has(std::string_view key) const { return impl_->has(key); }
 
 std::string_view JsonLine::str(std::string_view key) const {
+  if (impl_->is_flat) {
+    const FlatMember* f = impl_->flat_member(key, FlatMember::Kind::string);
+    return f ? f->text : std::string_view();
+  }
   element e;
   return impl_->member(key, e) ? Impl::as_str(e) : std::string_view();
 }
@@ -120,6 +152,11 @@ std::string_view JsonLine::first_str(std::string_view obj, std::string_view key)
 }
 
 bool JsonLine::num(std::string_view key, double& out) const {
+  if (impl_->is_flat) {
+    const FlatMember* f = impl_->flat_member(key, FlatMember::Kind::number);
+    if (f) out = f->number;
+    return f != nullptr;
+  }
   element e;
   return impl_->member(key, e) && Impl::as_num(e, out);
 }
