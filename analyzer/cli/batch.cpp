@@ -56,7 +56,6 @@ int run_report(const RunConfig& cfg) {
     pipeline.scan(*src, run.sources.back(), index, agg, run.stats.back(), run.problems,
                   cfg.events ? &events : nullptr);
     ranges.keep(index, src->dup_map_fd());  // its samples read from this file, even once rotated
-    seen.mapped = src->mapped_size();
     scanned.push_back(std::move(seen));
     if (run.sources.back().unrecognised && run.stats.back().events == 0 &&
         run.problems.size() == problems_before)
@@ -76,7 +75,7 @@ int run_report(const RunConfig& cfg) {
   {
     std::string why;
     // --events prints no report: nothing for a second pass to make exact.
-    if (!cfg.events && !rescan_heavy(cat, cfg.scan, pipeline, scanned, ranges, run, reader, agg, why))
+    if (!cfg.events && !rescan_heavy(cat, cfg.scan, pipeline, scanned, run, reader, agg, why))
       std::fprintf(stderr, "gw502-logs: note: frequent keys among \"(others)\" not made exact: %s\n",
                    why.c_str());
   }

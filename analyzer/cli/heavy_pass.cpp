@@ -40,15 +40,6 @@ bool unchanged(const ScannedInput& in, std::string& why) {
   return true;
 }
 
-// The input as the first pass read it: a mapped file through its kept
-// descriptor, up to the bytes first mapped; else by path.
-std::unique_ptr<Source> reopen(const ScannedInput& in, uint32_t index, const FileRanges& ranges, std::string& why) {
-  const int kept = ranges.dup_kept(index);
-  std::unique_ptr<Source> src = kept >= 0 ? source_from_fd(kept, true, why) : open_source(in.path, why);
-  if (src && in.mapped) src->limit_map(in.mapped);
-  return src;
-}
-
 bool all_unchanged(const std::vector<ScannedInput>& inputs, std::string& why) {
   for (const ScannedInput& in : inputs)
     if (!unchanged(in, why)) return false;
@@ -58,7 +49,7 @@ bool all_unchanged(const std::vector<ScannedInput>& inputs, std::string& why) {
 }  // namespace
 
 bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipeline,
-                  const std::vector<ScannedInput>& inputs, const FileRanges& ranges, const RunSummary& run,
+                  const std::vector<ScannedInput>& inputs, const RunSummary& run,
                   const Aggregator::SampleReader& reader, Aggregator& agg, std::string& why) {
   if (agg.fold_level() == 0) return true;
   auto pin = std::make_shared<Aggregator::Pin>();
@@ -66,13 +57,15 @@ bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipel
   if (pin->keys.empty()) return true;
   pin->level = agg.fold_level();
   // Every input checked before the first is read again (a pipe last in the
-  // list would otherwise be found after a whole pass), and after the pass.
+  // list would otherwise be found after a whole pass), and after the pass:
+  // a path that names the same file of the same size throughout reads the
+  // bytes the first pass read.
   if (!all_unchanged(inputs, why)) return false;
   Aggregator again;
   again.pin(pin);
   again.set_sample_reader(reader);
   for (uint32_t i = 0; i < inputs.size(); ++i) {
-    auto src = reopen(inputs[i], i, ranges, why);
+    auto src = open_source(inputs[i].path, why);
     if (!src) return false;
     ScanStats stats;
     std::vector<Problem> problems;  // the first pass's were reported

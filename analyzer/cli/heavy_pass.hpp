@@ -3,9 +3,8 @@
 // same input is scanned again with the first pass's fold level and those
 // keys pinned, and the ones that are heavy keep exact groups. Only when every
 // input can be read again as it was: regular files whose paths still name
-// the same files, of the same size, before and after the second pass (the
-// served pass reads access logs by path); a mapped file is read through its
-// kept descriptor, up to the bytes the first pass mapped.
+// the same files, of the same size, before and after the second pass (it
+// reads them by path, as the served pass does).
 #pragma once
 #include <string>
 #include <sys/types.h>
@@ -14,7 +13,6 @@
 #include "aggregate/aggregator.hpp"
 #include "report/report.hpp"
 #include "scan/pipeline.hpp"
-#include "source/file_range.hpp"
 
 namespace gw502::cli {
 
@@ -25,7 +23,6 @@ struct ScannedInput {
   dev_t dev = 0;
   ino_t ino = 0;
   off_t size = 0;        // before the first pass
-  size_t mapped = 0;     // bytes mapped by the first pass (0: read as a stream)
 };
 
 // Notes what open_source() is about to read (before the first pass).
@@ -34,7 +31,7 @@ ScannedInput describe_input(const std::string& path);
 // Runs the second pass when it is needed and possible, replacing agg. False
 // (agg untouched, why set) when the input cannot be read again as it was.
 bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipeline,
-                  const std::vector<ScannedInput>& inputs, const FileRanges& ranges, const RunSummary& run,
+                  const std::vector<ScannedInput>& inputs, const RunSummary& run,
                   const Aggregator::SampleReader& reader, Aggregator& agg, std::string& why);
 
 }  // namespace gw502::cli

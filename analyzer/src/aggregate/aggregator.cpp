@@ -1028,12 +1028,13 @@ size_t Aggregator::fold_light_pinned() {
   if (!pin_) return 0;
   uint64_t all = 0;
   for (const Group& g : groups_) all += weight(g);
+  const auto heavy = [all](uint64_t w) { return w >= kHeavyMin && w > all / kHeavyShare; };
   auto pin = std::make_shared<Pin>();
   pin->level = level_;
   heavy_kept_ = 0;
   heavy_served_folded_ = 0;
   for (const Group& g : groups_)
-    if (!g.folded && level_of(g.key_hash) < level_ && weight(g) >= kHeavyMin && weight(g) > all / kHeavyShare) {
+    if (!g.folded && level_of(g.key_hash) < level_ && heavy(weight(g))) {
       pin->keys.push_back(g.key_hash);
       ++heavy_kept_;
     }
@@ -1043,7 +1044,7 @@ size_t Aggregator::fold_light_pinned() {
   // have been served). Such a key was a candidate in any partition: its
   // error entries were counted under it first.
   for (const auto& [hash, moved] : moved_from_pinned_)
-    if (moved >= kHeavyMin && moved > all / kHeavyShare) ++heavy_served_folded_;
+    if (heavy(moved)) ++heavy_served_folded_;
   std::sort(pin->keys.begin(), pin->keys.end());
   pin_ = std::move(pin);
   refold();

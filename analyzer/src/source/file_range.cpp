@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 
 namespace gw502 {
 namespace {
@@ -50,15 +49,6 @@ bool FileRanges::read(uint32_t source, const std::string& path, uint64_t offset,
     if (fd_ < 0) return false;
   }
   return read_at(fd_, offset, len, out);
-}
-
-int FileRanges::dup_kept(uint32_t source) const {
-  if (source >= kept_.size() || kept_[source] < 0) return -1;
-  // Not dup(): a duplicate shares its file offset, and whoever reads it
-  // must start at 0 while another may read the kept one by pread only.
-  char self[64];
-  std::snprintf(self, sizeof self, "/proc/self/fd/%d", kept_[source]);
-  return ::open(self, O_RDONLY | O_CLOEXEC);
 }
 
 }  // namespace gw502

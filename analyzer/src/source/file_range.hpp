@@ -30,9 +30,6 @@ class FileRanges {
   // the file at `path`) into out. False when the file cannot be opened or
   // holds fewer bytes there.
   bool read(uint32_t source, const std::string& path, uint64_t offset, size_t len, std::string& out);
-  // A new descriptor of the source's kept one, at offset 0 (the caller's to
-  // close), to read it again; -1 when none is kept.
-  int dup_kept(uint32_t source) const;
 
  private:
   std::vector<int> kept_;  // by source index, -1: none

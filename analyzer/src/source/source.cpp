@@ -100,7 +100,6 @@ class FdSource final : public Source {
   bool map(std::string_view& out) override {
     struct stat st;
     if (!own_ || map_ || ::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return false;
-    st.st_size = static_cast<off_t>(std::min(static_cast<size_t>(st.st_size), limit_));
     void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd_, 0);
     if (p == MAP_FAILED) return false;
     slot_ = guard_map(p, static_cast<size_t>(st.st_size));
@@ -133,8 +132,6 @@ class FdSource final : public Source {
     }
     return map_len_;
   }
-  size_t mapped_size() const override { return map_ ? map_len_ : 0; }
-  void limit_map(size_t bytes) override { limit_ = bytes; }
   int dup_map_fd() const override { return map_ ? ::fcntl(fd_, F_DUPFD_CLOEXEC, 0) : -1; }
   size_t map_valid_size() override {
     if (!map_) return 0;
@@ -170,7 +167,6 @@ class FdSource final : public Source {
   void* map_ = nullptr;
   size_t map_len_ = 0;
   MapSlot* slot_ = nullptr;
-  size_t limit_ = SIZE_MAX;  // limit_map()
 };
 
 constexpr size_t kInBlock = 256 * 1024;

@@ -42,10 +42,6 @@ class Source {
   // the source has gone, even once the path names another file. -1 if not
   // mapped or when no descriptor is left.
   virtual int dup_map_fd() const { return -1; }
-  // The size of the map (0: not mapped), and a limit to map() set before it:
-  // a second read of a file that grew maps only what the first one did.
-  virtual size_t mapped_size() const { return 0; }
-  virtual void limit_map(size_t bytes) { (void)bytes; }
 
  protected:
   Compression compression_ = Compression::none;
