@@ -14,6 +14,9 @@
 namespace gw502 {
 namespace {
 
+// A hit's sample text, made on demand (Hit::make_text).
+std::string_view sample_of(const Hit& h) { return h.make_text ? h.make_text->text() : h.text; }
+
 // A hit's place in the input: source, then chunk (while relative), then line.
 struct Pos {
   uint32_t source;
@@ -552,7 +555,6 @@ void Aggregator::add_hit(const Hit& h, size_t max_samples, bool has_text) {
   if (h.access && h.request) {
     if (request_level(h.request) >= pend_level_) {
       // Keep it until the groups are read: its error entry may come later.
-      const std::string_view text = has_text ? h.text.substr(0, kMaxSampleBytes) : std::string_view();
       Pending p;
       p.request = h.request;
       p.time = h.time;
@@ -565,7 +567,7 @@ void Aggregator::add_hit(const Hit& h, size_t max_samples, bool has_text) {
       p.text_at = 0;
       p.cause = h.cause;
       p.rule = h.rule;
-      p.text_len = static_cast<uint16_t>(text.size());
+      p.text_len = 0;
       p.status = static_cast<int16_t>(std::clamp(h.status, -1, 32767));
       p.max_samples = static_cast<uint8_t>(std::min<size_t>(max_samples, 255));
       p.proxy = static_cast<uint8_t>(h.proxy);
@@ -574,10 +576,13 @@ void Aggregator::add_hit(const Hit& h, size_t max_samples, bool has_text) {
       p.failed_tries = h.failed_tries;
       p.context = h.context;
       p.has_text = has_text;
-      if (text_needed(p))
+      if (has_text && text_needed(p)) {
+        const std::string_view text = sample_of(h).substr(0, kMaxSampleBytes);
+        p.text_len = static_cast<uint16_t>(text.size());
         p.text_at = store_text(text);
-      else
-        p.has_text = 0, p.text_len = 0;
+      } else {
+        p.has_text = 0;
+      }
       pending_.push_back(p);
       if (pending_.size() > kMaxPending) raise_pending_level(pend_level_);
       return;
@@ -801,7 +806,7 @@ uint32_t Aggregator::add_now(const Hit& h, size_t max_samples, uint32_t chunk, b
     // A tracked key's samples another worker holds, all earlier (SampleFloor).
     const bool shared = floor_ && !g.folded;
     if (shared && floor_->covers(g.key_hash, chunk)) return gi;
-    add_sample(g, p, h.text, chunk_bytes_, chunk_offset_);
+    add_sample(g, p, sample_of(h), chunk_bytes_, chunk_offset_);
     if (shared && g.samples.size() >= std::max<size_t>(g.max_samples, 1))
       floor_->publish(g.key_hash, g.samples.back().chunk);
   }

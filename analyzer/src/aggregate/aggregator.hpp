@@ -131,6 +131,16 @@ struct Group {
   bool coarse_minutes = false;
 };
 
+// A sample's text made only when a group keeps it: a JSON entry's evidence
+// is put together from its fields, and most hits are never kept.
+class SampleText {
+ public:
+  virtual std::string_view text() const = 0;
+
+ protected:
+  ~SampleText() = default;
+};
+
 struct Hit {
   ProxyKind proxy;
   std::string_view site;
@@ -143,6 +153,7 @@ struct Hit {
   uint32_t source;
   uint64_t line;
   std::string_view text;  // the line, for samples
+  const SampleText* make_text = nullptr;  // when set, it makes the text instead
   uint64_t request = 0;   // the request's key (client and path, or Caddy's hash); 0: none
   uint32_t conn = 0;      // nginx's process and connection (pid, *cid) hashed; 0: unknown
   bool cut = false;       // nginx: failed after the response header went out (see Group::cut)

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -43,19 +44,42 @@ struct JsonLine::Impl {
     all_indexed = true;
     for (auto field : root) {
       if (count == kIndexed) {
-        all_indexed = false;
+        all_indexed = false;  // looked up with at_key(), never by find()
+        count = 0;
+        chain();
         return;
       }
       members[count++] = {field.key, field.value};
     }
+    chain();
   }
 
+  // Members by a hash of their key's size and end bytes: chains of indices + 1
+  // (0 ends one), built once per parse, so that each of the ten to twenty
+  // lookups of a line, also of keys it lacks, tries one or two members.
+  static constexpr size_t kHeads = 64;
+  uint8_t head[kHeads];
+  uint8_t next[kIndexed];
+
+  static size_t bucket(std::string_view k) {
+    if (k.empty()) return 0;
+    return (k.size() * 7 + static_cast<unsigned char>(k.front()) * 3 + static_cast<unsigned char>(k.back())) %
+           kHeads;
+  }
+  std::string_view key_at(size_t i) const { return is_flat ? flat[i].key : members[i].key; }
+  void chain() {
+    std::memset(head, 0, sizeof head);
+    // Back to front, so that each chain lists equal keys first to last.
+    for (size_t i = count; i-- > 0;) {
+      uint8_t& h = head[bucket(key_at(i))];
+      next[i] = h;
+      h = static_cast<uint8_t>(i + 1);
+    }
+  }
   // The first member named key: its index in members or flat, or count.
   size_t find(std::string_view key) const {
-    for (size_t i = 0; i < count; ++i) {
-      const std::string_view k = is_flat ? flat[i].key : members[i].key;
-      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return i;
-    }
+    for (size_t at = head[bucket(key)]; at; at = next[at - 1])
+      if (key_at(at - 1) == key) return at - 1;
     return count;
   }
   bool has(std::string_view key) const {
@@ -118,6 +142,7 @@ bool JsonLine::parse(std::string_view text) {
   if (m.is_flat) {
     m.ok = true;
     m.all_indexed = true;
+    m.chain();
     return true;
   }
   element doc;

@@ -2,6 +2,7 @@
 #include "scan/source_info.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include <sys/stat.h>
@@ -27,6 +28,46 @@ bool after_header(std::string_view message) {
   const std::string_view rest = message.substr(at + kPhase.size());
   return rest.empty() || rest[0] == ',';
 }
+
+// A JSON entry's evidence: its level, message and request, as one line,
+// cut where a sample is (Aggregator::kMaxSampleBytes).
+class JsonEvidence final : public SampleText {
+ public:
+  explicit JsonEvidence(const Event& ev) : ev_(ev) {}
+  std::string_view text() const override {
+    len_ = 0;
+    put(ev_.level.empty() ? std::string_view("entry") : ev_.level);
+    put(": ");
+    put(ev_.message);
+    if (!ev_.host.empty() || !ev_.request.empty()) {
+      put(" (request ");
+      put(ev_.host);
+      put(ev_.request);
+      if (!ev_.client.empty()) {
+        put(" from ");
+        put(ev_.client);
+      }
+      put(")");
+    }
+    if (ev_.status) {
+      char digits[16];
+      const auto r = std::to_chars(digits, digits + sizeof digits, ev_.status);
+      put(" status ");
+      put(std::string_view(digits, static_cast<size_t>(r.ptr - digits)));
+    }
+    return std::string_view(buf_, len_);
+  }
+
+ private:
+  void put(std::string_view s) const {
+    const size_t n = std::min(s.size(), sizeof buf_ - len_);
+    std::memcpy(buf_ + len_, s.data(), n);
+    len_ += n;
+  }
+  const Event& ev_;
+  mutable char buf_[Aggregator::kMaxSampleBytes];
+  mutable size_t len_ = 0;
+};
 
 }  // namespace
 
@@ -99,23 +140,12 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   ++stats.events;
   // Evidence a reader can use: a JSON entry's message and request, not the
   // first bytes of the raw object (Caddy puts the error after the headers).
-  std::string_view evidence = text;
-  if (!text.empty() && text.front() == '{' && !ev.message.empty()) {
-    evidence_.assign(ev.level.empty() ? std::string_view("entry") : ev.level);
-    evidence_ += ": ";
-    evidence_ += ev.message;
-    if (!ev.host.empty() || !ev.request.empty()) {
-      evidence_ += " (request ";
-      evidence_ += ev.host;
-      evidence_ += ev.request;
-      if (!ev.client.empty()) evidence_.append(" from ").append(ev.client);
-      evidence_ += ')';
-    }
-    if (ev.status) evidence_ += " status " + std::to_string(ev.status);
-    evidence = evidence_;
-  }
+  // Put together only when a group keeps it as a sample.
+  const bool entry = !text.empty() && text.front() == '{' && !ev.message.empty();
+  const JsonEvidence evidence(ev);
   Hit h{proxy, src.site, host, ev.upstream, cause, rule,
-        ev.time, ev.time_is_utc, source_index, number, evidence};
+        ev.time, ev.time_is_utc, source_index, number, text};
+  if (entry) h.make_text = &evidence;
   h.access = access;
   h.status = ev.status;
   h.failed_tries = ev.failed_tries;

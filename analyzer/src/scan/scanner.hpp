@@ -73,7 +73,6 @@ class Scanner {
   LocalZone zone_{opt_.naive_utc};
   NewlineIndex newlines_;  // of the buffer being scanned
   ChunkShape shape_ = ChunkShape::mixed;  // of the buffer being scanned
-  std::string evidence_;   // a JSON entry's sample: its decoded fields, not the raw object
   SourceInfo as_[kProxyKinds];
   const SourceInfo* as_of_[kProxyKinds] = {};
 };

@@ -579,3 +579,38 @@ TEST_CASE("past the cap, heavy keys are found and a pinned second pass counts th
   for (const Group& g : one.groups()) hashed_one += !g.folded && one.str(g.host).substr(0, 5) != "heavy";
   CHECK(hashed == hashed_one);
 }
+
+namespace {
+
+// Makes "line N" for the hit it is given to, and counts how often it is asked.
+struct CountedText final : SampleText {
+  std::string_view text() const override {
+    ++made;
+    buf = "line " + std::to_string(n);
+    return buf;
+  }
+  uint64_t n = 0;
+  mutable int made = 0;
+  mutable std::string buf;
+};
+
+}  // namespace
+
+TEST_CASE("a sample's text is made only while its group still takes samples", "[aggregator]") {
+  Aggregator agg;
+  CountedText maker;
+  for (uint64_t i = 1; i <= 50; ++i) {
+    Hit h = hit("u", 0, 0, i);
+    h.text = {};
+    maker.n = i;
+    h.make_text = &maker;
+    agg.add(h, 3);
+  }
+  const Group& g = agg.groups()[0];
+  CHECK(g.count == 50);
+  REQUIRE(g.samples.size() == 3);
+  CHECK(agg.sample_text(g.samples[0]) == "line 1");
+  CHECK(agg.sample_text(g.samples[2]) == "line 3");
+  // Three lines filled the group: the 47 after them never made their text.
+  CHECK(maker.made == 3);
+}

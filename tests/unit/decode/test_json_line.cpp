@@ -72,3 +72,37 @@ TEST_CASE("a pasted entry with an elision is read up to it, as a line cut there"
   // Nothing whole before the elision: nothing to read.
   CHECK_FALSE(j.parse_cut(R"J({"msg": ... })J"));
 }
+
+TEST_CASE("members are found by name: the first of equal keys, none for absent ones", "[json]") {
+  JsonLine j;
+  // Flat (the one-pass reader), then nested (simdjson): the same answers.
+  for (std::string_view line :
+       {std::string_view(R"({"msg":"a","ts":1,"msg":"b","m":"x","sg":"y","":"empty","level":"error"})"),
+        std::string_view(R"({"msg":"a","ts":1,"msg":"b","m":"x","sg":"y","":"empty","level":"error","o":{"k":"v"}})")}) {
+    INFO(line);
+    REQUIRE(j.parse(line));
+    CHECK(j.str("msg") == "a");
+    CHECK(j.str("m") == "x");
+    CHECK(j.str("sg") == "y");
+    CHECK(j.str("") == "empty");
+    CHECK(j.str("level") == "error");
+    CHECK_FALSE(j.has("mxg"));
+    CHECK_FALSE(j.has("levels"));
+    CHECK_FALSE(j.has("lever"));
+    double ts = 0;
+    CHECK(j.num("ts", ts));
+    CHECK(ts == 1);
+  }
+  // More members than are indexed: looked up in the object itself.
+  std::string many = "{";
+  for (int i = 0; i < 60; ++i) many += "\"k" + std::to_string(i) + "\":\"v" + std::to_string(i) + "\",";
+  many += "\"last\":{\"x\":1}}";
+  REQUIRE(j.parse(many));
+  CHECK(j.str("k0") == "v0");
+  CHECK(j.str("k59") == "v59");
+  CHECK_FALSE(j.has("k60"));
+  // A short line after it: nothing of the long one is left.
+  REQUIRE(j.parse(R"({"k1":"w"})"));
+  CHECK(j.str("k1") == "w");
+  CHECK_FALSE(j.has("k0"));
+}
