@@ -169,6 +169,14 @@ Classifier::Classifier(const Catalogue& cat, PrefilterEngine engine) : cat_(cat)
   build_prefilters(engine);
 }
 
+void Classifier::prepare(LogFamily family) {
+  if (!error_.empty()) return;
+  for (size_t kind = 0; kind < 2; ++kind) {
+    Set& s = *compiled_->sets[static_cast<size_t>(family) * 2 + kind];
+    if (!s.empty) s.ready();
+  }
+}
+
 bool Classifier::build_all() {
   if (!error_.empty()) return false;
   for (auto& s : compiled_->sets)

@@ -44,6 +44,12 @@ class Classifier {
   // workers). False, with error(), when one cannot be built.
   bool build_all();
 
+  // Builds the rule sets of one family now (both kinds), which classify()
+  // would build on its first line of that family: a second thread can do it
+  // while the first compiles the prefilter. A set that cannot be built is
+  // reported by classify() as before.
+  void prepare(LogFamily family);
+
   const std::string& error() const { return error_; }
   const Catalogue& catalogue() const { return cat_; }
   // "hyperscan", "re2", or "none" (a rule without literal: every line is a candidate).

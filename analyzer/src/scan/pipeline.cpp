@@ -322,6 +322,11 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     pool.emplace_back([&, w] {
       if (!use_map) yield_to_producer();
       Classifier& cls = *im.classifiers[w];
+      // The first chunk's worker compiles the prefilter; the second builds
+      // the rule sets the source's proxy needs meanwhile, instead of waiting
+      // for the prefilter and then for the sets (once per run: later sources
+      // find them built). 16 MB cuts, -j2, 41 rounds: about 1 ms less.
+      if (w == 1) cls.prepare(family_of(info.proxy));
       for (;;) {
         Job job;
         {
