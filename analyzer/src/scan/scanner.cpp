@@ -61,7 +61,7 @@ class JsonEvidence final : public SampleText {
  private:
   void put(std::string_view s) const {
     const size_t n = std::min(s.size(), sizeof buf_ - len_);
-    std::memcpy(buf_ + len_, s.data(), n);
+    if (n) std::memcpy(buf_ + len_, s.data(), n);  // an empty view's data() may be null
     len_ += n;
   }
   const Event& ev_;
