@@ -26,7 +26,7 @@ struct Job {
   bool from_map = false;  // text is the map's bytes (a slice or a copy) from `offset` on
   size_t offset = 0;
   std::string_view text;  // into the map, or into `owned`
-  std::vector<char> owned;  // a stream's chunk (from the framer, padded), or a copy
+  ChunkBuffer owned;  // a stream's chunk (from the framer, padded), or a copy
   bool overlong_mark = false;  // no text: the chunk before was an over-long line's start
   size_t skipped = 0;          // an over-long mark: the bytes of that line not in the chunk
 };
@@ -150,7 +150,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   // for every chunk.
   std::condition_variable cv_space, cv_work, cv_done;
   std::deque<Job> queue;
-  std::vector<std::vector<char>> spare_buffers;  // scanned stream chunks' buffers
+  std::vector<ChunkBuffer> spare_buffers;  // scanned stream chunks' buffers
   std::map<size_t, std::unique_ptr<Result>> done;
   bool producer_done = false;
   size_t produced = 0;
@@ -265,7 +265,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         Framer framer(head, std::min<size_t>(chunk_bytes, kStreamBlock), im.opt.max_line);
         Chunk c;
         size_t index = 0;
-        std::vector<char> spare;
+        ChunkBuffer spare;
         for (;;) {
           {
             std::lock_guard<std::mutex> lk(mu);

@@ -1,17 +1,22 @@
 #include "source/framer.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace gw502 {
 
 Framer::Framer(Source& src, size_t block, size_t max_line)
-    : src_(src), block_(block), max_line_(max_line), buf_(block + max_line + kPadding, '\0') {}
+    : src_(src), block_(block), max_line_(max_line), buf_(block + max_line + kPadding) {}
 
 // Reads until `want` bytes are held, the buffer is full, or the input ends.
+// Each read asks for what is wanted (at least kReadStep), not for the whole
+// buffer: its room for an over-long line is only touched by one.
 void Framer::fill(size_t want) {
+  constexpr size_t kReadStep = 64 << 10;
   const size_t cap = buf_.size() - kPadding;
   while (!eof_ && end_ < want && end_ < cap) {
-    long r = src_.read(buf_.data() + end_, cap - end_, error_);
+    const size_t ask = std::min(cap, std::max(want, end_ + kReadStep)) - end_;
+    long r = src_.read(buf_.data() + end_, ask, error_);
     if (r <= 0) {
       eof_ = true;
       break;
@@ -53,6 +58,7 @@ bool Framer::next(Chunk& out) {
       skipping_ = true;
       out.text = std::string_view(base, max_line_);
       out.overlong = true;
+      std::memset(base + end_, 0, kPadding);
       return true;
     } else {
       // A partial line: read on until it ends or grows past max_line.
@@ -60,11 +66,13 @@ bool Framer::next(Chunk& out) {
       continue;
     }
     out.text = std::string_view(base, consumed_);
+    // Past the data: zeros, not what an earlier chunk left (or nothing).
+    std::memset(base + end_, 0, kPadding);
     return true;
   }
 }
 
-bool Framer::next_owned(Chunk& out, std::vector<char>& spare) {
+bool Framer::next_owned(Chunk& out, ChunkBuffer& spare) {
   if (!next(out)) return false;
   spare.resize(buf_.size());
   const size_t tail = end_ - consumed_;

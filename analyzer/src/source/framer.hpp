@@ -5,11 +5,36 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "source/source.hpp"
 
 namespace gw502 {
+
+// A chunk's buffer. Its chars are left uninitialised when it grows (the
+// framer zeroes what it hands out past the data): pages that are never read
+// into, such as the room kept for an over-long line, do not count toward RSS.
+template <class T>
+struct NoZeroAllocator : std::allocator<T> {
+  template <class U>
+  struct rebind {
+    using other = NoZeroAllocator<U>;
+  };
+  NoZeroAllocator() = default;
+  template <class U>
+  NoZeroAllocator(const NoZeroAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+};
+using ChunkBuffer = std::vector<char, NoZeroAllocator<char>>;
 
 struct Chunk {
   // Whole lines, each ending in '\n' except possibly the last line of the input.
@@ -39,7 +64,7 @@ class Framer {
   // allocation), into which the framer carries the bytes after the chunk.
   // The chunk stays valid as long as `spare` keeps that buffer. No copy of
   // the chunk itself: threads can own chunks straight from the decompressor.
-  bool next_owned(Chunk& out, std::vector<char>& spare);
+  bool next_owned(Chunk& out, ChunkBuffer& spare);
 
  private:
   void fill(size_t want);
@@ -47,7 +72,7 @@ class Framer {
   Source& src_;
   size_t block_;
   size_t max_line_;
-  std::vector<char> buf_;
+  ChunkBuffer buf_;
   size_t end_ = 0;       // bytes held
   size_t consumed_ = 0;  // bytes handed out by the previous call
   bool eof_ = false;

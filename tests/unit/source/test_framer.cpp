@@ -75,3 +75,24 @@ TEST_CASE("an over-long line is cut at max_line and the rest skipped", "[framer]
 TEST_CASE("empty input gives no chunk", "[framer]") {
   CHECK(frame_all("", 64, 64, 8).empty());
 }
+
+TEST_CASE("a handed-over chunk is followed by zeros, whatever its buffer held before", "[framer]") {
+  std::string data;
+  for (int i = 0; i < 200; ++i) data += "line " + std::to_string(i) + "\n";
+  data += "last line without its newline";
+  StringSource src(data, 97);
+  Framer f(src, 256, 128);
+  ChunkBuffer spare(4096, 'x');  // a recycled buffer full of old bytes
+  Chunk c;
+  std::string got;
+  while (f.next_owned(c, spare)) {
+    got += c.text;
+    // The bytes after the chunk are the next lines' start or zeros: never
+    // what the buffer held before (the decoders may read a few past a line).
+    const char* after = c.text.data() + c.text.size();
+    const std::string_view rest(after, Framer::kPadding);
+    CHECK(rest.find('x') == std::string_view::npos);
+    spare.assign(spare.size(), 'x');
+  }
+  CHECK(got == data);
+}
