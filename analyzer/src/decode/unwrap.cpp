@@ -138,10 +138,12 @@ size_t syslog_prefix(std::string_view s) {
 }
 
 // Lines no wrapper's prefix can start like: nginx's error log
-// ("2024/01/15 10:23:45 [error] ...": no prefix above takes a '/' at [4])
-// and a bare JSON object.
+// ("2024/01/15 10:23:45 [error] ...": no prefix above takes a '/' at [4]),
+// a bare JSON object and logrus text (Traefik v2: `time="...`: no prefix
+// takes an '=' after a word).
 bool bare(std::string_view s) {
   if (!s.empty() && s[0] == '{') return true;
+  if (s.size() > 6 && std::memcmp(s.data(), "time=\"", 6) == 0) return true;
   return s.size() > 20 && is_digit(s[0]) && is_digit(s[3]) && s[4] == '/' && s[7] == '/' && s[10] == ' ';
 }
 

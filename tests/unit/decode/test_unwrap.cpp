@@ -36,3 +36,11 @@ TEST_CASE("a tailer's name before JSON, a bracketed name glued to a time", "[unw
                         "[15/Jan/2024:10:23:45 +0000] {\"a\":1}"})
     CHECK(unwrap_line(s) == s);
 }
+
+TEST_CASE("logrus text (Traefik v2) is left alone, and unwrapped behind a prefix", "[unwrap]") {
+  const std::string line = R"(time="2024-01-15T10:23:45Z" level=debug msg="'502 Bad Gateway' caused by: EOF")";
+  CHECK(unwrap_line(line) == line);
+  CHECK(unwrap_line("traefik-1  | " + line) == line);
+  CHECK(unwrap_line("2024-01-15T10:23:45.123456789Z " + line) == line);
+  CHECK(unwrap_line("[pod/traefik-7d9f/traefik] " + line) == line);
+}
