@@ -118,11 +118,17 @@ class HyperscanPrefilter final : public Prefilter {
     auto each = [](unsigned, unsigned long long, unsigned long long to, unsigned, void* p) -> int {
       auto& c = *static_cast<Ctx*>(p);
       const size_t at = c.offset + static_cast<size_t>(to) - 1;
+      if (at < c.next) return 0;  // another hit of a line taken (the scan went on)
       const void* nl = std::memchr(c.base + at, '\n', c.size - at);
       const size_t end = nl ? static_cast<size_t>(static_cast<const char*>(nl) - c.base) : c.size;
       c.hits->push_back(end);
       c.next = end + 1;
-      return 1;  // stop: the caller goes on from the next line
+      // Stop: the caller starts a new scan at the next line. Unless the hit
+      // lies within kGoOn bytes of its line's end (Traefik's "502 Bad
+      // Gateway"} closes its entries): a new scan costs more than reading
+      // on through them (Traefik v3 16 MB cut: -4 % instructions; no other
+      // bench log changed by 0.1 %).
+      return end - at < kGoOn ? 0 : 1;
     };
     // hs_scan takes an unsigned length: pieces end after a newline, so no
     // literal (they hold no newline) straddles two pieces.
@@ -135,13 +141,14 @@ class HyperscanPrefilter final : public Prefilter {
       }
       const hs_error_t r =
           hs_scan(db_.get(), buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
-      if (r != HS_SCAN_TERMINATED) ctx.next = ctx.offset + len;  // no hit in the piece
+      if (r != HS_SCAN_TERMINATED) ctx.next = std::max(ctx.next, ctx.offset + len);  // no hit in the piece
     }
   }
   const char* name() const override { return "hyperscan"; }
 
  private:
   static constexpr size_t kMaxScan = size_t{1} << 30;
+  static constexpr size_t kGoOn = 32;
   std::shared_ptr<hs_database_t> db_;  // shared by clones (read-only while scanning)
   hs_scratch_t* scratch_ = nullptr;    // per clone
 };
