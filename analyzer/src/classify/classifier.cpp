@@ -58,8 +58,15 @@ struct Classifier::Compiled {
     const std::string* source = nullptr;  // the catalogue's
     mutable std::once_flag once;
     mutable std::unique_ptr<re2::RE2> re;
+    mutable int upstream = -1;  // the index of its group named "upstream", or -1
     const re2::RE2& get(const RE2::Options& o) const {
-      std::call_once(once, [&] { re = std::make_unique<re2::RE2>(*source, o); });
+      std::call_once(once, [&] {
+        re = std::make_unique<re2::RE2>(*source, o);
+        // Looked up once, not per line (a map of names, searched by string).
+        const auto& names = re->NamedCapturingGroups();
+        const auto it = names.find("upstream");
+        if (it != names.end()) upstream = it->second;
+      });
       return *re;
     }
   };
@@ -361,17 +368,14 @@ int Classifier::match(LogFamily family, bool access, std::string_view text, int 
 }
 
 std::string_view Classifier::capture_upstream(int rule, std::string_view text) {
-  const RE2& re = compiled_->rules[static_cast<size_t>(rule)]->get(compiled_->options);
-  const auto& names = re.NamedCapturingGroups();
-  auto it = names.find("upstream");
-  if (it == names.end()) return {};
+  const Compiled::Regex& r = *compiled_->rules[static_cast<size_t>(rule)];
+  const RE2& re = r.get(compiled_->options);
+  const int group = r.upstream;
+  if (group < 0 || group >= 16) return {};
   re2::StringPiece groups[16];
-  int n = std::min(it->second + 1, 16);
-  if (it->second >= 16 ||
-      !re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED,
-                groups, n))
+  if (!re.Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, groups, group + 1))
     return {};
-  const re2::StringPiece& g = groups[it->second];
+  const re2::StringPiece& g = groups[group];
   return std::string_view(g.data() ? g.data() : "", g.size());
 }
 
