@@ -34,7 +34,14 @@ size_t utf8_len(std::string_view s, size_t i) {
 
 namespace {
 // Bytes a JSON string takes as they are: printable ASCII but '"' and '\\'.
-bool plain(unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; }
+struct PlainTable {
+  bool is[256] = {};
+  constexpr PlainTable() {
+    for (int c = 0x20; c < 0x7f; ++c) is[c] = c != '"' && c != '\\';
+  }
+};
+constexpr PlainTable kPlain;
+bool plain(unsigned char c) { return kPlain.is[c]; }
 }  // namespace
 
 void json_string(std::string& out, std::string_view s) {

@@ -19,7 +19,7 @@ class JsonOut {
   JsonOut& open(char c) {  // '{' or '['
     comma();
     out_ += c;
-    first_.push_back(true);
+    first_.push_back(1);
     return *this;
   }
   JsonOut& close(char c) {
@@ -68,10 +68,10 @@ class JsonOut {
     }
     if (first_.empty()) return;
     if (!first_.back()) out_ += ',';
-    first_.back() = false;
+    first_.back() = 0;
   }
   std::string& out_;
-  std::vector<bool> first_;
+  std::vector<unsigned char> first_;  // per open level: nothing written in it yet
   bool after_key_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "report/timeline.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 
@@ -32,15 +33,35 @@ std::vector<TimelineRow> timeline_rows(const Aggregator& agg, const std::vector<
   return rows;
 }
 
-// One row's minutes are copied at a time: never more than the aggregator
-// holds for it.
+// A row's distinct minutes are marked in a bitmap over its span (an O(n)
+// pass instead of sorting the groups' minutes together: the timeline was a
+// third of a 128 MiB multisite log's report). A span too long for one
+// (a stray year in a log) sorts a copy instead.
 std::vector<unsigned> slot_minutes(const TimelineRow& r, int64_t first_min, int64_t slot, int64_t slots) {
+  std::vector<unsigned> hits(static_cast<size_t>(slots));
+  auto count = [&](int64_t m) { ++hits[static_cast<size_t>(std::clamp<int64_t>((m - first_min) / slot, 0, slots - 1))]; };
+  int64_t lo = INT64_MAX, hi = INT64_MIN;
+  for (const Group* g : r.groups)
+    for (const auto m : g->minutes) lo = std::min<int64_t>(lo, m), hi = std::max<int64_t>(hi, m);
+  if (lo > hi) return hits;
+  constexpr uint64_t kMaxBits = uint64_t{1} << 22;  // 512 KiB: eight years of minutes
+  if (static_cast<uint64_t>(hi - lo) < kMaxBits) {
+    std::vector<uint64_t> seen(static_cast<size_t>((hi - lo) / 64 + 1));
+    for (const Group* g : r.groups)
+      for (const auto m : g->minutes) {
+        const auto at = static_cast<uint64_t>(m - lo);
+        seen[at / 64] |= uint64_t{1} << (at % 64);
+      }
+    for (size_t w = 0; w < seen.size(); ++w)
+      for (uint64_t bits = seen[w]; bits; bits &= bits - 1)
+        count(lo + static_cast<int64_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
+    return hits;
+  }
   std::vector<int64_t> minutes;
   for (const Group* g : r.groups) minutes.insert(minutes.end(), g->minutes.begin(), g->minutes.end());
   std::sort(minutes.begin(), minutes.end());
   minutes.erase(std::unique(minutes.begin(), minutes.end()), minutes.end());
-  std::vector<unsigned> hits(static_cast<size_t>(slots));
-  for (int64_t m : minutes) ++hits[static_cast<size_t>(std::clamp<int64_t>((m - first_min) / slot, 0, slots - 1))];
+  for (int64_t m : minutes) count(m);
   return hits;
 }
 
