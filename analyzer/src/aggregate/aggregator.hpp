@@ -232,6 +232,8 @@ class Aggregator {
     return groups_;
   }
   std::string_view str(uint32_t id) const { return strings_.str(id); }
+  // How many strings are interned: ids are 0 .. string_count() - 1.
+  size_t string_count() const { return strings_.size(); }
   // The pairing keys (short_key(Hit::request)) of counted error entries no
   // access entry has paired with yet (context groups aside), sorted and
   // distinct: the requests whose outcome the access logs read so far do not

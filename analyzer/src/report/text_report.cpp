@@ -83,11 +83,18 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
     site_total[site_of(g)] += g.count;
     up_total[up_of(g)] += g.count;
   }
+  // Each interned string's place in byte order, so that the sort compares
+  // numbers, not texts (a flood of hosts: 8,192 groups whose totals tie).
+  std::vector<uint32_t> by_text(agg.string_count());
+  for (uint32_t i = 0; i < by_text.size(); ++i) by_text[i] = i;
+  std::sort(by_text.begin(), by_text.end(), [&](uint32_t a, uint32_t b) { return agg.str(a) < agg.str(b); });
+  std::vector<uint32_t> rank(by_text.size());
+  for (uint32_t i = 0; i < by_text.size(); ++i) rank[by_text[i]] = i;
   // Each group's sort keys once (not two map lookups per comparison).
   struct Row {
     const Group* g;
     uint64_t site_total, up_total;
-    std::string_view site, host, upstream;
+    uint32_t site, host, upstream;  // ranks
   };
   std::vector<Row> rows;
   rows.reserve(agg.groups().size());
@@ -95,17 +102,17 @@ std::vector<const Group*> ordered_groups(const Aggregator& agg) {
     // Not a group all of whose requests were served after a retry; one with
     // only earlier tries of failed requests stays (JSON and --verbose show it).
     if (g.count || g.tries || g.cut)
-      rows.push_back(Row{&g, site_total[site_of(g)], up_total[up_of(g)], agg.str(g.site), agg.str(g.host),
-                         agg.str(g.upstream)});
+      rows.push_back(Row{&g, site_total[site_of(g)], up_total[up_of(g)], rank[g.site], rank[g.host],
+                         rank[g.upstream]});
   std::sort(rows.begin(), rows.end(), [&](const Row& ra, const Row& rb) {
     const Group* a = ra.g;
     const Group* b = rb.g;
     if (ra.site_total != rb.site_total) return ra.site_total > rb.site_total;
     if (a->proxy != b->proxy) return a->proxy < b->proxy;
-    if (a->site != b->site && ra.site != rb.site) return ra.site < rb.site;
-    if (a->host != b->host && ra.host != rb.host) return ra.host < rb.host;
+    if (ra.site != rb.site) return ra.site < rb.site;
+    if (ra.host != rb.host) return ra.host < rb.host;
     if (ra.up_total != rb.up_total) return ra.up_total > rb.up_total;
-    if (a->upstream != b->upstream) return ra.upstream < rb.upstream;
+    if (ra.upstream != rb.upstream) return ra.upstream < rb.upstream;
     if (a->count != b->count) return a->count > b->count;
     return a->cause < b->cause;
   });
