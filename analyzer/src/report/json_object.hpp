@@ -54,6 +54,12 @@ class JsonOut {
     out_ += "null";
     return *this;
   }
+  // A value already written as JSON text (by another JsonOut).
+  JsonOut& raw(std::string_view json) {
+    comma();
+    out_ += json;
+    return *this;
+  }
   JsonOut& strs(const std::vector<std::string>& v) {
     open('[');
     for (auto& s : v) str(s);

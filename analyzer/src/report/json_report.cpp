@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <future>
 
 #include "aggregate/diagnosis.hpp"
 #include "report/json_object.hpp"
@@ -42,6 +43,10 @@ void time_or_null(std::string& out, int64_t t, bool utc, bool known) {
 // (site, cause): minutes for a window up to 3 hours, hours up to 7 days,
 // days up to 1,000 days, then "days": `seconds` long, at most 1,000 buckets. Each row lists its non-empty buckets as [index, minutes with
 // failures]; buckets start at `start`, aligned to the bucket size (UTC).
+// Groups from which the timeline is rendered on a thread of its own.
+constexpr size_t kTimelineThreadGroups = 512;
+
+// The timeline object (a value: its key is the caller's).
 static void timeline_json(JsonOut& j, const Catalogue& cat, const Aggregator& agg, const std::vector<const Group*>& groups) {
   std::vector<const Group*> failures;
   int64_t first = INT64_MAX, last = INT64_MIN;
@@ -50,7 +55,7 @@ static void timeline_json(JsonOut& j, const Catalogue& cat, const Aggregator& ag
     failures.push_back(g);
     if (g->first != INT64_MAX) first = std::min(first, g->first), last = std::max(last, g->last);
   }
-  j.key("timeline").open('{');
+  j.open('{');
   const int64_t span = first == INT64_MAX ? 0 : last - first;
   // A window longer than kMaxDays (a stray year-0137 time in a log) gets
   // buckets of several days: at most kMaxDays of them, never millions.
@@ -109,6 +114,18 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
       last = std::max(last, g->last);
     }
   }
+  // The timeline (a third of a large report's rendering, after the scan,
+  // on one thread) is rendered on a second thread meanwhile: it only reads
+  // the groups, as the rest does. hostflood 128 MB, -j2: from the scan's
+  // end to exit 22-29 -> 20-25 ms (strace, 4 runs each).
+  std::future<std::string> timeline;
+  if (groups.size() >= kTimelineThreadGroups)
+    timeline = std::async(std::launch::async, [&] {
+      std::string t;
+      JsonOut tj(t);
+      timeline_json(tj, cat, agg, groups);
+      return t;
+    });
   j.open('{');
   j.key("version").num(3);
   j.key("summary").open('{');
@@ -244,7 +261,12 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   }
   j.close(']');
   j.close('}');
-  timeline_json(j, cat, agg, groups);
+  j.key("timeline");
+  if (timeline.valid()) {
+    j.raw(timeline.get());
+  } else {
+    timeline_json(j, cat, agg, groups);
+  }
 
   j.key("errors").open('[');
   for (const Problem& p : run.problems) {
