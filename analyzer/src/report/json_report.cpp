@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <future>
+#include <system_error>
 
 #include "aggregate/diagnosis.hpp"
 #include "report/json_object.hpp"
@@ -119,13 +120,18 @@ std::string render_json(const Catalogue& cat, const Aggregator& agg, const RunSu
   // the groups, as the rest does. hostflood 128 MB, -j2: from the scan's
   // end to exit 22-29 -> 20-25 ms (strace, 4 runs each).
   std::future<std::string> timeline;
-  if (groups.size() >= kTimelineThreadGroups)
-    timeline = std::async(std::launch::async, [&] {
-      std::string t;
-      JsonOut tj(t);
-      timeline_json(tj, cat, agg, groups);
-      return t;
-    });
+  if (groups.size() >= kTimelineThreadGroups) {
+    try {
+      timeline = std::async(std::launch::async, [&] {
+        std::string t;
+        JsonOut tj(t);
+        timeline_json(tj, cat, agg, groups);
+        return t;
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had (a limit on processes): rendered in turn below.
+    }
+  }
   j.open('{');
   j.key("version").num(3);
   j.key("summary").open('{');
