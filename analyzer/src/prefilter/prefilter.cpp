@@ -107,7 +107,11 @@ class HyperscanPrefilter final : public Prefilter {
     // again at the next line, so the line's other hits (an nginx line names
     // "upstream" two or three times) are never sought. A new scan costs a few
     // nanoseconds; the skipped matches were a quarter of the scan on nginx's
-    // error logs (bench/: multisite nginx, 128 MB: 76 -> 54 ms).
+    // error logs (bench/: multisite nginx, 128 MB: 76 -> 54 ms). A hit near
+    // its line's end lets the scan go on instead (see the callback).
+    // Both rely on a literal database reporting hits by increasing end
+    // offset, as Hyperscan's literal matchers do in block mode (its manual
+    // does not promise an order in general).
     struct Ctx {
       const char* base;
       size_t size;
@@ -141,7 +145,8 @@ class HyperscanPrefilter final : public Prefilter {
       }
       const hs_error_t r =
           hs_scan(db_.get(), buf.data() + ctx.offset, static_cast<unsigned>(len), 0, scratch_, each, &ctx);
-      if (r != HS_SCAN_TERMINATED) ctx.next = std::max(ctx.next, ctx.offset + len);  // no hit in the piece
+      // Not stopped: no hit in the piece, or only ones the scan went on after.
+      if (r != HS_SCAN_TERMINATED) ctx.next = std::max(ctx.next, ctx.offset + len);
     }
   }
   const char* name() const override { return "hyperscan"; }

@@ -251,9 +251,9 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     } else {
       // Stream chunks are the framer's own buffers, handed over without a
       // copy and recycled through `spare_buffers` once scanned. kStreamBlock
-      // (a 1.5 MiB buffer with room for an over-long line, zero-filled once,
-      // so resident in full) keeps peak RSS small (issue 16: base .zst 32 ->
-      // 27 MiB against 1 MiB blocks); earlier, 1 MiB against 2 MiB had cost
+      // (a 1.5 MiB buffer with room for an over-long line, which is resident
+      // only once a line uses it) keeps peak RSS small (issue 16: base .zst
+      // 32 -> 27 MiB against 1 MiB blocks); earlier, 1 MiB against 2 MiB had cost
       // 12 % more time on .zst in per-chunk work (512 KiB: within this
       // machine's noise, +-20 %). Smaller chunk sizes (tests) apply here too.
       // Sniffed on its head read ahead (the same bytes as a mapped file's

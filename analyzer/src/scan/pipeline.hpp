@@ -29,8 +29,9 @@ class Pipeline {
   // 2-core machine. 2 MiB took hostflood over 32 MiB.
   static constexpr size_t kChunk = 1 << 20;
   static constexpr size_t kEventChunk = 256 << 10;
-  // A stream's chunks: buffers of kStreamBlock + max_line, each zero-filled
-  // once (so resident in full), up to workers queued plus those in work.
+  // A stream's chunks: buffers of kStreamBlock + max_line (not zero-filled:
+  // the room for an over-long line is resident only once one uses it), up
+  // to workers queued plus those in work.
   static constexpr size_t kStreamBlock = 512 << 10;
   Pipeline(const Catalogue& cat, unsigned threads, const ScanOptions& opt,
            size_t chunk_bytes = kChunk);

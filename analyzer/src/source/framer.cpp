@@ -59,6 +59,10 @@ bool Framer::next(Chunk& out) {
       out.text = std::string_view(base, max_line_);
       out.overlong = true;
       std::memset(base + end_, 0, kPadding);
+      // The pipeline ends the cut line with a '\n' at max_line_: its padding
+      // runs one byte further, past the zeros above when the data ends
+      // there (inside the buffer: block_ >= 1).
+      if (end_ == max_line_) base[max_line_ + kPadding] = 0;
       return true;
     } else {
       // A partial line: read on until it ends or grows past max_line.
