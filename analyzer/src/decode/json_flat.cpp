@@ -1,8 +1,6 @@
 #include "decode/json_flat.hpp"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "base/find_quote.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -18,34 +16,11 @@ void skip_space(std::string_view s, size_t& i) {
   while (i < s.size() && space(s[i])) ++i;
 }
 
-// The first byte at or after i that ends a plain string or rules it out:
-// '"', '\\', a control character or a byte >= 0x80. s's buffer must stay
-// readable for 15 bytes past its end (JsonLine's padded copy).
-size_t special_byte(std::string_view s, size_t i) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-  for (; i < s.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    // Signed: bytes >= 0x80 are negative, below 0x20 like control characters.
-    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                                     _mm_cmplt_epi8(v, space));
-    if (const int bits = _mm_movemask_epi8(hit)) return std::min(s.size(), i + static_cast<size_t>(__builtin_ctz(bits)));
-  }
-  return s.size();
-#else
-  for (; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return i;
-  }
-  return i;
-#endif
-}
-
 // A string without escapes, control characters or bytes >= 0x80 (left to
 // the full parser, which validates UTF-8). i is at the opening quote.
 bool plain_string(std::string_view s, size_t& i, std::string_view& out) {
   const size_t from = i + 1;
-  const size_t end = special_byte(s, from);
+  const size_t end = find_plain_string_end(s, from);
   if (end >= s.size() || s[end] != '"') return false;
   out = s.substr(from, end - from);
   i = end + 1;

@@ -25,6 +25,13 @@ void Framer::fill(size_t want) {
   }
 }
 
+// Past the data: zeros, not what an earlier chunk left (or nothing), for
+// kPadding bytes and one more where the buffer has it: the pipeline ends an
+// over-long line's cut with a '\n' at max_line_, its padding one byte later.
+void Framer::pad() {
+  std::memset(buf_.data() + end_, 0, std::min(kPadding + 1, buf_.size() - end_));
+}
+
 bool Framer::next(Chunk& out) {
   out.overlong = false;
   for (;;) {
@@ -58,11 +65,7 @@ bool Framer::next(Chunk& out) {
       skipping_ = true;
       out.text = std::string_view(base, max_line_);
       out.overlong = true;
-      std::memset(base + end_, 0, kPadding);
-      // The pipeline ends the cut line with a '\n' at max_line_: its padding
-      // runs one byte further, past the zeros above when the data ends
-      // there (inside the buffer: block_ >= 1).
-      if (end_ == max_line_) base[max_line_ + kPadding] = 0;
+      pad();
       return true;
     } else {
       // A partial line: read on until it ends or grows past max_line.
@@ -70,8 +73,7 @@ bool Framer::next(Chunk& out) {
       continue;
     }
     out.text = std::string_view(base, consumed_);
-    // Past the data: zeros, not what an earlier chunk left (or nothing).
-    std::memset(base + end_, 0, kPadding);
+    pad();
     return true;
   }
 }

@@ -68,6 +68,7 @@ class Framer {
 
  private:
   void fill(size_t want);
+  void pad();
 
   Source& src_;
   size_t block_;
