@@ -4,7 +4,7 @@
 
 #include "catalogue/export.hpp"
 #include "glob.hpp"
-#include "heavy_pass.hpp"
+#include "second_pass.hpp"
 #include "report/events.hpp"
 #include "scan/pipeline.hpp"
 #include "scan/served_pass.hpp"
@@ -39,10 +39,17 @@ int run_report(const RunConfig& cfg) {
   NdjsonEvents events(
       cat, [](std::string_view s) { std::fwrite(s.data(), 1, s.size(), stdout); }, cfg.report.redact);
   RunSummary run;
-  for (const auto& path : inputs) {
+  // Every input's first lines before any is read: a run of nginx error logs
+  // only records no error entries for pairing (second_pass.hpp).
+  std::vector<SourceInfo> infos;
+  for (const auto& path : inputs)
+    infos.push_back(describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr, cfg.scan.access_format.get()));
+  agg.set_pairing(pairing_needed(infos, cfg.scan, cfg.events));
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const std::string& path = inputs[k];
     std::string why;
     ScannedInput seen = describe_input(path);
-    SourceInfo info = describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr, cfg.scan.access_format.get());
+    const SourceInfo& info = infos[k];
     auto src = open_source(path, why);
     if (!src) {
       run.problems.push_back({path, 0, why});
@@ -67,11 +74,20 @@ int run_report(const RunConfig& cfg) {
                                     "(a custom log_format: see --access-format; nginx's JSON access log? not a log?); "
                                     "no failures could be read from it"});
   }
+  {
+    std::string why;
+    if (!rescan_paired(pipeline, scanned, run, reader, agg, why))
+      std::fprintf(stderr,
+                   "gw502-logs: note: access entries were found in logs that began as nginx error logs, and "
+                   "pairing them with their error entries needs a second read, which failed: %s; a request "
+                   "may be counted twice\n",
+                   why.c_str());
+  }
   // Requests nginx retried and served: their 200 lines in a combined access
   // log (scan/served_pass.hpp).
   read_served(cat, cfg.scan, run.sources, agg, run.problems);
   // Keys past the group cap that may be heavy: counted exact by a second
-  // pass (heavy_pass.hpp); the report says when it could not run.
+  // pass (second_pass.hpp); the report says when it could not run.
   {
     std::string why;
     // --events prints no report: nothing for a second pass to make exact.

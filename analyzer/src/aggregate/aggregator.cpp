@@ -549,7 +549,10 @@ void Aggregator::raise_pending_level(unsigned min_level) {
   if (pending_.empty()) std::deque<Pending>().swap(pending_);
 }
 
-void Aggregator::add(const Hit& h, size_t max_samples) { add_hit(h, max_samples, true); }
+void Aggregator::add(const Hit& h, size_t max_samples) {
+  if (h.access && h.request) ++access_requests_;  // here: the merge adds waiting entries again
+  add_hit(h, max_samples, true);
+}
 
 void Aggregator::add_hit(const Hit& h, size_t max_samples, bool has_text) {
   if (h.access && h.request) {
@@ -599,7 +602,7 @@ void Aggregator::add_hit(const Hit& h, size_t max_samples, bool has_text) {
     ++g.cut;
     return;
   }
-  if (!h.access && h.request && !h.context && record_requests_ && requests_.size() < kMaxRequests) {
+  if (!h.access && h.request && !h.context && pairing_ && record_requests_ && requests_.size() < kMaxRequests) {
     if (request_chunks_.empty() || request_chunks_.back().first != chunk_)
       request_chunks_.emplace_back(chunk_, static_cast<uint32_t>(requests_.size()));
     requests_.push_back(RequestEntry{short_key(h.request), request_time(h.time), gi, 0, h.conn});
@@ -972,6 +975,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
   for (const Part& p : parts) {
     total_ += p.agg->total_;
     paired_ += p.agg->paired_;
+    access_requests_ += p.agg->access_requests_;
   }
   // Access entries still waiting, in position order. Every part's entries
   // below its level were counted unpaired: so are everyone's here.

@@ -215,6 +215,16 @@ class Aggregator {
   // would be dropped by the merge, which keeps the first kMaxRequests by
   // position). On by default.
   void set_record_requests(bool on) { record_requests_ = on; }
+  // Whether this run pairs access entries with error entries at all (on by
+  // default). A run whose every input is an nginx error log by its first
+  // lines can turn it off: no error entry is recorded for pairing (16 bytes
+  // each, up to kMaxRequests: 8 MiB at 1 GiB of failures). An access entry
+  // met all the same is still counted, and access_requests() tells that the
+  // run must be read again with pairing (the command line does).
+  void set_pairing(bool on) { pairing_ = on; }
+  bool pairing() const { return pairing_; }
+  // Access entries of a request (ones that could pair) added, merged parts' too.
+  uint64_t access_requests() const { return access_requests_; }
   // Error entries recorded for pairing (at most kMaxRequests).
   size_t request_count() const { return requests_.size(); }
 
@@ -442,6 +452,8 @@ class Aggregator {
   SampleReader reader_;
   SampleFloor* floor_ = nullptr;
   bool record_requests_ = true;
+  bool pairing_ = true;
+  uint64_t access_requests_ = 0;
   unsigned level_ = 0;   // fold level (see above)
   HeavyKeys heavy_;      // the hits folded into "(others)" (see heavy_candidates())
   std::shared_ptr<const Pin> pin_;  // a second pass (pin())

@@ -9,7 +9,7 @@
 // costs little.
 // The Aggregator feeds it the hits that the group cap folds into "(others)",
 // so that the keys frequent among them can be found and made exact by a
-// second pass (cli/heavy_pass). Nothing is allocated before the first add().
+// second pass (cli/second_pass). Nothing is allocated before the first add().
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -28,6 +28,10 @@ struct SourceInfo {
   std::string site;            // NPM: "proxy-host-12", "fallback"; else empty
   bool forced = false;         // --proxy: only that proxy's formats are read
   bool unrecognised = false;   // its first lines hold text, none in a format gw502 reads
+  // Its first lines (a regular file's first 16 KiB) are all nginx error-log
+  // lines: no access entry among them. A guess about the rest of the file
+  // (see Aggregator::set_pairing()).
+  bool error_log_head = false;
 };
 
 struct Problem {

@@ -355,7 +355,8 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
             agg_w.set_chunk(static_cast<uint32_t>(job.index), job.text, job.offset);
           else
             agg_w.set_chunk(static_cast<uint32_t>(job.index));
-          agg_w.set_record_requests(requests_before.load(std::memory_order_relaxed) < Aggregator::kMaxRequests);
+          agg_w.set_record_requests(agg.pairing() &&
+                                    requests_before.load(std::memory_order_relaxed) < Aggregator::kMaxRequests);
           const size_t recorded = agg_w.request_count();
           Scanner scanner(cls, agg_w, out ? &r->events : nullptr, im.opt);
           r->lines = scanner.scan_buffer(job.text, 1, info, source_index, r->stats, r->problems);

@@ -7,6 +7,7 @@
 
 #include "base/strutil.hpp"
 #include "decode/format_detect.hpp"
+#include "prefilter/chunk_shape.hpp"
 #include "source/source.hpp"
 
 namespace gw502 {
@@ -149,6 +150,9 @@ void refine_source(SourceInfo& info, std::string_view head, const AccessFormat* 
   unsigned lines = 0, recognised = 0;
   count_recognised(head, lines, recognised, custom);
   info.unrecognised = lines > 0 && recognised == 0;
+  const size_t whole = head.rfind('\n');  // complete lines only
+  info.error_log_head =
+      whole != std::string_view::npos && chunk_shape(head.substr(0, whole + 1)) == ChunkShape::nginx_error;
   if (info.forced) return;
   ProxyKind p = detect_source_proxy(head, info.proxy);
   if (p != info.proxy && family_of(p) != family_of(info.proxy)) {

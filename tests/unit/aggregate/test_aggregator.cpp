@@ -304,6 +304,50 @@ TEST_CASE("a request's earlier tries on one connection count once", "[aggregator
   }
 }
 
+TEST_CASE("a run without pairing records no error entry and counts the access entries it meets",
+          "[aggregator][pairing]") {
+  auto error_entry = [](int64_t t, uint64_t line) {
+    Hit h = hit("10.0.0.5:80", 0, t, line);
+    h.request = 42;
+    return h;
+  };
+  Hit access = hit("", 1, 1000, 1);
+  access.source = 1;
+  access.request = 42;
+  access.access = true;
+  access.status = 502;
+  SECTION("with pairing (the default) the access entry is the error entry's echo") {
+    Aggregator agg;
+    CHECK(agg.pairing());
+    agg.add(error_entry(1000, 1));
+    CHECK(agg.request_count() == 1);
+    agg.add(access);
+    CHECK(agg.total() == 1);
+    CHECK(agg.paired() == 1);
+    CHECK(agg.access_requests() == 1);
+  }
+  SECTION("without: nothing is recorded; what was met is told, and merges") {
+    Aggregator agg;
+    agg.set_pairing(false);
+    agg.add(error_entry(1000, 1));
+    agg.add(error_entry(1001, 2));
+    CHECK(agg.request_count() == 0);
+    CHECK(agg.access_requests() == 0);
+    agg.add(access);
+    CHECK(agg.access_requests() == 1);
+    CHECK(agg.total() == 3);  // counted twice: why the command line reads such a run again
+    CHECK(agg.paired() == 0);
+    Aggregator whole;
+    whole.set_pairing(false);
+    std::vector<Aggregator> parts(1);
+    parts[0].set_pairing(false);
+    parts[0].set_chunk(0);
+    parts[0].add(access);
+    whole.merge_parts(parts, {0});
+    CHECK(whole.access_requests() == 1);
+  }
+}
+
 TEST_CASE("merge_parts moves the parts' request entries and waiting access entries: pairing as on one thread",
           "[aggregator][pairing]") {
   // Chunks of 40 lines: an error entry on each even line, the access entry

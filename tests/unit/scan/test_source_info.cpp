@@ -50,3 +50,20 @@ TEST_CASE("binary data is still binary, with or without NUL runs", "[source_info
   CHECK_FALSE(looks_binary(failures(100)));
   CHECK_FALSE(looks_binary(""));
 }
+
+TEST_CASE("a head of nginx error-log lines only is told apart from one with access lines", "[source_info]") {
+  SourceInfo info;
+  refine_source(info, failures(3));
+  CHECK(info.error_log_head);
+  // A line cut at the end of the head does not count against it.
+  refine_source(info, failures(3) + "10.0.0.1 - - [15/Jan/2024:10:23");
+  CHECK(info.error_log_head);
+  refine_source(info, failures(2) + "10.0.0.1 - - [15/Jan/2024:10:23:45 +0000] \"GET / HTTP/1.1\" 502 157 \"-\" \"curl\"\n");
+  CHECK_FALSE(info.error_log_head);
+  refine_source(info, "{\"level\":\"error\",\"msg\":\"x\"}\n");
+  CHECK_FALSE(info.error_log_head);
+  refine_source(info, "");
+  CHECK_FALSE(info.error_log_head);
+  refine_source(info, "2024/01/15 10:23:45 [error] 1#1: no newline yet");
+  CHECK_FALSE(info.error_log_head);
+}

@@ -1,4 +1,4 @@
-#include "heavy_pass.hpp"
+#include "second_pass.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -48,6 +48,52 @@ bool all_unchanged(const std::vector<ScannedInput>& inputs, std::string& why) {
 
 }  // namespace
 
+namespace {
+
+// Scans every input of the first pass into `again`: the same bytes, or
+// false with why set.
+bool scan_again(Pipeline& pipeline, const std::vector<ScannedInput>& inputs, const RunSummary& run,
+                Aggregator& again, std::string& why) {
+  // Every input checked before the first is read again (a pipe last in the
+  // list would otherwise be found after a whole pass).
+  if (!all_unchanged(inputs, why)) return false;
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    auto src = open_source(inputs[i].path, why);
+    if (!src) return false;
+    ScanStats stats;
+    std::vector<Problem> problems;  // the first pass's were reported
+    pipeline.scan(*src, run.sources[i], i, again, stats, problems, nullptr);
+    const ScanStats& first = run.stats[i];
+    if (stats.bytes != first.bytes || stats.lines != first.lines || stats.events != first.events) {
+      why = inputs[i].path + " changed since it was read";
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool pairing_needed(const std::vector<SourceInfo>& sources, const ScanOptions& scan, bool events) {
+  if (events || scan.access_format) return true;
+  for (const SourceInfo& s : sources)
+    if (!s.error_log_head) return true;
+  return false;
+}
+
+bool rescan_paired(Pipeline& pipeline, const std::vector<ScannedInput>& inputs, const RunSummary& run,
+                   const Aggregator::SampleReader& reader, Aggregator& agg, std::string& why) {
+  if (agg.pairing() || agg.access_requests() == 0) return true;
+  Aggregator again;
+  again.set_sample_reader(reader);
+  if (!scan_again(pipeline, inputs, run, again, why)) return false;
+  // A path that names the same file of the same size throughout: the bytes
+  // the first pass read.
+  if (!all_unchanged(inputs, why)) return false;
+  agg = std::move(again);
+  return true;
+}
+
 bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipeline,
                   const std::vector<ScannedInput>& inputs, const RunSummary& run,
                   const Aggregator::SampleReader& reader, Aggregator& agg, std::string& why) {
@@ -56,27 +102,11 @@ bool rescan_heavy(const Catalogue& cat, const ScanOptions& scan, Pipeline& pipel
   pin->keys = agg.heavy_candidates();
   if (pin->keys.empty()) return true;
   pin->level = agg.fold_level();
-  // Every input checked before the first is read again (a pipe last in the
-  // list would otherwise be found after a whole pass), and after the pass:
-  // a path that names the same file of the same size throughout reads the
-  // bytes the first pass read.
-  if (!all_unchanged(inputs, why)) return false;
   Aggregator again;
   again.pin(pin);
   again.set_sample_reader(reader);
-  for (uint32_t i = 0; i < inputs.size(); ++i) {
-    auto src = open_source(inputs[i].path, why);
-    if (!src) return false;
-    ScanStats stats;
-    std::vector<Problem> problems;  // the first pass's were reported
-    pipeline.scan(*src, run.sources[i], i, again, stats, problems, nullptr);
-    // The same bytes as the first pass, or no second pass at all.
-    const ScanStats& first = run.stats[i];
-    if (stats.bytes != first.bytes || stats.lines != first.lines || stats.events != first.events) {
-      why = inputs[i].path + " changed since it was read";
-      return false;
-    }
-  }
+  again.set_pairing(agg.pairing());
+  if (!scan_again(pipeline, inputs, run, again, why)) return false;
   std::vector<Problem> problems;
   read_served(cat, scan, run.sources, again, problems);
   if (!all_unchanged(inputs, why)) return false;  // rotated or grown meanwhile
