@@ -72,58 +72,48 @@ int64_t floor_to(int64_t m, int64_t unit) { return m >= 0 ? m - m % unit : -((-m
 // is coarsened depends only on its block and the newest minute, and the
 // blocks nest, so coarsening parts and then their union gives the union
 // coarsened (merges stay order-independent).
-void coarsen(std::vector<Group::Minute>& v) {
-  if (v.empty()) return;
-  const int64_t newest = v.back();
+void coarsen(MinuteSet& set) {
+  if (set.empty()) return;
+  const int64_t newest = set.back();
   const int64_t ten_limit = newest - static_cast<int64_t>(Aggregator::kMaxMinutes);
   const int64_t hour_limit = newest - Aggregator::kHourMinutes;
   const int64_t day_limit = newest - Aggregator::kDayMinutes;
-  bool changed = false;
-  for (Group::Minute& m : v) {
-    const int64_t t = floor_to(m, 10);
-    if (t + 9 > ten_limit) break;  // this block and every later value stay
-    const int64_t h = floor_to(m, 60), d = floor_to(m, 1440);
-    const int64_t c = d + 1439 <= day_limit ? d : h + 59 <= hour_limit ? h : t;
-    if (c != m) {
-      m = static_cast<Group::Minute>(c);  // >= m - 1439: in range (kMinMinute)
-      changed = true;
+  auto coarse = [&](int64_t m) {
+    const int64_t t = floor_to(m, 10), h = floor_to(m, 60), d = floor_to(m, 1440);
+    return d + 1439 <= day_limit ? d : h + 59 <= hour_limit ? h : t;
+  };
+  // Most adds change nothing: look before rebuilding.
+  bool change = false;
+  for (const Group::Minute m : set) {
+    if (floor_to(m, 10) + 9 > ten_limit) break;  // this block and every later value stay
+    if (coarse(m) != m) {
+      change = true;
+      break;
     }
   }
-  if (changed) v.erase(std::unique(v.begin(), v.end()), v.end());
+  if (!change) return;
+  std::vector<Group::Minute> v = set.to_vector();
+  for (Group::Minute& m : v) {
+    if (floor_to(m, 10) + 9 > ten_limit) break;
+    m = static_cast<Group::Minute>(coarse(m));  // >= m - 1439: in range (kMinMinute)
+  }
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+  set.assign(v);
 }
 
 void add_minute(Group& g, int64_t at) {
   const auto minute = static_cast<Group::Minute>(std::clamp(at, Group::kMinMinute, Group::kMaxMinute));
-  std::vector<Group::Minute>& v = g.minutes;
-  if (v.empty() || v.back() < minute) {
-    v.push_back(minute);
-  } else if (v.back() != minute) {
-    auto at = std::lower_bound(v.begin(), v.end(), minute);
-    if (*at == minute) return;
-    v.insert(at, minute);
-  } else {
-    return;
-  }
-  if (!g.coarse_minutes && v.size() > Aggregator::kMaxMinutes) g.coarse_minutes = true;
-  if (g.coarse_minutes) coarsen(v);
+  if (!g.minutes.insert(minute)) return;
+  if (!g.coarse_minutes && g.minutes.size() > Aggregator::kMaxMinutes) g.coarse_minutes = true;
+  if (g.coarse_minutes) coarsen(g.minutes);
 }
 
-// Adds the distinct sorted minutes `more` to `have` (the same). In chunk
-// order `more` starts after `have` ends: an append.
-void merge_minutes(Group& g, const std::vector<Group::Minute>& more, bool more_coarse) {
-  std::vector<Group::Minute>& have = g.minutes;
-  if (!more.empty()) {
-    if (have.empty() || more.front() > have.back()) {
-      have.insert(have.end(), more.begin(), more.end());
-    } else {
-      const auto mid = static_cast<std::ptrdiff_t>(have.size());
-      have.insert(have.end(), more.begin(), more.end());
-      std::inplace_merge(have.begin(), have.begin() + mid, have.end());
-      have.erase(std::unique(have.begin(), have.end()), have.end());
-    }
-  }
-  g.coarse_minutes = g.coarse_minutes || more_coarse || have.size() > Aggregator::kMaxMinutes;
-  if (g.coarse_minutes) coarsen(have);
+// Adds the distinct minutes `more` to the group's. In chunk order `more`
+// starts after them: an append.
+void merge_minutes(Group& g, const MinuteSet& more, bool more_coarse) {
+  g.minutes.merge(more);
+  g.coarse_minutes = g.coarse_minutes || more_coarse || g.minutes.size() > Aggregator::kMaxMinutes;
+  if (g.coarse_minutes) coarsen(g.minutes);
 }
 
 void add_rule(Group& g, int rule, uint64_t n) {
@@ -221,7 +211,7 @@ uint32_t Aggregator::site_id(std::string_view site) {
 }
 
 // Groups grow by a quarter, not by doubling: with thousands of groups the
-// unused capacity was up to half of the vector (216 bytes a group).
+// unused capacity was up to half of the vector (232 bytes a group).
 // The first growth reserves room for the cap and its "(others)" at once:
 // address space, not memory, until groups fill it, and no copy of every
 // group beside the old vector on the way (hostflood -j2: 5.8 MiB of the
@@ -925,7 +915,7 @@ void Aggregator::merge_from(const std::vector<Part>& parts) {
     }
     if (part.consume) {  // its memory goes as soon as it is in: the peak is not parts + whole
       std::vector<Sample>().swap(og.samples);
-      std::vector<Group::Minute>().swap(og.minutes);
+      og.minutes.release();
       std::vector<std::pair<int, uint64_t>>().swap(og.rules);
       if (++released % kTrimEvery == 0) give_back_freed();
     }

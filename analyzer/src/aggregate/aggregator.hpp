@@ -68,6 +68,7 @@
 
 #include "aggregate/heavy_keys.hpp"
 #include "aggregate/interner.hpp"
+#include "aggregate/minute_set.hpp"
 #include "aggregate/sample_floor.hpp"
 #include "catalogue/catalogue.hpp"
 
@@ -104,12 +105,13 @@ struct Group {
   // Distinct minutes with hits, sorted (for bursts). Exact for the last
   // kMaxMinutes minutes of the group; older ones are the start of their
   // 10-minute block, hour or day: see Aggregator.
-  // Minutes since 1970 in 32 bits (4 bytes each: a busy group holds up to a
-  // day's 1,440 and more, in every worker's part): kMinMinute..kMaxMinute,
-  // years about -2100 to 6000; times outside are counted at the bound.
-  using Minute = int32_t;
+  // Minutes since 1970, 32-bit values (a busy group holds up to a day's
+  // 1,440 and more, in every worker's part; MinuteSet keeps them as gaps of
+  // about a byte): kMinMinute..kMaxMinute, years about -2100 to 6000; times
+  // outside are counted at the bound.
+  using Minute = MinuteSet::Minute;
   static constexpr int64_t kMinMinute = INT32_MIN + (1 << 20), kMaxMinute = INT32_MAX - (1 << 20);
-  std::vector<Minute> minutes;
+  MinuteSet minutes;  // about a byte each (minute_set.hpp)
   std::vector<Sample> samples;                  // first few lines (by position), for the report
   bool context = false;    // lines without a request: findings, not failures
   uint64_t served_502 = 0, served_504 = 0, served_other = 0;  // statuses its access entries show

@@ -22,10 +22,12 @@ bool is_docker_host(std::string_view up) {
 
 unsigned count_bursts(const Group& g) {
   if (g.minutes.empty()) return 0;
-  const std::vector<Group::Minute>& m = g.minutes;  // sorted, distinct
   unsigned bursts = 1;
-  for (size_t i = 1; i < m.size(); ++i)
-    if (m[i] - m[i - 1] > kBurstGapMinutes) ++bursts;
+  int64_t prev = g.minutes.front();
+  for (const int64_t m : g.minutes) {  // ascending, distinct
+    if (m - prev > kBurstGapMinutes) ++bursts;
+    prev = m;
+  }
   return bursts;
 }
 

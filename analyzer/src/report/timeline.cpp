@@ -42,7 +42,7 @@ std::vector<unsigned> slot_minutes(const TimelineRow& r, int64_t first_min, int6
   auto count = [&](int64_t m) { ++hits[static_cast<size_t>(std::clamp<int64_t>((m - first_min) / slot, 0, slots - 1))]; };
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (const Group* g : r.groups)
-    for (const auto m : g->minutes) lo = std::min<int64_t>(lo, m), hi = std::max<int64_t>(hi, m);
+    if (!g->minutes.empty()) lo = std::min<int64_t>(lo, g->minutes.front()), hi = std::max<int64_t>(hi, g->minutes.back());
   if (lo > hi) return hits;
   constexpr uint64_t kMaxBits = uint64_t{1} << 22;  // 512 KiB: eight years of minutes
   if (static_cast<uint64_t>(hi - lo) < kMaxBits) {

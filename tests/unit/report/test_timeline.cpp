@@ -16,7 +16,7 @@ namespace {
 
 Group with_minutes(std::vector<Group::Minute> m) {
   Group g;
-  g.minutes = std::move(m);
+  g.minutes = MinuteSet(m);
   return g;
 }
 
