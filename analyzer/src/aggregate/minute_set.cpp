@@ -3,6 +3,15 @@
 #include <utility>
 
 namespace gw502 {
+namespace {
+
+// Bits when they take at most three quarters of the gaps' bytes, gaps again
+// when the bits take more than twice: a set near the line keeps its form.
+constexpr size_t kMinDense = 32;  // fewer minutes stay gaps
+bool bits_smaller(uint64_t span_bytes, size_t gap_bytes) { return span_bytes * 4 <= gap_bytes * 3; }
+bool bits_too_big(uint64_t span_bytes, size_t count) { return span_bytes > 2 * count + 64; }
+
+}  // namespace
 
 void MinuteSet::put_gap(std::vector<uint8_t>& out, uint64_t gap) {
   while (gap >= 0x80) {
@@ -12,53 +21,101 @@ void MinuteSet::put_gap(std::vector<uint8_t>& out, uint64_t gap) {
   out.push_back(static_cast<uint8_t>(gap));
 }
 
-size_t MinuteSet::gap_size(uint64_t gap) {
-  size_t n = 1;
-  while (gap >= 0x80) gap >>= 7, ++n;
-  return n;
+MinuteSet::const_iterator MinuteSet::begin() const {
+  const_iterator it;
+  if (count_ == 0) return it;
+  it.done_ = false;
+  it.dense_ = dense_;
+  it.at_ = data_.data();
+  it.end_ = data_.data() + data_.size();
+  if (dense_) {
+    it.byte_base_ = base();
+    it.rest_ = data_[0];  // holds first_'s bit
+    it.value_ = static_cast<Minute>(it.byte_base_ + __builtin_ctz(it.rest_));
+  } else {
+    it.value_ = first_;
+  }
+  return it;
 }
 
 bool MinuteSet::insert_slow(Minute m) {
   if (count_ == 0) {
+    data_.clear();
+    dense_ = false;
     first_ = last_ = m;
     count_ = 1;
     return true;
   }
-  if (m > last_) {  // the usual case: hits in time order
-    put_gap(gaps_, static_cast<uint64_t>(int64_t{m} - last_));
-    last_ = m;
-    ++count_;
-    return true;
-  }
-  if (m == last_ || m == first_) return false;
-  std::vector<uint8_t> gap;
-  if (m < first_) {  // a new first minute: its gap to the old one goes in front
-    put_gap(gap, static_cast<uint64_t>(int64_t{first_} - m));
-    gaps_.insert(gaps_.begin(), gap.begin(), gap.end());
-    first_ = m;
-    ++count_;
-    return true;
-  }
-  // Between first_ and last_: find the gap that steps over m and split it.
-  int64_t prev = first_;
-  const uint8_t* p = gaps_.data();
-  for (;;) {
-    const uint8_t* at = p;
-    const int64_t next = prev + static_cast<int64_t>(read_gap(p));
-    if (next == m) return false;
-    if (next > m) {
-      put_gap(gap, static_cast<uint64_t>(m - prev));
-      put_gap(gap, static_cast<uint64_t>(next - m));
-      const auto from = static_cast<size_t>(at - gaps_.data());
-      const auto old = static_cast<size_t>(p - at);
-      // The two new gaps take at least the old one's bytes.
-      gaps_.insert(gaps_.begin() + static_cast<std::ptrdiff_t>(from + old), gap.size() - old, 0);
-      std::copy(gap.begin(), gap.end(), gaps_.begin() + static_cast<std::ptrdiff_t>(from));
-      ++count_;
-      return true;
+  if (dense_) {  // outside the bytes held: grow them at either end, or go back to gaps
+    const int64_t lo = std::min<int64_t>(m, first_), hi = std::max<int64_t>(m, last_);
+    const int64_t new_base = lo - ((lo % 8 + 8) % 8);
+    const auto bytes = static_cast<uint64_t>((hi - new_base) / 8 + 1);
+    if (bits_too_big(bytes, count_ + 1)) {
+      to_gaps();
+      return insert_slow(m);
     }
-    prev = next;
+    const auto front = static_cast<size_t>((base() - new_base) / 8);
+    if (front) data_.insert(data_.begin(), front, 0);
+    data_.resize(static_cast<size_t>(bytes), 0);
+    if (m < first_) first_ = m;  // base() follows first_
+    return set_bit(m, static_cast<size_t>(int64_t{m} - base()));
   }
+  std::vector<uint8_t> gap;
+  if (m > last_) {
+    put_gap(data_, static_cast<uint64_t>(int64_t{m} - last_));
+    last_ = m;
+  } else if (m == last_ || m == first_) {
+    return false;
+  } else if (m < first_) {  // a new first minute: its gap to the old one goes in front
+    put_gap(gap, static_cast<uint64_t>(int64_t{first_} - m));
+    data_.insert(data_.begin(), gap.begin(), gap.end());
+    first_ = m;
+  } else {  // between first_ and last_: find the gap that steps over m and split it
+    int64_t prev = first_;
+    const uint8_t* p = data_.data();
+    for (;;) {
+      const uint8_t* at = p;
+      const int64_t next = prev + static_cast<int64_t>(read_gap(p));
+      if (next == m) return false;
+      if (next > m) {
+        put_gap(gap, static_cast<uint64_t>(m - prev));
+        put_gap(gap, static_cast<uint64_t>(next - m));
+        const auto from = static_cast<size_t>(at - data_.data());
+        const auto old = static_cast<size_t>(p - at);
+        // The two new gaps take at least the old one's bytes.
+        data_.insert(data_.begin() + static_cast<std::ptrdiff_t>(from + old), gap.size() - old, 0);
+        std::copy(gap.begin(), gap.end(), data_.begin() + static_cast<std::ptrdiff_t>(from));
+        break;
+      }
+      prev = next;
+    }
+  }
+  ++count_;
+  choose_form();
+  return true;
+}
+
+void MinuteSet::choose_form() {
+  if (dense_ || count_ < kMinDense) return;
+  const auto span_bytes = static_cast<uint64_t>((int64_t{last_} - base()) / 8 + 1);
+  if (bits_smaller(span_bytes, data_.size())) to_bits();
+}
+
+void MinuteSet::to_bits() {
+  const std::vector<Minute> v = to_vector();
+  const int64_t b = base();
+  std::vector<uint8_t> bits(static_cast<size_t>((int64_t{last_} - b) / 8 + 1), 0);
+  for (Minute m : v) {
+    const auto at = static_cast<size_t>(int64_t{m} - b);
+    bits[at / 8] = static_cast<uint8_t>(bits[at / 8] | (1u << (at % 8)));
+  }
+  data_.swap(bits);
+  dense_ = true;
+}
+
+void MinuteSet::to_gaps() {
+  const std::vector<Minute> v = to_vector();
+  encode_gaps(v);  // not choose_form(): the caller is about to add what made the bits too big
 }
 
 void MinuteSet::merge(const MinuteSet& other) {
@@ -67,18 +124,29 @@ void MinuteSet::merge(const MinuteSet& other) {
     *this = other;
     return;
   }
+  // A bit per minute of other; or a few minutes (a group folded into
+  // "(others)") put between the gaps, without encoding the others again.
+  if (dense_ || (!other.dense_ && other.count_ <= 8)) {
+    for (const Minute m : other) insert(m);
+    return;
+  }
+  if (other.dense_) {  // into a copy of the bits
+    MinuteSet out = other;
+    for (const Minute m : *this) out.insert(m);
+    swap(out);
+    return;
+  }
   if (other.first_ > last_) {  // in chunk order: an append
-    gaps_.reserve(gaps_.size() + gap_size(static_cast<uint64_t>(int64_t{other.first_} - last_)) +
-                  other.gaps_.size());
-    put_gap(gaps_, static_cast<uint64_t>(int64_t{other.first_} - last_));
-    gaps_.insert(gaps_.end(), other.gaps_.begin(), other.gaps_.end());
+    put_gap(data_, static_cast<uint64_t>(int64_t{other.first_} - last_));
+    data_.insert(data_.end(), other.data_.begin(), other.data_.end());
     last_ = other.last_;
     count_ += other.count_;
+    choose_form();
     return;
   }
   // The union of two ascending runs, encoded as it goes.
   MinuteSet out;
-  out.gaps_.reserve(gaps_.size() + other.gaps_.size());
+  out.data_.reserve(data_.size() + other.data_.size());
   auto a = begin(), b = other.begin();
   const auto stop = end();
   while (a != stop || b != stop) {
@@ -94,22 +162,29 @@ void MinuteSet::merge(const MinuteSet& other) {
     if (out.count_ == 0) {
       out.first_ = m;
     } else {
-      put_gap(out.gaps_, static_cast<uint64_t>(int64_t{m} - out.last_));
+      put_gap(out.data_, static_cast<uint64_t>(int64_t{m} - out.last_));
     }
     out.last_ = m;
     ++out.count_;
   }
   swap(out);
+  choose_form();
 }
 
 void MinuteSet::assign(const std::vector<Minute>& sorted) {
-  gaps_.clear();
+  encode_gaps(sorted);
+  choose_form();
+}
+
+void MinuteSet::encode_gaps(const std::vector<Minute>& sorted) {
+  data_.clear();
   count_ = 0;
+  dense_ = false;
   for (Minute m : sorted) {
     if (count_ == 0) {
       first_ = m;
     } else {
-      put_gap(gaps_, static_cast<uint64_t>(int64_t{m} - last_));
+      put_gap(data_, static_cast<uint64_t>(int64_t{m} - last_));
     }
     last_ = m;
     ++count_;
@@ -123,11 +198,20 @@ std::vector<MinuteSet::Minute> MinuteSet::to_vector() const {
   return v;
 }
 
+bool MinuteSet::operator==(const MinuteSet& o) const {
+  if (count_ != o.count_ || (count_ && (first_ != o.first_ || last_ != o.last_))) return false;
+  if (dense_ == o.dense_) return data_ == o.data_;
+  for (auto a = begin(), b = o.begin(); a != end(); ++a, ++b)
+    if (*a != *b) return false;
+  return true;
+}
+
 void MinuteSet::swap(MinuteSet& o) noexcept {
-  gaps_.swap(o.gaps_);
+  data_.swap(o.data_);
   std::swap(first_, o.first_);
   std::swap(last_, o.last_);
   std::swap(count_, o.count_);
+  std::swap(dense_, o.dense_);
 }
 
 }  // namespace gw502

@@ -1,12 +1,16 @@
-// A group's distinct minutes with hits, ascending, in about one byte each.
-// The first minute is held as it is; every later one as its distance from
-// the one before, in 7-bit groups (LEB128): a gap under 128 minutes is one
-// byte, where a vector of 32-bit minutes took four (with its growth's slack,
-// more). A fleet's log keeps thousands of groups in every worker's part,
-// and at 1 GiB of multisite nginx their minutes were the largest part of
+// A group's distinct minutes with hits, ascending, in about a byte each or
+// less. Two forms, chosen by density:
+// - gaps: the first minute as it is, every later one as its distance from
+//   the one before in 7-bit groups (LEB128): a gap under 128 minutes is one
+//   byte, where a vector of 32-bit minutes took four (and its growth's slack);
+// - bits: one bit per minute from the first one's multiple of 8 to the
+//   last, for a set that fills most of its span (a group failing every
+//   minute, an "(others)" group): 1,440 minutes in 180 bytes, and adding a
+//   minute before the last one (a fold, a merge) sets a bit instead of
+//   re-encoding the gaps after it.
+// A fleet's log keeps thousands of groups in every worker's part, and at
+// 1 GiB of multisite nginx their 32-bit minutes were the largest part of
 // the heap's peak after the groups themselves (issue 16).
-// Hits come mostly in time order: adding a minute after the last is an
-// append; one before it is found by decoding from the front.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -27,16 +31,22 @@ class MinuteSet {
   size_t size() const { return count_; }
   Minute front() const { return first_; }  // empty(): undefined
   Minute back() const { return last_; }    // empty(): undefined
+  bool dense() const { return dense_; }    // the bit form (for tests)
 
   // Adds m; false when it was there.
   bool insert(Minute m) {
-    if (count_ != 0 && m >= last_) {  // hits in time order: the last minute again, or a short step
-      if (m == last_) return false;
-      if (int64_t{m} - last_ < 0x80) {
-        gaps_.push_back(static_cast<uint8_t>(m - last_));
-        last_ = m;
-        ++count_;
-        return true;
+    if (count_ != 0) {
+      if (dense_) {
+        const int64_t at = int64_t{m} - base();
+        if (at >= 0 && static_cast<uint64_t>(at) < data_.size() * 8u) return set_bit(m, static_cast<size_t>(at));
+      } else if (m >= last_) {  // hits in time order: the last minute again, or a short step
+        if (m == last_) return false;
+        if (int64_t{m} - last_ < 0x80 && (count_ & 63u) != 0) {
+          data_.push_back(static_cast<uint8_t>(m - last_));
+          last_ = m;
+          ++count_;
+          return true;
+        }
       }
     }
     return insert_slow(m);
@@ -49,7 +59,7 @@ class MinuteSet {
   void release() { *this = MinuteSet(); }
   void swap(MinuteSet& o) noexcept;
   // Bytes held on the heap.
-  size_t heap_bytes() const { return gaps_.capacity(); }
+  size_t heap_bytes() const { return data_.capacity(); }
 
   class const_iterator {
    public:
@@ -61,11 +71,22 @@ class MinuteSet {
     const_iterator() = default;
     Minute operator*() const { return value_; }
     const_iterator& operator++() {
-      if (at_ == end_) {
+      if (dense_) {
+        rest_ &= rest_ - 1u;
+        while (rest_ == 0) {
+          if (++at_ == end_) {
+            done_ = true;
+            return *this;
+          }
+          rest_ = *at_;
+          byte_base_ += 8;
+        }
+        value_ = static_cast<Minute>(byte_base_ + __builtin_ctz(rest_));
+      } else if (at_ == end_) {
         done_ = true;
-        return *this;
+      } else {
+        value_ = static_cast<Minute>(value_ + static_cast<int64_t>(read_gap(at_)));
       }
-      value_ = static_cast<Minute>(value_ + static_cast<int64_t>(read_gap(at_)));
       return *this;
     }
     const_iterator operator++(int) {
@@ -73,26 +94,26 @@ class MinuteSet {
       ++*this;
       return old;
     }
-    bool operator==(const const_iterator& o) const { return done_ == o.done_ && (done_ || at_ == o.at_); }
+    bool operator==(const const_iterator& o) const {
+      return done_ == o.done_ && (done_ || (at_ == o.at_ && value_ == o.value_));
+    }
     bool operator!=(const const_iterator& o) const { return !(*this == o); }
 
    private:
     friend class MinuteSet;
-    const_iterator(Minute first, const uint8_t* at, const uint8_t* end, bool done)
-        : value_(first), at_(at), end_(end), done_(done) {}
     Minute value_ = 0;
-    const uint8_t* at_ = nullptr;  // the next gap
+    const uint8_t* at_ = nullptr;  // gaps: the next gap; bits: the current byte
     const uint8_t* end_ = nullptr;
+    int64_t byte_base_ = 0;  // bits: the minute of the current byte's bit 0
+    unsigned rest_ = 0;      // bits: the current byte's bits not visited yet (the current one included)
+    bool dense_ = false;
     bool done_ = true;
   };
-  const_iterator begin() const {
-    return const_iterator(first_, gaps_.data(), gaps_.data() + gaps_.size(), count_ == 0);
-  }
+  const_iterator begin() const;
   const_iterator end() const { return const_iterator(); }
 
-  bool operator==(const MinuteSet& o) const {
-    return count_ == o.count_ && (count_ == 0 || (first_ == o.first_ && gaps_ == o.gaps_));
-  }
+  // The same minutes (whichever form each is in).
+  bool operator==(const MinuteSet& o) const;
   bool operator!=(const MinuteSet& o) const { return !(*this == o); }
 
  private:
@@ -105,13 +126,31 @@ class MinuteSet {
       if (!(b & 0x80)) return v;
     }
   }
+  // Bits: the minute of the first byte's bit 0 (first_ rounded down to a multiple of 8).
+  int64_t base() const { return int64_t{first_} - ((int64_t{first_} % 8 + 8) % 8); }
+  bool set_bit(Minute m, size_t at) {
+    uint8_t& b = data_[at / 8];
+    const auto bit = static_cast<uint8_t>(1u << (at % 8));
+    if (b & bit) return false;
+    b |= bit;
+    ++count_;
+    if (m < first_) first_ = m;
+    if (m > last_) last_ = m;
+    return true;
+  }
   bool insert_slow(Minute m);
+  // Switches form when the other one is smaller by enough (never back and
+  // forth on every add).
+  void choose_form();
+  void to_gaps();
+  void encode_gaps(const std::vector<Minute>& sorted);
+  void to_bits();
   static void put_gap(std::vector<uint8_t>& out, uint64_t gap);
-  static size_t gap_size(uint64_t gap);
 
-  std::vector<uint8_t> gaps_;  // count_ - 1 gaps, each > 0
+  std::vector<uint8_t> data_;  // gaps (count_ - 1 of them, each > 0), or bits
   Minute first_ = 0, last_ = 0;
   uint32_t count_ = 0;
+  bool dense_ = false;
 };
 
 }  // namespace gw502

@@ -14,6 +14,41 @@ namespace {
 std::vector<MinuteSet::Minute> sorted(const std::set<MinuteSet::Minute>& s) { return {s.begin(), s.end()}; }
 }  // namespace
 
+TEST_CASE("a set that fills its span is a bit per minute, and leaves that form when it thins out",
+          "[minute_set]") {
+  MinuteSet day;
+  for (int i = 1439; i >= 0; --i) day.insert(7 + i);  // backwards: every add before the first
+  CHECK(day.dense());
+  CHECK(day.size() == 1440);
+  CHECK(day.front() == 7);
+  CHECK(day.back() == 7 + 1439);
+  CHECK(day.heap_bytes() < 512);  // 180 bytes and the growth's slack; 5,760 as 32-bit values
+  std::vector<MinuteSet::Minute> want;
+  for (int i = 0; i < 1440; ++i) want.push_back(7 + i);
+  CHECK(day.to_vector() == want);
+  // A far minute would make the bits much larger than the gaps.
+  CHECK(day.insert(10000000));
+  CHECK_FALSE(day.dense());
+  want.push_back(10000000);
+  CHECK(day.to_vector() == want);
+  // Either form gives the same set, and compares equal.
+  MinuteSet sparse;
+  for (auto m : want) sparse.insert(m);
+  CHECK(sparse == day);
+  MinuteSet dense_again;
+  for (int i = 0; i < 1440; ++i) dense_again.insert(7 + i);
+  REQUIRE(dense_again.dense());
+  MinuteSet gaps_form(std::vector<MinuteSet::Minute>{7, 300, 1446});
+  CHECK_FALSE(gaps_form.dense());
+  gaps_form.merge(dense_again);  // gaps into bits
+  CHECK(gaps_form.to_vector() == std::vector<MinuteSet::Minute>(want.begin(), want.end() - 1));
+  MinuteSet into_bits = dense_again;
+  into_bits.merge(MinuteSet(std::vector<MinuteSet::Minute>{-20, 5000}));  // bits that grow at both ends
+  CHECK(into_bits.size() == 1442);
+  CHECK(into_bits.front() == -20);
+  CHECK(into_bits.back() == 5000);
+}
+
 TEST_CASE("minutes in time order take a byte each", "[minute_set]") {
   MinuteSet m;
   CHECK(m.empty());
@@ -24,7 +59,8 @@ TEST_CASE("minutes in time order take a byte each", "[minute_set]") {
   CHECK(m.size() == 720);
   CHECK(m.front() == 1000000);
   CHECK(m.back() == 1000000 + 1438);
-  CHECK(m.heap_bytes() < 720 * 2);
+  CHECK(m.heap_bytes() <= 720);  // gaps of two: bits (90 bytes) are smaller
+  CHECK(m.dense());
   CHECK(std::distance(m.begin(), m.end()) == 720);
 }
 
