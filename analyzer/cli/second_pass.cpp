@@ -76,8 +76,10 @@ bool scan_again(Pipeline& pipeline, const std::vector<ScannedInput>& inputs, con
 
 bool pairing_needed(const std::vector<SourceInfo>& sources, const ScanOptions& scan, bool events) {
   if (events || scan.access_format) return true;
+  // The served pass looks further (64 KiB) for the 200 lines of retried
+  // requests, which no scan counts: a file it would read pairs from the start.
   for (const SourceInfo& s : sources)
-    if (!s.error_log_head) return true;
+    if (!s.error_log_head || served_pass_reads(s)) return true;
   return false;
 }
 

@@ -48,16 +48,11 @@ bool MinuteSet::insert_slow(Minute m) {
   }
   if (dense_) {  // outside the bytes held: grow them at either end, or go back to gaps
     const int64_t lo = std::min<int64_t>(m, first_), hi = std::max<int64_t>(m, last_);
-    const int64_t new_base = lo - ((lo % 8 + 8) % 8);
-    const auto bytes = static_cast<uint64_t>((hi - new_base) / 8 + 1);
-    if (bits_too_big(bytes, count_ + 1)) {
+    if (bits_too_big(span_bytes(lo, hi), count_ + 1)) {
       to_gaps();
       return insert_slow(m);
     }
-    const auto front = static_cast<size_t>((base() - new_base) / 8);
-    if (front) data_.insert(data_.begin(), front, 0);
-    data_.resize(static_cast<size_t>(bytes), 0);
-    if (m < first_) first_ = m;  // base() follows first_
+    widen_bits(m, m);
     return set_bit(m, static_cast<size_t>(int64_t{m} - base()));
   }
   std::vector<uint8_t> gap;
@@ -97,8 +92,7 @@ bool MinuteSet::insert_slow(Minute m) {
 
 void MinuteSet::choose_form() {
   if (dense_ || count_ < kMinDense) return;
-  const auto span_bytes = static_cast<uint64_t>((int64_t{last_} - base()) / 8 + 1);
-  if (bits_smaller(span_bytes, data_.size())) to_bits();
+  if (bits_smaller(span_bytes(first_, last_), data_.size())) to_bits();
 }
 
 void MinuteSet::to_bits() {
@@ -118,25 +112,45 @@ void MinuteSet::to_gaps() {
   encode_gaps(v);  // not choose_form(): the caller is about to add what made the bits too big
 }
 
+uint64_t MinuteSet::span_bytes(int64_t lo, int64_t hi) {
+  return static_cast<uint64_t>((hi - (lo - (lo % 8 + 8) % 8)) / 8 + 1);
+}
+
+void MinuteSet::widen_bits(Minute lo, Minute hi) {
+  const int64_t l = std::min<int64_t>(lo, first_), h = std::max<int64_t>(hi, last_);
+  const int64_t new_base = l - ((l % 8 + 8) % 8);
+  const auto front = static_cast<size_t>((base() - new_base) / 8);
+  if (front) data_.insert(data_.begin(), front, 0);
+  data_.resize(static_cast<size_t>(span_bytes(l, h)), 0);
+  first_ = static_cast<Minute>(l);  // base() follows; the caller sets l's bit
+}
+
 void MinuteSet::merge(const MinuteSet& other) {
   if (other.count_ == 0) return;
   if (count_ == 0) {
     *this = other;
     return;
   }
-  // A bit per minute of other; or a few minutes (a group folded into
-  // "(others)") put between the gaps, without encoding the others again.
-  if (dense_ || (!other.dense_ && other.count_ <= 8)) {
+  // Into bits, when the union still fills enough of its span: a bit per
+  // minute of other (a group folded into a dense "(others)"). Gaps into
+  // bits: the same, into a copy of the bits.
+  if (dense_ || other.dense_) {
+    const int64_t lo = std::min(first_, other.first_), hi = std::max(last_, other.last_);
+    if (!bits_too_big(span_bytes(lo, hi), std::max(count_, other.count_))) {
+      if (!dense_) {
+        MinuteSet out = other;
+        out.merge(*this);
+        swap(out);
+        return;
+      }
+      widen_bits(other.first_, other.last_);
+      for (const Minute m : other) set_bit(m, static_cast<size_t>(int64_t{m} - base()));
+      return;
+    }
+  } else if (other.count_ <= 8) {  // a few minutes put between the gaps, not the set encoded again
     for (const Minute m : other) insert(m);
     return;
-  }
-  if (other.dense_) {  // into a copy of the bits
-    MinuteSet out = other;
-    for (const Minute m : *this) out.insert(m);
-    swap(out);
-    return;
-  }
-  if (other.first_ > last_) {  // in chunk order: an append
+  } else if (other.first_ > last_) {  // in chunk order: an append
     put_gap(data_, static_cast<uint64_t>(int64_t{other.first_} - last_));
     data_.insert(data_.end(), other.data_.begin(), other.data_.end());
     last_ = other.last_;
@@ -167,7 +181,7 @@ void MinuteSet::merge(const MinuteSet& other) {
     out.last_ = m;
     ++out.count_;
   }
-  swap(out);
+  swap(out);  // gaps
   choose_form();
 }
 

@@ -139,6 +139,11 @@ class MinuteSet {
     return true;
   }
   bool insert_slow(Minute m);
+  // Bytes of bits from lo's multiple of 8 to hi.
+  static uint64_t span_bytes(int64_t lo, int64_t hi);
+  // Bits: grows them to hold [lo, hi] as well; first_ becomes lo when lower
+  // (the caller sets lo's and hi's bits).
+  void widen_bits(Minute lo, Minute hi);
   // Switches form when the other one is smaller by enough (never back and
   // forth on every add).
   void choose_form();

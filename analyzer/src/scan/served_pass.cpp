@@ -154,18 +154,20 @@ bool head_holds_access_lines(const std::string& path) {
 
 }  // namespace
 
+bool served_pass_reads(const SourceInfo& info) {
+  if (family_of(info.proxy) != LogFamily::nginx || info.name == "-") return false;
+  struct stat st;
+  if (::stat(info.name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  return head_holds_access_lines(info.name);
+}
+
 ServedPassStats read_served(const Catalogue& cat, const ScanOptions& opt,
                             const std::vector<SourceInfo>& sources, Aggregator& agg,
                             std::vector<Problem>& problems) {
   if (agg.total() == 0) return {};
   std::vector<size_t> readable;  // regular nginx files that start with access lines
-  for (size_t i = 0; i < sources.size(); ++i) {
-    const SourceInfo& info = sources[i];
-    if (family_of(info.proxy) != LogFamily::nginx || info.name == "-") continue;
-    struct stat st;
-    if (::stat(info.name.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    if (head_holds_access_lines(info.name)) readable.push_back(i);
-  }
+  for (size_t i = 0; i < sources.size(); ++i)
+    if (served_pass_reads(sources[i])) readable.push_back(i);
   if (readable.empty()) return {};
   const std::vector<uint32_t> keys = agg.unpaired_requests();
   if (keys.empty()) return {};

@@ -28,6 +28,10 @@ struct ServedPassStats {
   uint64_t lines = 0;    // access lines of an unexplained request handed over
 };
 
+// Whether read_served() would read this source again: a regular nginx file
+// whose first lines (64 KiB) hold access lines.
+bool served_pass_reads(const SourceInfo& info);
+
 // sources[i] was scanned as source index i. Read errors go to problems.
 ServedPassStats read_served(const Catalogue& cat, const ScanOptions& opt,
                             const std::vector<SourceInfo>& sources, Aggregator& agg,

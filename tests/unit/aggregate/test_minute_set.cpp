@@ -109,6 +109,28 @@ TEST_CASE("merges are unions, appended or interleaved", "[minute_set]") {
     CHECK(ab == ba);
     CHECK(ab.size() == want.size());
   }
+  // Every pair of forms: dense and sparse sets, near and far apart, big and small.
+  for (int round = 0; round < 400; ++round) {
+    const int64_t spreads[] = {40, 400, 5000, 100000, int64_t{1} << 30};
+    auto make = [&](MinuteSet& m, std::set<MinuteSet::Minute>& want) {
+      const int64_t spread = spreads[rng() % 5];
+      const int64_t offset = static_cast<int64_t>(rng() % 200000) - 100000;
+      for (int i = 0, n = static_cast<int>(rng() % 400); i < n; ++i) {
+        const auto v = static_cast<MinuteSet::Minute>(offset + static_cast<int64_t>(rng() % spread));
+        m.insert(v);
+        want.insert(v);
+      }
+    };
+    MinuteSet a, b;
+    std::set<MinuteSet::Minute> want;
+    make(a, want);
+    make(b, want);
+    const bool a_dense = a.dense(), b_dense = b.dense();
+    a.merge(b);
+    INFO("round " << round << " dense " << a_dense << b_dense);
+    CHECK(a.to_vector() == sorted(want));
+    CHECK(a.size() == want.size());
+  }
   MinuteSet empty, one({7});
   empty.merge(one);
   CHECK(empty == one);
