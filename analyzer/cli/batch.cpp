@@ -44,7 +44,7 @@ int run_report(const RunConfig& cfg) {
   std::vector<SourceInfo> infos;
   for (const auto& path : inputs)
     infos.push_back(describe_source(path, cfg.proxy ? &*cfg.proxy : nullptr, cfg.scan.access_format.get()));
-  agg.set_pairing(pairing_needed(infos, cfg.scan, cfg.events));
+  agg.set_pairing(pairing_needed(infos, cfg.scan));
   for (size_t k = 0; k < inputs.size(); ++k) {
     const std::string& path = inputs[k];
     std::string why;

@@ -74,8 +74,8 @@ bool scan_again(Pipeline& pipeline, const std::vector<ScannedInput>& inputs, con
 
 }  // namespace
 
-bool pairing_needed(const std::vector<SourceInfo>& sources, const ScanOptions& scan, bool events) {
-  if (events || scan.access_format) return true;
+bool pairing_needed(const std::vector<SourceInfo>& sources, const ScanOptions& scan) {
+  if (scan.access_format) return true;
   // The served pass looks further (64 KiB) for the 200 lines of retried
   // requests, which no scan counts: a file it would read pairs from the start.
   for (const SourceInfo& s : sources)

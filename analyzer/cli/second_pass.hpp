@@ -34,8 +34,9 @@ ScannedInput describe_input(const std::string& path);
 // Whether a run pairs access entries with error entries: not when every input
 // is an nginx error log by its first lines (SourceInfo::error_log_head; never
 // with --proxy, which skips that look) that the served pass would not read
-// again, and neither --events nor --access-format is given.
-bool pairing_needed(const std::vector<SourceInfo>& sources, const ScanOptions& scan, bool events);
+// again, and --access-format is not given. (With --events the second read
+// prints no events: only the exit status can depend on pairing.)
+bool pairing_needed(const std::vector<SourceInfo>& sources, const ScanOptions& scan);
 
 // Reads the input again with pairing when the first pass went without it and
 // met access entries, replacing agg. False (agg untouched, why set) when the
