@@ -222,7 +222,8 @@ class Aggregator {
   // lines can turn it off: no error entry is recorded for pairing (16 bytes
   // each, up to kMaxRequests: 8 MiB at 1 GiB of failures). An access entry
   // met all the same is still counted, and access_requests() tells that the
-  // run must be read again with pairing (the command line does).
+  // run must be read again with pairing (the command line does). The
+  // pipeline's per-worker parts take the whole's setting.
   void set_pairing(bool on) { pairing_ = on; }
   bool pairing() const { return pairing_; }
   // Access entries of a request (ones that could pair) added, merged parts' too.

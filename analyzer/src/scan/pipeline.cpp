@@ -310,6 +310,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   for (Aggregator& part : parts) {
     part.set_sample_floor(&sample_floor);
     part.share_pin(agg);  // a second pass's fold level and heavy keys
+    part.set_pairing(agg.pairing());
   }
   // Error entries for pairing in the whole and in the chunks merged so far
   // (all before any chunk in work): once they reach the whole's limit
@@ -355,8 +356,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
             agg_w.set_chunk(static_cast<uint32_t>(job.index), job.text, job.offset);
           else
             agg_w.set_chunk(static_cast<uint32_t>(job.index));
-          agg_w.set_record_requests(agg.pairing() &&
-                                    requests_before.load(std::memory_order_relaxed) < Aggregator::kMaxRequests);
+          agg_w.set_record_requests(requests_before.load(std::memory_order_relaxed) < Aggregator::kMaxRequests);
           const size_t recorded = agg_w.request_count();
           Scanner scanner(cls, agg_w, out ? &r->events : nullptr, im.opt);
           r->lines = scanner.scan_buffer(job.text, 1, info, source_index, r->stats, r->problems);
