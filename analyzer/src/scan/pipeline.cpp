@@ -24,6 +24,7 @@ namespace {
 struct Job {
   size_t index = 0;
   bool from_map = false;  // text is the map's bytes (a slice or a copy) from `offset` on
+  bool faulted = false;   // a slice of the map whose pages the producer mapped in already
   size_t offset = 0;
   std::string_view text;  // into the map, or into `owned`
   ChunkBuffer owned;  // a stream's chunk (from the framer, padded), or a copy
@@ -142,6 +143,12 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   // Peak RSS (issue 16) is about window x chunk: the mapped pages of the
   // chunks being scanned, and with events the results waiting to be merged.
   const size_t chunk_bytes = out ? std::min(im.chunk_bytes, kEventChunk) : im.chunk_bytes;
+  // With one worker the producer, which only finds where chunks end, has a
+  // core of its own to spare: it maps a slice's pages in before it queues
+  // it, so the worker only scans (multisite nginx 128 MB, -j1: 3 % less
+  // time). With more workers both cores scan: faulting ahead would move the
+  // work, not save it, and keep the queued chunks resident too (RSS).
+  const bool fault_ahead = use_map && workers == 1;
 
   std::mutex mu;
   // Each waits on its own condition, woken only when it may go on: the
@@ -162,6 +169,14 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     std::unique_lock<std::mutex> lk(mu);
     // Wait while too many chunks are in flight (queued or finished, unmerged).
     cv_space.wait(lk, [&] { return queue.size() + done.size() < window; });
+    if (fault_ahead && job.from_map && job.owned.empty()) {
+      // Only now, so that no more chunks are resident than the window holds
+      // (the producer is the only one to add to it).
+      lk.unlock();
+      prefault(job.text);
+      job.faulted = true;
+      lk.lock();
+    }
     queue.push_back(std::move(job));
     ++produced;
     cv_work.notify_one();
@@ -345,7 +360,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         }
         auto r = std::make_unique<Result>();
         const bool mapped_slice = job.owned.empty() && !job.overlong_mark;
-        if (mapped_slice) prefault(job.text);
+        if (mapped_slice && !job.faulted) prefault(job.text);
         if (job.overlong_mark) {
           r->lines = 0;
           r->problems.push_back({info.name, 0, overlong_problem(im.opt.max_line)});

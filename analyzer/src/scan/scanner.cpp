@@ -149,7 +149,13 @@ void Scanner::line(std::string_view raw, uint64_t number, const SourceInfo& info
   h.access = access;
   h.status = ev.status;
   h.failed_tries = ev.failed_tries;
-  h.request = d.request ? d.request : request_key(ev.client, ev.request);
+  // An error entry's key only serves pairing; with pairing off (a run of
+  // nginx error logs only) none is recorded, so none is made. An access
+  // entry's key is counted even then: it calls for the second read.
+  if (d.request)
+    h.request = d.request;
+  else if (access || agg_.pairing())
+    h.request = request_key(ev.client, ev.request);
   // nginx had sent the upstream's response header already (it reads the
   // body "while reading upstream"): no 502/504 came of it.
   h.cut = !access && d.family == LogFamily::nginx && !ev.client.empty() && after_header(ev.message);
