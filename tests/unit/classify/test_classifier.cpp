@@ -154,3 +154,27 @@ TEST_CASE("chunks of one kind of line are scanned for that kind's literals only"
   std::vector<size_t> mixed = lines_hit(error + ok + test::refused_line() + "\n");
   CHECK(mixed == std::vector<size_t>{0, 2});
 }
+
+TEST_CASE("a reset on the client's side of a Go proxy is the client's, one on the backend's side the backend's",
+          "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  auto cause = [&](LogFamily f, const std::string& text) {
+    const int r = cls.classify(f, false, text);
+    if (r < 0) return std::string("-");
+    const Rule& rule = cls.catalogue().rules()[static_cast<size_t>(r)];
+    return cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id;
+  };
+  for (LogFamily f : {LogFamily::caddy, LogFamily::traefik}) {
+    // Accepted: the listening port here, the client's ephemeral port there.
+    CHECK(cause(f, "write tcp 172.18.0.9:443->198.51.100.4:50317: write: broken pipe") == "client_closed");
+    CHECK(cause(f, "read tcp [::1]:8080->[::1]:41000: read: connection reset by peer") == "client_closed");
+    CHECK(cause(f, "Error during connection: readfrom tcp 172.18.0.9:35684->172.18.0.7:8443: read tcp "
+                   "172.18.0.9:443->198.51.100.4:50309: read: connection reset by peer") == "client_closed");
+    // Dialled: an ephemeral port here, the backend's port there (also a five-digit one).
+    CHECK(cause(f, "read tcp 172.18.0.9:52704->172.18.0.7:3000: read: connection reset by peer") == "upstream_reset");
+    CHECK(cause(f, "readfrom tcp 172.18.0.9:35684->172.18.0.7:8443: write: broken pipe") == "upstream_reset");
+    CHECK(cause(f, "read tcp 127.0.0.1:52704->127.0.0.1:24095: read: connection reset by peer") == "upstream_reset");
+  }
+}
