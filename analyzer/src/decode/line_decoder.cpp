@@ -77,8 +77,9 @@ Decoded LineDecoder::decode(std::string_view raw, std::string_view text, unsigne
       id = id.substr(0, id.find(' '));
       if (id != "-") d.cause = id;
     }
-  } else if ((f == LineFormat::unknown || f == LineFormat::npm_access) &&
+  } else if ((f == LineFormat::unknown || f == LineFormat::npm_access || f == LineFormat::nginx_error) &&
              decode_nginx_error_loose(text, ev, false)) {
+    // (nginx_error: a whole head whose "pid#tid: " was cut out of a paste.)
     d.kind = LineKind::error;
     d.match = ev.message;
   }

@@ -1,4 +1,5 @@
 #include "helpers.hpp"
+#include "decode/line_decoder.hpp"
 #include "decode/nginx_decoder.hpp"
 #include "base/timeparse.hpp"
 
@@ -182,4 +183,23 @@ TEST_CASE("a bare message without nginx's head is read only when it is about an 
   CHECK_FALSE(decode_nginx_error_loose(line, ev));
   line = " could not be resolved (3: Host not found)";
   CHECK_FALSE(decode_nginx_error_loose(line, ev));
+}
+
+TEST_CASE("an error line with nginx's time and level but its pid#tid cut out is still read", "[decoder]") {
+  LineDecoder d;
+  Event ev;
+  const std::string line =
+      "2018/06/08 12:51:17 [error] *426 connect() failed (111: Connection refused) while connecting to upstream, "
+      "client: 203.0.113.41, server: localhost, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.5:80/\", "
+      "host: \"a.example\"";
+  CHECK_FALSE(decode_nginx_error(line, ev));  // the strict reader wants "pid#tid: "
+  const Decoded r = d.decode(line, line, kAllFamilies, ev);
+  REQUIRE(r.kind == LineKind::error);
+  CHECK(r.family == LogFamily::nginx);
+  CHECK(ev.level == "error");
+  CHECK(ev.cid == 426);
+  CHECK(ev.message == "connect() failed (111: Connection refused) while connecting to upstream");
+  finish_nginx_error(ev);
+  CHECK(ev.host == "a.example");
+  CHECK(ev.upstream == "10.0.0.5:80");
 }
