@@ -178,3 +178,16 @@ TEST_CASE("a reset on the client's side of a Go proxy is the client's, one on th
     CHECK(cause(f, "read tcp 127.0.0.1:52704->127.0.0.1:24095: read: connection reset by peer") == "upstream_reset");
   }
 }
+
+TEST_CASE("nginx reusing kept-alive connections is a warning; out of connections altogether is a failure",
+          "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  CHECK(cause_of(cls, "2024/07/07 08:52:41 [warn] 182#182: 512 worker_connections are not enough, reusing connections") ==
+        "-");
+  CHECK(cause_of(cls, "2024/07/07 08:52:41 [alert] 182#182: 512 worker_connections are not enough") ==
+        "resource_exhaustion");
+  CHECK(cause_of(cls, err_line("alert", "512 worker_connections are not enough while connecting to upstream")) ==
+        "resource_exhaustion");
+}
