@@ -191,3 +191,13 @@ TEST_CASE("nginx reusing kept-alive connections is a warning; out of connections
   CHECK(cause_of(cls, err_line("alert", "512 worker_connections are not enough while connecting to upstream")) ==
         "resource_exhaustion");
 }
+
+TEST_CASE("Caddy 1's words for a pool with no host up are no_live_upstreams", "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  const int r = cls.classify(LogFamily::caddy, false, "no hosts available upstream");
+  REQUIRE(r >= 0);
+  const Rule& rule = cls.catalogue().rules()[static_cast<size_t>(r)];
+  CHECK(cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id == "no_live_upstreams");
+}
