@@ -201,3 +201,15 @@ TEST_CASE("Caddy 1's words for a pool with no host up are no_live_upstreams", "[
   const Rule& rule = cls.catalogue().rules()[static_cast<size_t>(r)];
   CHECK(cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id == "no_live_upstreams");
 }
+
+TEST_CASE("a name nginx could not resolve is dns_failure, also in a module's words", "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  CHECK(cause_of(cls, err_line("error", "backend could not be resolved (3: Host not found)")) == "dns_failure");
+  CHECK(cause_of(cls, "2024/01/15 10:23:45 [error] 16#0: upstream-dynamic-servers: 'api_host' could not be resolved "
+                      "(110: Operation timed out)") == "dns_failure");
+  const int r = cls.classify(LogFamily::nginx, false, "upstream-dynamic-servers: 'api_host' could not be resolved (2: Server failure)");
+  REQUIRE(r >= 0);
+  CHECK(cls.capture_upstream(r, "upstream-dynamic-servers: 'api_host' could not be resolved (2: Server failure)") == "api_host");
+}
