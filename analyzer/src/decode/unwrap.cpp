@@ -74,12 +74,6 @@ size_t kubectl_prefix(std::string_view s) {
   return close + 2;
 }
 
-bool is_month(const char* p, const char* months) {
-  for (int m = 0; m < 12; ++m)
-    if (std::memcmp(p, months + 3 * m, 3) == 0) return true;
-  return false;
-}
-
 // A name and one space before a JSON entry, as stern and other multi-pod
 // log tailers print it: "traefik-7d9f-x2k4 {\"level\":...}", "[traefik-1] {...}".
 size_t name_before_json(std::string_view s) {
@@ -106,14 +100,31 @@ size_t bracket_name_prefix(std::string_view s) {
   return i + 1;
 }
 
-// journald/syslog short: "Jan 15 10:23:45 host ident[pid]: " or short-iso
-// "2024-01-15T10:23:45+0000 host ident[pid]: ".
+// journalctl's short time in the reader's locale: a month name of any
+// script ("Dec", "Dez", "déc.", "12月", "дек"), the day (padded or not),
+// "HH:MM:SS ". 0 when it is not one.
+size_t local_syslog_time(std::string_view s) {
+  size_t i = 0;
+  for (; i < s.size() && s[i] != ' '; ++i)
+    if (i == 16 || s[i] == ':' || s[i] == '[' || s[i] == '{' || s[i] == '"' || s[i] == '/') return 0;
+  if (i == 0 || i >= s.size() || s[i] != ' ') return 0;
+  while (i < s.size() && s[i] == ' ' && i < 20) ++i;
+  const size_t day = i;
+  while (i < s.size() && is_digit(s[i])) ++i;
+  if (i == day || i - day > 2 || i + 10 > s.size() || s[i] != ' ') return 0;
+  ++i;
+  if (!is_digit(s[i]) || !is_digit(s[i + 1]) || s[i + 2] != ':' || !is_digit(s[i + 3]) || !is_digit(s[i + 4]) ||
+      s[i + 5] != ':' || !is_digit(s[i + 6]) || !is_digit(s[i + 7]) || s[i + 8] != ' ')
+    return 0;
+  return i + 9;
+}
+
+// journald/syslog short: "Jan 15 10:23:45 host ident[pid]: " (the month in
+// any locale's words) or short-iso "2024-01-15T10:23:45+0000 host ident[pid]: ".
 size_t syslog_prefix(std::string_view s) {
   size_t i = 0;
-  static const char* kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
-  if (s.size() > 16 && s[3] == ' ' && s[6] == ' ' && s[9] == ':' && s[12] == ':' && s[15] == ' ' &&
-      is_month(s.data(), kMonths)) {
-    i = 16;
+  if (size_t t = local_syslog_time(s)) {
+    i = t;
   } else if (size_t r = rfc3339_prefix(s)) {
     i = r;
   } else {

@@ -44,3 +44,16 @@ TEST_CASE("logrus text (Traefik v2) is left alone, and unwrapped behind a prefix
   CHECK(unwrap_line("2024-01-15T10:23:45.123456789Z " + line) == line);
   CHECK(unwrap_line("[pod/traefik-7d9f/traefik] " + line) == line);
 }
+
+TEST_CASE("journalctl's short time in other locales' month names is taken off too", "[unwrap]") {
+  const std::string line = "{\"level\":\"error\",\"logger\":\"http.log.error\",\"msg\":\"dial tcp 10.0.0.5:80: connect: connection refused\"}";
+  CHECK(unwrap_line("Dez 05 10:00:01 srv caddy[123]: " + line) == line);             // German
+  CHECK(unwrap_line("d\xc3\xa9" "c. 05 10:00:01 srv caddy[123]: " + line) == line);  // French, "déc."
+  CHECK(unwrap_line("12\xe6\x9c\x88 5 10:00:01 srv caddy[123]: " + line) == line);   // Chinese/Japanese, "12月"
+  CHECK(unwrap_line("Dec  5 10:00:01 srv caddy: " + line) == line);                  // padded day, no pid
+  // Not a journal time: left as it is.
+  const std::string clf = "10.0.0.1 - - [05/Dec/2024:10:00:01 +0000] \"GET / HTTP/1.1\" 502 0";
+  CHECK(unwrap_line(clf) == clf);
+  const std::string word = "GET 200 10:00:01 srv x[1]: y";
+  CHECK(unwrap_line(word) == word);
+}
