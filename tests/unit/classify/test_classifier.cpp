@@ -20,6 +20,14 @@ std::string cause_of(Classifier& cls, const std::string& line) {
   return cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id;
 }
 
+// The cause id the classifier gives a Go proxy's error text, "-" for none.
+std::string go_cause(Classifier& cls, LogFamily family, const std::string& text) {
+  const int r = cls.classify(family, false, text);
+  if (r < 0) return "-";
+  const Rule& rule = cls.catalogue().rules()[static_cast<size_t>(r)];
+  return cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id;
+}
+
 std::string err_line(const std::string& level, const std::string& msg,
                      const std::string& ctx = ", client: 10.0.0.1, server: a, request: \"GET / HTTP/1.1\", upstream: \"http://10.0.0.5:80/\", host: \"a\"") {
   return "2024/01/15 10:23:45 [" + level + "] 31#31: *7 " + msg + ctx;
@@ -160,12 +168,7 @@ TEST_CASE("a reset on the client's side of a Go proxy is the client's, one on th
   Catalogue cat = test::embedded_catalogue();
   Classifier cls(cat);
   REQUIRE(cls.ok());
-  auto cause = [&](LogFamily f, const std::string& text) {
-    const int r = cls.classify(f, false, text);
-    if (r < 0) return std::string("-");
-    const Rule& rule = cls.catalogue().rules()[static_cast<size_t>(r)];
-    return cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id;
-  };
+  auto cause = [&](LogFamily f, const std::string& text) { return go_cause(cls, f, text); };
   for (LogFamily f : {LogFamily::caddy, LogFamily::traefik}) {
     // Accepted: the listening port here, the client's ephemeral port there.
     CHECK(cause(f, "write tcp 172.18.0.9:443->198.51.100.4:50317: write: broken pipe") == "client_closed");
@@ -196,10 +199,7 @@ TEST_CASE("Caddy 1's words for a pool with no host up are no_live_upstreams", "[
   Catalogue cat = test::embedded_catalogue();
   Classifier cls(cat);
   REQUIRE(cls.ok());
-  const int r = cls.classify(LogFamily::caddy, false, "no hosts available upstream");
-  REQUIRE(r >= 0);
-  const Rule& rule = cls.catalogue().rules()[static_cast<size_t>(r)];
-  CHECK(cls.catalogue().causes()[static_cast<size_t>(rule.cause)].id == "no_live_upstreams");
+  CHECK(go_cause(cls, LogFamily::caddy, "no hosts available upstream") == "no_live_upstreams");
 }
 
 TEST_CASE("a name nginx could not resolve is dns_failure, also in a module's words", "[classifier]") {
