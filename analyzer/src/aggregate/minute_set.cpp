@@ -1,5 +1,7 @@
 #include "aggregate/minute_set.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace gw502 {
@@ -147,15 +149,16 @@ void MinuteSet::merge(const MinuteSet& other) {
       for (const Minute m : other) set_bit(m, static_cast<size_t>(int64_t{m} - base()));
       return;
     }
-  } else if (other.count_ <= 8) {  // a few minutes put between the gaps, not the set encoded again
-    for (const Minute m : other) insert(m);
-    return;
   } else if (other.first_ > last_) {  // in chunk order: an append
     put_gap(data_, static_cast<uint64_t>(int64_t{other.first_} - last_));
     data_.insert(data_.end(), other.data_.begin(), other.data_.end());
     last_ = other.last_;
     count_ += other.count_;
     choose_form();
+    return;
+  }
+  if (!dense_ && !other.dense_) {
+    union_gaps(other);
     return;
   }
   // The union of two ascending runs, encoded as it goes.
@@ -182,6 +185,71 @@ void MinuteSet::merge(const MinuteSet& other) {
     ++out.count_;
   }
   swap(out);  // gaps
+  choose_form();
+}
+
+// Two sets of gaps: both streams read and the union written as they go,
+// into bytes sized once. Each gap of the union is at most the gap before the
+// same minute in its own set, so the union takes at most both sets' bytes
+// and one gap more (the later first minute's). Once one set ends, the rest
+// of the other is its own gaps as they are.
+void MinuteSet::union_gaps(const MinuteSet& other) {
+  std::vector<uint8_t> out(data_.size() + other.data_.size() + 10);
+  uint8_t* w = out.data();
+  const uint8_t *pa = data_.data(), *ea = pa + data_.size();
+  const uint8_t *pb = other.data_.data(), *eb = pb + other.data_.size();
+  int64_t a = first_, b = other.first_;
+  const int64_t first = std::min(a, b);
+  int64_t last = first;
+  uint32_t count = 1;
+  auto put = [&](int64_t m) {
+    uint64_t gap = static_cast<uint64_t>(m - last);
+    while (gap >= 0x80) {
+      *w++ = static_cast<uint8_t>(gap | 0x80);
+      gap >>= 7;
+    }
+    *w++ = static_cast<uint8_t>(gap);
+    last = m;
+    ++count;
+  };
+  // The smaller first minute is the union's; it is consumed here.
+  bool a_left = true, b_left = true;
+  if (a <= b) {
+    if (a == b) {
+      if (pb == eb) b_left = false; else b += static_cast<int64_t>(read_gap(pb));
+    }
+    if (pa == ea) a_left = false; else a += static_cast<int64_t>(read_gap(pa));
+  } else {
+    if (pb == eb) b_left = false; else b += static_cast<int64_t>(read_gap(pb));
+  }
+  while (a_left && b_left) {
+    if (a < b) {
+      put(a);
+      if (pa == ea) a_left = false; else a += static_cast<int64_t>(read_gap(pa));
+    } else {
+      put(b);
+      if (a == b) {
+        if (pa == ea) a_left = false; else a += static_cast<int64_t>(read_gap(pa));
+      }
+      if (pb == eb) b_left = false; else b += static_cast<int64_t>(read_gap(pb));
+    }
+  }
+  // The rest of one set: its next minute, then its gaps unchanged.
+  auto rest = [&](int64_t next, const uint8_t* p, const uint8_t* e, int64_t set_last) {
+    put(next);
+    const size_t n = static_cast<size_t>(e - p);
+    if (n) std::memcpy(w, p, n);
+    w += n;
+    for (; p != e; ++p) count += (*p & 0x80) ? 0 : 1;  // a gap's last byte: one minute more
+    last = set_last;
+  };
+  if (a_left) rest(a, pa, ea, last_);
+  if (b_left) rest(b, pb, eb, other.last_);
+  out.resize(static_cast<size_t>(w - out.data()));
+  data_.swap(out);
+  first_ = static_cast<Minute>(first);
+  last_ = static_cast<Minute>(last);
+  count_ = count;
   choose_form();
 }
 

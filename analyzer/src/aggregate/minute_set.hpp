@@ -151,6 +151,7 @@ class MinuteSet {
   void encode_gaps(const std::vector<Minute>& sorted);
   void to_bits();
   static void put_gap(std::vector<uint8_t>& out, uint64_t gap);
+  void union_gaps(const MinuteSet& other);  // both in gaps (merge)
 
   std::vector<uint8_t> data_;  // gaps (count_ - 1 of them, each > 0), or bits
   Minute first_ = 0, last_ = 0;

@@ -130,6 +130,12 @@ TEST_CASE("merges are unions, appended or interleaved", "[minute_set]") {
     INFO("round " << round << " dense " << a_dense << b_dense);
     CHECK(a.to_vector() == sorted(want));
     CHECK(a.size() == want.size());
+    if (!want.empty()) {
+      CHECK(a.front() == *want.begin());
+      CHECK(a.back() == *want.rbegin());
+      a.insert(*want.rbegin() + 1);  // after the last: the fast path relies on back()
+      CHECK(a.size() == want.size() + 1);
+    }
   }
   MinuteSet empty, one({7});
   empty.merge(one);
