@@ -7,7 +7,9 @@
 Every line of DIR/<proxy>/NAME.log (with its .labels and .sources
 line) is drawn with probability 1/3 into DIR/heldaside/<proxy>/NAME.*;
 the rest stays. The held-aside lines are measured (tests/corpus_check.py
---report), never asserted, and nobody tunes the catalogue on their misses.
+--measure), never asserted, and their accuracy is recorded in the round's
+README before anything is tuned. A held-aside miss that later leads to a
+change is named in that README, and from then on the figure includes it.
 Run once, when the corpus was collected; running it again on a split corpus
 refuses."""
 import os

@@ -182,7 +182,8 @@ TEST_CASE("a reset on the client's side of a Go proxy is the client's, one on th
   }
 }
 
-TEST_CASE("nginx reusing kept-alive connections is a warning; out of connections altogether is a failure",
+TEST_CASE("nginx's own sockets (reusing kept-alive ones, opening a listening one) are not requests; running out "
+          "on the way to a backend is a failure",
           "[classifier]") {
   Catalogue cat = test::embedded_catalogue();
   Classifier cls(cat);
@@ -192,6 +193,12 @@ TEST_CASE("nginx reusing kept-alive connections is a warning; out of connections
   CHECK(cause_of(cls, "2024/07/07 08:52:41 [alert] 182#182: 512 worker_connections are not enough") ==
         "resource_exhaustion");
   CHECK(cause_of(cls, err_line("alert", "512 worker_connections are not enough while connecting to upstream")) ==
+        "resource_exhaustion");
+  CHECK(cause_of(cls, "2023/02/20 11:56:01 [emerg] 21114#21114: socket() 0.0.0.0:80 failed (24: Too many open files)") ==
+        "-");
+  CHECK(cause_of(cls, "2023/02/20 11:56:01 [emerg] 21114#21114: socket() [::]:443 failed (24: Too many open files)") ==
+        "-");
+  CHECK(cause_of(cls, err_line("alert", "socket() failed (24: Too many open files) while connecting to upstream")) ==
         "resource_exhaustion");
 }
 
