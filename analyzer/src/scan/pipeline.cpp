@@ -168,10 +168,13 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
   auto push = [&](Job&& job) {
     std::unique_lock<std::mutex> lk(mu);
     // Wait while too many chunks are in flight (queued or finished, unmerged).
-    cv_space.wait(lk, [&] { return queue.size() + done.size() < window; });
-    if (fault_ahead && job.from_map && job.owned.empty()) {
-      // Only now, so that no more chunks are resident than the window holds
-      // (the producer is the only one to add to it).
+    // A chunk faulted in ahead counts from the start: one in work and one
+    // faulted in or queued, not three resident at once (the producer is the
+    // only one to add to the queue, so the room stays while it faults).
+    const bool ahead = fault_ahead && job.from_map && job.owned.empty();
+    const size_t room = ahead ? window - 1 : window;
+    cv_space.wait(lk, [&] { return queue.size() + done.size() < room; });
+    if (ahead) {
       lk.unlock();
       prefault(job.text);
       job.faulted = true;

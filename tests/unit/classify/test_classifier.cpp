@@ -179,6 +179,8 @@ TEST_CASE("a reset on the client's side of a Go proxy is the client's, one on th
     CHECK(cause(f, "read tcp 172.18.0.9:52704->172.18.0.7:3000: read: connection reset by peer") == "upstream_reset");
     CHECK(cause(f, "readfrom tcp 172.18.0.9:35684->172.18.0.7:8443: write: broken pipe") == "upstream_reset");
     CHECK(cause(f, "read tcp 127.0.0.1:52704->127.0.0.1:24095: read: connection reset by peer") == "upstream_reset");
+    // Where ip_local_port_range starts low, a dialled port can have four digits.
+    CHECK(cause(f, "read tcp 10.42.0.7:4821->10.42.3.15:31080: read: connection reset by peer") == "upstream_reset");
   }
 }
 
@@ -198,6 +200,8 @@ TEST_CASE("nginx's own sockets (reusing kept-alive ones, opening a listening one
         "-");
   CHECK(cause_of(cls, "2023/02/20 11:56:01 [emerg] 21114#21114: socket() [::]:443 failed (24: Too many open files)") ==
         "-");
+  CHECK(cause_of(cls, "2023/02/20 11:56:01 [emerg] 21114#21114: socket() unix:/run/nginx.sock failed (24: Too many "
+                      "open files)") == "-");
   CHECK(cause_of(cls, err_line("alert", "socket() failed (24: Too many open files) while connecting to upstream")) ==
         "resource_exhaustion");
 }
