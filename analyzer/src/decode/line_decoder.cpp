@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "base/log_envelope.hpp"
 #include "base/timeparse.hpp"
 #include "decode/caddy_decoder.hpp"
 #include "decode/go_error.hpp"
@@ -190,20 +191,30 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
         d.family = caddy ? LogFamily::caddy : LogFamily::traefik;
         return d;
       }
-      // docker's json-file log driver: {"log":"<the proxy's line>\n","stream":"stderr","time":".."}
-      if (depth == 0 && g.json.has("log") && g.json.has("stream")) {
-        g.inner.assign(g.json.str("log"));
-        g.outer_time.assign(g.json.str("time"));
+      // A line inside a collector's record: docker's json-file log driver
+      // ({"log":"<the proxy's line>\n","stream":"stderr","time":".."}), or
+      // one told by its first key (base/log_envelope.hpp).
+      std::string_view carried, carried_time;
+      const bool docker = depth == 0 && g.json.has("log") && g.json.has("stream");
+      if (docker) {
+        carried = g.json.str("log");
+        carried_time = g.json.str("time");
+      } else if (depth == 0 && envelope_head(text)) {
+        for (std::string_view key : {"message", "MESSAGE", "log"})
+          if (!(carried = g.json.str(key)).empty()) break;
+        carried_time = g.json.str("@timestamp");
+        if (carried_time.empty()) carried_time = g.json.str("timestamp");
+      }
+      if (docker || !carried.empty()) {
+        g.inner.assign(carried);
+        g.outer_time.assign(carried_time);
         while (!g.inner.empty() && (g.inner.back() == '\n' || g.inner.back() == '\r')) g.inner.pop_back();
         std::string_view inner = unwrap_line(g.inner);
         LineFormat fi = detect_line_format(inner);
-        Decoded d;
-        if (go_only(fi)) {
-          d = decode_go(g.inner, inner, fi, families, ev, depth + 1);
-        } else if ((families & family_bit(LogFamily::nginx)) && decode_nginx_error(inner, ev)) {
-          d.kind = LineKind::error;
-          d.match = ev.message;
-        }
+        // Another JSON line goes no deeper; a line of text is read as one
+        // (it cannot be a record again, so g.inner stays as it is).
+        Decoded d = go_only(fi) ? decode_go(g.inner, inner, fi, families, ev, depth + 1)
+                                : decode(g.inner, inner, families, ev);
         int64_t t;
         bool utc;
         if (d.kind != LineKind::none && ev.time == kNoTime && go_log_time(g.outer_time, t, utc)) {

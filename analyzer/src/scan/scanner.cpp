@@ -42,6 +42,9 @@ class JsonEvidence final : public SampleText {
     if (!ev_.host.empty() || !ev_.request.empty()) {
       put(" (request ");
       put(ev_.host);
+      // A Go proxy's request is a path ("a.example/api"); nginx's a request
+      // line ("a.example: GET /api HTTP/1.1"), from a collector's record.
+      if (!ev_.host.empty() && !ev_.request.empty() && ev_.request.front() != '/') put(": ");
       put(ev_.request);
       if (!ev_.client.empty()) {
         put(" from ");

@@ -193,3 +193,21 @@ TEST_CASE("docker compose logs: the shape of what follows each line's prefix", "
   s.pop_back();
   CHECK(chunk_shape(s) == ChunkShape::json);
 }
+
+TEST_CASE("a collector's JSON records make a chunk mixed: the line they carry may be nginx's", "[chunk_shape]") {
+  const std::string records[] = {
+      "{\"@timestamp\":\"2024-01-15T10:23:45.123Z\",\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+      "{\"__CURSOR\":\"s=1\",\"MESSAGE\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+      "{\"date\":1705314225.1,\"log\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+      "{\"file\":\"/var/log/nginx/error.log\",\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+  };
+  for (const auto& record : records) {
+    INFO(record);
+    CHECK(chunk_shape(times(record, 50)) == ChunkShape::mixed);
+    for (int at : {0, 1, 7, 49})  // among a proxy's own JSON lines, anywhere
+      CHECK(chunk_shape(times(kJson, at) + record + times(kJson, 49 - at)) == ChunkShape::mixed);
+  }
+  // A proxy's own JSON whose first key only looks like one.
+  CHECK(chunk_shape(times("{\"dateline\":1,\"level\":\"error\"}\n", 50)) == ChunkShape::json);
+  CHECK(chunk_shape(times("{\"_level\":\"error\"}\n", 50)) == ChunkShape::json);
+}

@@ -64,6 +64,21 @@ Outcome run(const std::string& path, unsigned threads, size_t chunk, bool as_str
   return o;
 }
 
+// Every cell of threads x chunk sizes x (map, stream) gives base's events,
+// report and line count.
+void same_everywhere(const std::string& path, const Outcome& base, std::initializer_list<unsigned> threads,
+                     std::initializer_list<size_t> chunks) {
+  for (unsigned t : threads)
+    for (size_t chunk : chunks)
+      for (bool stream : {false, true}) {
+        INFO("threads " << t << " chunk " << chunk << " stream " << stream);
+        Outcome o = run(path, t, chunk, stream);
+        CHECK(o.events == base.events);
+        CHECK(o.report == base.report);
+        CHECK(o.lines == base.lines);
+      }
+}
+
 }  // namespace
 
 TEST_CASE("results do not depend on threads, chunk size or map vs stream", "[pipeline]") {
@@ -87,15 +102,7 @@ TEST_CASE("results do not depend on threads, chunk size or map vs stream", "[pip
   CHECK(base.problems.empty());
   CHECK(std::count(base.events.begin(), base.events.end(), '\n') == 1000 + 572 + 1);  // i%5, i%7 but not i%35, the last line
   CHECK(base.events.find("\"line\":5001,") != std::string::npos);
-  for (unsigned threads : {1u, 2u, 3u})
-    for (size_t chunk : {size_t{4096}, size_t{65536}})
-      for (bool stream : {false, true}) {
-        INFO("threads " << threads << " chunk " << chunk << " stream " << stream);
-        Outcome o = run(path, threads, chunk, stream);
-        CHECK(o.events == base.events);
-        CHECK(o.report == base.report);
-        CHECK(o.lines == base.lines);
-      }
+  same_everywhere(path, base, {1u, 2u, 3u}, {size_t{4096}, size_t{65536}});
   std::remove(path.c_str());
 }
 
@@ -148,5 +155,38 @@ TEST_CASE("past the group cap the report is the same for any threads, chunk size
         CHECK(o.events == base.events);
         CHECK(o.report == base.report);
       }
+  std::remove(path.c_str());
+}
+
+TEST_CASE("collectors' records among a proxy's own JSON: the same for any threads, chunk size or stream",
+          "[pipeline][envelope]") {
+  std::string path = "/tmp/gw502_pipeline_env_" + std::to_string(::getpid()) + ".log";
+  const std::string nginx =
+      "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to "
+      "upstream, client: 10.0.0.1, server: a, request: \\\"GET / HTTP/1.1\\\", upstream: "
+      "\\\"http://10.0.0.5:80/\\\", host: \\\"a.example\\\"";
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < 3000; ++i) {
+      switch (i % 9) {
+        case 0: f << "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"" << nginx << "\"}\n"; break;
+        case 1: f << "{\"__CURSOR\":\"s=" << i << "\",\"MESSAGE\":\"" << nginx << "\"}\n"; break;
+        case 2:
+          f << "{\"level\":\"debug\",\"error\":\"dial tcp 172.18.0.5:80: connect: connection refused\",\"time\":"
+               "\"2024-01-15T10:23:45Z\",\"message\":\"502 Bad Gateway\"}\n";
+          break;
+        case 3: f << "{\"level\":\"debug\",\"message\":\"Service selected by WRR: 10.0.3.4:9000 upstream\"}\n"; break;
+        case 4: f << "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"ordinary " << i << "\"}\n"; break;
+        case 5: f << "{\"level\":\"error\",\"msg\":\"cut off, upstream\n"; break;  // malformed
+        case 6: f << "{\"log\":\"" << nginx << "\\n\",\"stream\":\"stderr\",\"time\":\"2024-01-15T10:23:45Z\"}\n"; break;
+        case 7: f << "{\"date\":1705314225.1,\"log\":\"" << nginx << "\\n\"}\n"; break;
+        default: f << "{\"file\":\"/var/log/nginx/error.log\",\"message\":\"10.0.0.1 - - [15/Jan/2024:10:23:45 +0000] \\\"GET / HTTP/1.1\\\" 502 1 \\\"-\\\" \\\"-\\\"\"}\n";
+      }
+    }
+  }
+  Outcome base = run(path, 1, 1 << 20, false);
+  CHECK(base.lines == 3000);
+  CHECK(base.events.find("connection_refused") != std::string::npos);
+  same_everywhere(path, base, {1u, 2u}, {size_t{512}, size_t{4096}, size_t{65536}});
   std::remove(path.c_str());
 }

@@ -1,0 +1,71 @@
+// LineDecoder: a collector's JSON record around a proxy's line
+// (base/log_envelope.hpp), read as the line it carries.
+#include "decode/line_decoder.hpp"
+#include "helpers.hpp"
+
+using namespace gw502;
+
+namespace {
+
+const std::string kRefused =
+    "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed (111: Connection refused) while connecting to upstream, "
+    "client: 10.0.0.1, server: a, request: \\\"GET / HTTP/1.1\\\", upstream: \\\"http://10.0.0.5:80/\\\", host: "
+    "\\\"a.example\\\"";
+
+Decoded decode(LineDecoder& d, const std::string& line, Event& ev) { return d.decode(line, line, kAllFamilies, ev); }
+
+}  // namespace
+
+TEST_CASE("collectors' records carry an nginx error line", "[decoder][envelope]") {
+  const std::string records[] = {
+      "{\"@timestamp\":\"2024-01-15T10:23:45.123Z\",\"message\":\"" + kRefused + "\",\"log\":{\"file\":{\"path\":\"/var/log/nginx/error.log\"}}}",
+      "{\"__CURSOR\":\"s=1\",\"__REALTIME_TIMESTAMP\":\"1705314225000000\",\"SYSLOG_IDENTIFIER\":\"nginx\",\"MESSAGE\":\"" + kRefused + "\"}",
+      "{\"date\":1705314225.123,\"log\":\"" + kRefused + "\\n\"}",
+      "{\"file\":\"/var/log/nginx/error.log\",\"host\":\"web1\",\"message\":\"" + kRefused + "\",\"source_type\":\"file\"}",
+  };
+  for (const auto& record : records) {
+    INFO(record);
+    LineDecoder d;
+    Event ev;
+    const Decoded r = decode(d, record, ev);
+    REQUIRE(r.kind == LineKind::error);
+    CHECK(r.family == LogFamily::nginx);
+    CHECK(ev.message == "connect() failed (111: Connection refused) while connecting to upstream");
+    CHECK(ev.cid == 7);
+  }
+}
+
+TEST_CASE("a record's access line and Traefik JSON line are read as such", "[decoder][envelope]") {
+  LineDecoder d;
+  Event ev;
+  Decoded r = decode(d,
+                     "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"10.0.0.1 - - [15/Jan/2024:10:23:45 +0000] "
+                     "\\\"GET /api HTTP/1.1\\\" 502 157 \\\"-\\\" \\\"curl/8.0\\\"\"}",
+                     ev);
+  REQUIRE(r.kind == LineKind::access);
+  CHECK(ev.status == 502);
+  r = decode(d,
+             "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"{\\\"level\\\":\\\"debug\\\",\\\"error\\\":\\\"dial "
+             "tcp 172.18.0.5:80: connect: connection refused\\\",\\\"time\\\":\\\"2024-01-15T10:23:45Z\\\",\\\"message\\\":"
+             "\\\"502 Bad Gateway\\\"}\"}",
+             ev);
+  REQUIRE(r.kind == LineKind::error);
+  CHECK(r.family == LogFamily::traefik);
+  CHECK(ev.upstream == "172.18.0.5:80");
+}
+
+TEST_CASE("JSON that only starts like a record is read as what it is", "[decoder][envelope]") {
+  LineDecoder d;
+  Event ev;
+  // nginx's own JSON access log, written with an "@timestamp" first for ELK.
+  Decoded r = decode(d,
+                     "{\"@timestamp\":\"2024-01-15T10:23:45+00:00\",\"remote_addr\":\"10.0.0.1\",\"request_uri\":\"/api\","
+                     "\"status\":\"502\",\"upstream_addr\":\"10.0.0.5:80\"}",
+                     ev);
+  REQUIRE(r.kind == LineKind::access);
+  CHECK(r.family == LogFamily::nginx);
+  CHECK(ev.status == 502);
+  // A record with no line in it: nothing.
+  r = decode(d, "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"\"}", ev);
+  CHECK(r.kind != LineKind::error);
+}
