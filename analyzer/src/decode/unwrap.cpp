@@ -148,6 +148,27 @@ size_t syslog_prefix(std::string_view s) {
   return 0;
 }
 
+// Loki's label set, as logcli and Grafana print it after the time:
+// `{container="nginx", job="docker"} ` or `{} `. A JSON object never opens
+// with a name and '=' (its keys are quoted).
+size_t label_set_prefix(std::string_view s) {
+  if (s.size() < 3 || s[0] != '{') return 0;
+  size_t i = 1;
+  while (i < s.size() && s[i] != '}') {
+    const size_t name = i;
+    while (i < s.size() && (is_name(s[i]) || s[i] == '.')) ++i;
+    if (i == name || i + 1 >= s.size() || s[i] != '=' || s[i + 1] != '"') return 0;
+    for (i += 2; i < s.size() && s[i] != '"'; ++i)
+      if (s[i] == '\\') ++i;  // an escaped quote or backslash
+    if (i >= s.size() || i > 2048) return 0;
+    ++i;  // the closing quote
+    if (i + 1 < s.size() && s[i] == ',' && s[i + 1] == ' ') i += 2;
+    else if (i < s.size() && s[i] == ',') ++i;
+  }
+  if (i + 1 >= s.size() || s[i + 1] != ' ') return 0;
+  return i + 2;
+}
+
 // Lines no wrapper's prefix can start like: nginx's error log
 // ("2024/01/15 10:23:45 [error] ...": no prefix above takes a '/' at [4]),
 // a bare JSON object and logrus text (Traefik v2: `time="...`: no prefix
@@ -171,6 +192,7 @@ std::string_view unwrap_line(std::string_view line) {
     if (!n) n = name_before_json(line);
     if (!n) n = bracket_name_prefix(line);
     if (!n && layer > 0) n = ident_prefix(line);  // only behind a timestamp
+    if (!n && layer > 0) n = label_set_prefix(line);
     if (!n) break;
     line.remove_prefix(n);
   }

@@ -57,3 +57,16 @@ TEST_CASE("journalctl's short time in other locales' month names is taken off to
   const std::string word = "GET 200 10:00:01 srv x[1]: y";
   CHECK(unwrap_line(word) == word);
 }
+
+TEST_CASE("Loki's label set after the time (logcli, Grafana) is taken off", "[unwrap]") {
+  const std::string line = "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed";
+  CHECK(unwrap_line("2024-01-15T10:23:45Z {container=\"nginx\", job=\"docker\"} " + line) == line);
+  CHECK(unwrap_line("2024-01-15T10:23:45.123456789Z {} " + line) == line);
+  CHECK(unwrap_line("2024-01-15T10:23:45Z {filename=\"/var/log/a \\\"b\\\".log\",host=\"web1\"} " + line) == line);
+  const std::string json = "{\"level\":\"error\",\"msg\":\"x\"}";
+  CHECK(unwrap_line("2024-01-15T10:23:45Z {app=\"caddy\"} " + json) == json);
+  // Not a label set: left as it is.
+  CHECK(unwrap_line("2024-01-15T10:23:45Z " + json) == json);
+  const std::string braces = "2024-01-15T10:23:45Z {not labels} x";
+  CHECK(unwrap_line(braces) == "{not labels} x");
+}
