@@ -17,7 +17,7 @@ namespace gw502 {
 // Whether the line that starts at s (avail bytes to the buffer's end) opens
 // such a record.
 inline bool envelope_head(const char* s, size_t avail) {
-  if (avail < 8 || s[0] != '{' || s[1] != '"') return false;
+  if (avail < 4 || s[0] != '{' || s[1] != '"') return false;
   auto is = [&](std::string_view head) {
     return avail >= head.size() && std::memcmp(s, head.data(), head.size()) == 0;
   };

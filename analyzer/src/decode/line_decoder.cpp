@@ -171,6 +171,19 @@ Decoded LineDecoder::decode_pasted_go(std::string_view text, unsigned families, 
   return {};
 }
 
+namespace {
+
+// A record whose collector merged the proxy's own JSON into it (Filebeat's
+// keys_under_root, Vector's merge of parse_json): its "message" is the
+// proxy's, not a line, and the record is read as the proxy's entry.
+bool own_fields(const JsonLine& j) {
+  for (std::string_view key : {"level", "logger", "ts", "msg", "status", "DownstreamStatus", "OriginStatus"})
+    if (j.has(key)) return true;
+  return false;
+}
+
+}  // namespace
+
 Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, LineFormat f,
                                unsigned families, Event& ev, int depth) {
   Go& g = *go_;
@@ -199,7 +212,7 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
       if (docker) {
         carried = g.json.str("log");
         carried_time = g.json.str("time");
-      } else if (depth == 0 && envelope_head(text)) {
+      } else if (depth == 0 && envelope_head(text) && !own_fields(g.json)) {
         for (std::string_view key : {"message", "MESSAGE", "log"})
           if (!(carried = g.json.str(key)).empty()) break;
         carried_time = g.json.str("@timestamp");
@@ -212,7 +225,8 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
         std::string_view inner = unwrap_line(g.inner);
         LineFormat fi = detect_line_format(inner);
         // Another JSON line goes no deeper; a line of text is read as one
-        // (it cannot be a record again, so g.inner stays as it is).
+        // (a record again only behind colour codes: decode() strips them
+        // into its own buffer, and that record's line is read the same way).
         Decoded d = go_only(fi) ? decode_go(g.inner, inner, fi, families, ev, depth + 1)
                                 : decode(g.inner, inner, families, ev);
         int64_t t;
@@ -224,8 +238,9 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
         return d;
       }
       if (caddy && (g.json.has("logger") || g.json.has("ts"))) return g.caddy.decode_json(text, ev);
+      // (the keys the chunk shape pass looks for: kAddrKey)
       if ((families & family_bit(LogFamily::nginx)) && g.json.has("status") &&
-          (g.json.has("remote_addr") || g.json.has("request_uri") || g.json.has("upstream_addr")))
+          (g.json.has("remote_addr") || g.json.has("upstream_addr")))
         return nginx_json_access(text, ev);
       if (traefik) return g.traefik.decode_json(text, ev);
       if (caddy) return g.caddy.decode_json(text, ev);

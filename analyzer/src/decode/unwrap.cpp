@@ -149,7 +149,7 @@ size_t syslog_prefix(std::string_view s) {
 }
 
 // Loki's label set, as logcli and Grafana print it after the time:
-// `{container="nginx", job="docker"} ` or `{} `. A JSON object never opens
+// `{container="nginx", job="docker"} ` or `{} `, padded or not. A JSON object never opens
 // with a name and '=' (its keys are quoted).
 size_t label_set_prefix(std::string_view s) {
   if (s.size() < 3 || s[0] != '{') return 0;
@@ -165,8 +165,10 @@ size_t label_set_prefix(std::string_view s) {
     if (i + 1 < s.size() && s[i] == ',' && s[i + 1] == ' ') i += 2;
     else if (i < s.size() && s[i] == ',') ++i;
   }
+  // logcli pads every label set with spaces to the widest one it prints.
   if (i + 1 >= s.size() || s[i + 1] != ' ') return 0;
-  return i + 2;
+  for (i += 1; i < s.size() && s[i] == ' ';) ++i;
+  return i;
 }
 
 // Lines no wrapper's prefix can start like: nginx's error log

@@ -45,9 +45,10 @@ struct Key {
   bool found = false;
 };
 
-// nginx's JSON access log (log_format escape=json, with $remote_addr) needs
-// every rule's literals: a chunk that has it is mixed, not json.
-constexpr std::string_view kRemoteAddr = "\"remote_addr\"";
+// nginx's JSON access log (log_format escape=json, with $remote_addr or
+// $upstream_addr, as the decoder takes it) needs every rule's literals: a
+// chunk that has it is mixed, not json. The key's end serves both names.
+constexpr std::string_view kAddrKey = "_addr\"";
 
 struct Verdict {
   bool json = true;
@@ -76,7 +77,7 @@ struct Verdict {
     avail -= k;
     return true;
   }
-  Key addr{kRemoteAddr, 7};     // "_a": in no Caddy or Traefik key
+  Key addr{kAddrKey, 0};        // "_a": in no Caddy 2 or Traefik key
   Key docker{kDockerLogKey, 6};  // "m\""
   bool seek_addr() const { return json && addr.wanted && !addr.found; }
   bool seek_docker() const { return (json || logfmt) && docker.wanted && !docker.found; }
@@ -286,7 +287,7 @@ ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index, bool* docker_k
   }
   if (docker_key) *docker_key = !(v.json || v.logfmt) || v.docker.found;
   // The JSON literal set is the Go proxies'; nginx's own JSON access log
-  // (log_format escape=json, with $remote_addr) needs every rule's.
+  // (log_format escape=json, with $remote_addr or $upstream_addr) needs every rule's.
   if (v.json && v.addr.found) return ChunkShape::mixed;
   if (v.json) return ChunkShape::json;
   if (v.nginx) return ChunkShape::nginx_error;

@@ -69,3 +69,16 @@ TEST_CASE("JSON that only starts like a record is read as what it is", "[decoder
   r = decode(d, "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"\"}", ev);
   CHECK(r.kind != LineKind::error);
 }
+
+TEST_CASE("a record with the proxy's own fields merged in is read as the proxy's entry", "[decoder][envelope]") {
+  LineDecoder d;
+  Event ev;
+  // Filebeat's keys_under_root around a Traefik v3 JSON entry: its "message" is Traefik's.
+  const Decoded r = decode(d,
+                           "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"level\":\"debug\",\"error\":\"dial tcp "
+                           "172.18.0.5:80: connect: connection refused\",\"message\":\"502 Bad Gateway\"}",
+                           ev);
+  REQUIRE(r.kind == LineKind::error);
+  CHECK(r.family == LogFamily::traefik);
+  CHECK(ev.upstream == "172.18.0.5:80");
+}

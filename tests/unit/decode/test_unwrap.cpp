@@ -62,6 +62,7 @@ TEST_CASE("Loki's label set after the time (logcli, Grafana) is taken off", "[un
   const std::string line = "2024/01/15 10:23:45 [error] 31#31: *7 connect() failed";
   CHECK(unwrap_line("2024-01-15T10:23:45Z {container=\"nginx\", job=\"docker\"} " + line) == line);
   CHECK(unwrap_line("2024-01-15T10:23:45.123456789Z {} " + line) == line);
+  CHECK(unwrap_line("2024-01-15T10:23:45Z {job=\"nginx\"}          " + line) == line);  // logcli's padding
   CHECK(unwrap_line("2024-01-15T10:23:45Z {filename=\"/var/log/a \\\"b\\\".log\",host=\"web1\"} " + line) == line);
   const std::string json = "{\"level\":\"error\",\"msg\":\"x\"}";
   CHECK(unwrap_line("2024-01-15T10:23:45Z {app=\"caddy\"} " + json) == json);

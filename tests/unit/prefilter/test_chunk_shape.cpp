@@ -121,7 +121,8 @@ TEST_CASE("keys found in the same pass, at every offset, as a plain search finds
   // within a 32-byte block, and the scalar tail after the vector loop.
   const std::string docker_line = "{\"log\":\"x\",\"stream\":\"stderr\"}\n";
   const std::string addr_line = "{\"remote_addr\":\"1.2.3.4\",\"status\":502}\n";
-  for (const std::string* line : {&docker_line, &addr_line}) {
+  const std::string upstream_line = "{\"request_uri\":\"/a\",\"upstream_addr\":\"10.0.0.5:80\",\"status\":\"502\"}\n";
+  for (const std::string* line : {&docker_line, &addr_line, &upstream_line}) {
     for (int before = 0; before < 12; ++before) {
       for (size_t shift = 0; shift < 33; ++shift) {
         // A JSON line of another length moves the key across a block edge.
@@ -133,7 +134,7 @@ TEST_CASE("keys found in the same pass, at every offset, as a plain search finds
             bool docker = false;
             const ChunkShape shape = chunk_shape(s, indexed ? &index : nullptr, &docker);
             INFO("before " << before << " shift " << shift << " after " << after << " indexed " << indexed);
-            if (line == &addr_line) {
+            if (line != &docker_line) {
               CHECK(shape == ChunkShape::mixed);
             } else {
               CHECK(shape == ChunkShape::json);
@@ -207,6 +208,9 @@ TEST_CASE("a collector's JSON records make a chunk mixed: the line they carry ma
     for (int at : {0, 1, 7, 49})  // among a proxy's own JSON lines, anywhere
       CHECK(chunk_shape(times(kJson, at) + record + times(kJson, 49 - at)) == ChunkShape::mixed);
   }
+  // A short record is one wherever it falls, the chunk's end included.
+  CHECK(chunk_shape(times(kJson, 5) + "{\"__\"}\n" + times(kJson, 5)) == ChunkShape::mixed);
+  CHECK(chunk_shape(times(kJson, 5) + "{\"__\"}") == ChunkShape::mixed);
   // A proxy's own JSON whose first key only looks like one.
   CHECK(chunk_shape(times("{\"dateline\":1,\"level\":\"error\"}\n", 50)) == ChunkShape::json);
   CHECK(chunk_shape(times("{\"_level\":\"error\"}\n", 50)) == ChunkShape::json);
