@@ -194,7 +194,8 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
       if (!g.json.parse(text)) {
         // Cut off (pasted, or a line longer than a terminal): what it still
         // says may be enough; otherwise it is malformed.
-        if (g.json.parse_cut(text) && depth == 0 && !(g.json.has("log") && g.json.has("stream"))) {
+        if (g.json.parse_cut(text) && depth == 0 &&
+            !(g.json.has("stream") && (g.json.has("log") || g.json.has("message")))) {
           Decoded d = (caddy && (g.json.has("logger") || g.json.has("ts"))) ? g.caddy.decode_json(text, ev)
                       : traefik ? g.traefik.decode_json(text, ev) : Decoded{};
           if (d.kind != LineKind::none) return d;
@@ -208,10 +209,13 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
       // ({"log":"<the proxy's line>\n","stream":"stderr","time":".."}), or
       // one told by its first key (base/log_envelope.hpp).
       std::string_view carried, carried_time;
-      const bool docker = depth == 0 && g.json.has("log") && g.json.has("stream");
+      // (Vector's docker_logs source calls the line "message".)
+      const bool docker = depth == 0 && g.json.has("stream") && (g.json.has("log") || g.json.has("message"));
       if (docker) {
         carried = g.json.str("log");
+        if (carried.empty()) carried = g.json.str("message");
         carried_time = g.json.str("time");
+        if (carried_time.empty()) carried_time = g.json.str("timestamp");
       } else if (depth == 0 && envelope_head(text) && !own_fields(g.json)) {
         for (std::string_view key : {"message", "MESSAGE", "log"})
           if (!(carried = g.json.str(key)).empty()) break;

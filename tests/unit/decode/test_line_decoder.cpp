@@ -82,3 +82,16 @@ TEST_CASE("a record with the proxy's own fields merged in is read as the proxy's
   CHECK(r.family == LogFamily::traefik);
   CHECK(ev.upstream == "172.18.0.5:80");
 }
+
+TEST_CASE("Vector's docker_logs records carry the line in \"message\"", "[decoder][envelope]") {
+  LineDecoder d;
+  Event ev;
+  const Decoded r = decode(d,
+                           "{\"container_created_at\":\"2024-01-15T10:00:00Z\",\"container_id\":\"3f2a\",\"container_name\":"
+                           "\"nginx\",\"host\":\"web1\",\"message\":\"" + kRefused +
+                               "\",\"source_type\":\"docker_logs\",\"stream\":\"stderr\",\"timestamp\":\"2024-01-15T10:23:45Z\"}",
+                           ev);
+  REQUIRE(r.kind == LineKind::error);
+  CHECK(r.family == LogFamily::nginx);
+  CHECK(ev.cid == 7);
+}

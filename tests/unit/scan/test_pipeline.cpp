@@ -168,7 +168,7 @@ TEST_CASE("collectors' records among a proxy's own JSON: the same for any thread
   {
     std::ofstream f(path);
     for (int i = 0; i < 3000; ++i) {
-      switch (i % 9) {
+      switch (i % 10) {
         case 0: f << "{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"" << nginx << "\"}\n"; break;
         case 1: f << "{\"__CURSOR\":\"s=" << i << "\",\"MESSAGE\":\"" << nginx << "\"}\n"; break;
         case 2:
@@ -180,6 +180,9 @@ TEST_CASE("collectors' records among a proxy's own JSON: the same for any thread
         case 5: f << "{\"level\":\"error\",\"msg\":\"cut off, upstream\n"; break;  // malformed
         case 6: f << "{\"log\":\"" << nginx << "\\n\",\"stream\":\"stderr\",\"time\":\"2024-01-15T10:23:45Z\"}\n"; break;
         case 7: f << "{\"date\":1705314225.1,\"log\":\"" << nginx << "\\n\"}\n"; break;
+        case 8:
+          f << "{\"container_id\":\"3f2a\",\"message\":\"" << nginx << "\",\"source_type\":\"docker_logs\",\"stream\":\"stderr\"}\n";
+          break;
         default: f << "{\"file\":\"/var/log/nginx/error.log\",\"message\":\"10.0.0.1 - - [15/Jan/2024:10:23:45 +0000] \\\"GET / HTTP/1.1\\\" 502 1 \\\"-\\\" \\\"-\\\"\"}\n";
       }
     }
