@@ -3,7 +3,8 @@
 // ({"@timestamp":..., the line in "message"}), `journalctl -o json`
 // ({"__CURSOR":..., the line in "MESSAGE"}), Fluent Bit ({"date":..., the
 // line in "log"}), Vector's file source ({"file":..., the line in
-// "message"}). No proxy's own JSON starts with these keys. (docker's
+// "message"}), stern's JSON output ({"message":..., "podName":...}). No
+// proxy's own JSON starts with these keys. (docker's
 // json-file log is told by its "stream" key instead: kDockerLogKey.)
 // Shared by the decoders (decode/line_decoder) and the chunk shape pass,
 // which calls a chunk holding such a record mixed: its line may be nginx's.
@@ -26,6 +27,7 @@ inline bool envelope_head(const char* s, size_t avail) {
     case '_': return is("{\"__");
     case 'd': return is("{\"date\":");
     case 'f': return is("{\"file\":");
+    case 'm': return is("{\"message\":");
     default: return false;
   }
 }

@@ -22,6 +22,7 @@ TEST_CASE("collectors' records carry an nginx error line", "[decoder][envelope]"
       "{\"__CURSOR\":\"s=1\",\"__REALTIME_TIMESTAMP\":\"1705314225000000\",\"SYSLOG_IDENTIFIER\":\"nginx\",\"MESSAGE\":\"" + kRefused + "\"}",
       "{\"date\":1705314225.123,\"log\":\"" + kRefused + "\\n\"}",
       "{\"file\":\"/var/log/nginx/error.log\",\"host\":\"web1\",\"message\":\"" + kRefused + "\",\"source_type\":\"file\"}",
+      "{\"message\":\"" + kRefused + "\",\"nodeName\":\"n1\",\"namespace\":\"ingress\",\"podName\":\"nginx-7d9f\",\"containerName\":\"controller\"}",
   };
   for (const auto& record : records) {
     INFO(record);

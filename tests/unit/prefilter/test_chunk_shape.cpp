@@ -201,6 +201,7 @@ TEST_CASE("a collector's JSON records make a chunk mixed: the line they carry ma
       "{\"__CURSOR\":\"s=1\",\"MESSAGE\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
       "{\"date\":1705314225.1,\"log\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
       "{\"file\":\"/var/log/nginx/error.log\",\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+      "{\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\",\"podName\":\"nginx-7d9f\"}\n",
   };
   for (const auto& record : records) {
     INFO(record);
