@@ -280,6 +280,127 @@ class ZstdSource final : public Source {
   bool frame_open_ = false;
 };
 
+// Text written as UTF-16 with its byte-order mark, as Windows PowerShell
+// 5's `>` and Out-File write `docker logs` output: read as UTF-8, the mark
+// dropped. A lone surrogate becomes U+FFFD, an odd last byte an error.
+class Utf16Source final : public Source {
+ public:
+  Utf16Source(std::unique_ptr<Source> raw, bool big_endian)
+      : raw_(std::move(raw)), big_endian_(big_endian), in_(kInBlock) {}
+  long read(char* dst, size_t n, std::string& err) override {
+    if (!failed_.empty() && pending_at_ == pending_len_) {
+      err = failed_;
+      return -1;
+    }
+    size_t out = 0;
+    while (out < n) {
+      if (pending_at_ < pending_len_) {  // a character that did not fit last time
+        dst[out++] = pending_[pending_at_++];
+        continue;
+      }
+      uint32_t unit = 0;
+      const int got = next_unit(unit, err);
+      if (got < 0) {
+        if (out == 0 && pending_at_ == pending_len_) return -1;
+        failed_ = err;  // what was read comes first, the error next time
+        err.clear();
+        while (out < n && pending_at_ < pending_len_) dst[out++] = pending_[pending_at_++];
+        return static_cast<long>(out);
+      }
+      if (got == 0) break;
+      if (first_) {
+        first_ = false;
+        if (unit == 0xFEFF) continue;
+      }
+      uint32_t cp = unit;
+      if (high_) {  // the unit after a high surrogate
+        const uint32_t high = high_;
+        high_ = 0;
+        if (unit >= 0xDC00 && unit <= 0xDFFF) {
+          cp = 0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00);
+        } else {
+          encode(0xFFFD);
+          if (unit >= 0xD800 && unit <= 0xDBFF) {
+            high_ = unit;
+            continue;
+          }
+        }
+      } else if (unit >= 0xD800 && unit <= 0xDBFF) {
+        high_ = unit;
+        continue;
+      } else if (unit >= 0xDC00 && unit <= 0xDFFF) {
+        cp = 0xFFFD;
+      }
+      encode(cp);
+    }
+    if (out == 0 && high_ && eof_ && pos_ >= len_) {  // a high surrogate at the very end
+      high_ = 0;
+      encode(0xFFFD);
+      while (out < n && pending_at_ < pending_len_) dst[out++] = pending_[pending_at_++];
+    }
+    return static_cast<long>(out);
+  }
+
+ private:
+  // 1 with the next 16-bit unit, 0 at the end, -1 on error.
+  int next_unit(uint32_t& unit, std::string& err) {
+    while (len_ - pos_ < 2) {
+      if (eof_) {
+        if (len_ - pos_ == 1) {
+          err = "UTF-16 text with an odd number of bytes";
+          return -1;
+        }
+        return 0;
+      }
+      if (pos_ > 0) {  // keep an odd byte, refill behind it
+        const size_t keep = len_ - pos_;
+        std::memmove(in_.data(), in_.data() + pos_, keep);
+        len_ = keep;
+        pos_ = 0;
+      }
+      const long r = raw_->read(in_.data() + len_, in_.size() - len_, err);
+      if (r < 0) return -1;
+      if (r == 0) eof_ = true;
+      len_ += static_cast<size_t>(r);
+    }
+    const auto a = static_cast<unsigned char>(in_[pos_]), b = static_cast<unsigned char>(in_[pos_ + 1]);
+    unit = big_endian_ ? (uint32_t{a} << 8 | b) : (uint32_t{b} << 8 | a);
+    pos_ += 2;
+    return 1;
+  }
+  // cp as UTF-8 after what pending_ still holds (at most a U+FFFD before it).
+  void encode(uint32_t cp) {
+    if (pending_at_ == pending_len_) pending_at_ = pending_len_ = 0;
+    char* p = pending_ + pending_len_;
+    if (cp < 0x80) {
+      *p++ = static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      *p++ = static_cast<char>(0xC0 | (cp >> 6));
+      *p++ = static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      *p++ = static_cast<char>(0xE0 | (cp >> 12));
+      *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      *p++ = static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      *p++ = static_cast<char>(0xF0 | (cp >> 18));
+      *p++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      *p++ = static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    pending_len_ = static_cast<size_t>(p - pending_);
+  }
+
+  std::unique_ptr<Source> raw_;
+  bool big_endian_;
+  std::vector<char> in_;
+  size_t pos_ = 0, len_ = 0;
+  bool eof_ = false, first_ = true;
+  uint32_t high_ = 0;  // a high surrogate waiting for its low one
+  std::string failed_;  // an error met after some text, for the next call
+  char pending_[8] = {};
+  size_t pending_at_ = 0, pending_len_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
@@ -304,6 +425,8 @@ std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
   if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) return std::make_unique<GzipSource>(std::move(raw));
   if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
     return std::make_unique<ZstdSource>(std::move(raw));
+  if (got >= 2 && ((m[0] == 0xff && m[1] == 0xfe) || (m[0] == 0xfe && m[1] == 0xff)))
+    return std::make_unique<Utf16Source>(std::move(raw), m[0] == 0xfe);
   return raw;
 }
 

@@ -183,3 +183,33 @@ TEST_CASE("map_skip_line finds the next newline without the map, across holes", 
   CHECK(src->map_skip_line((64u << 20) + 5) == m.size());
   ::unlink(path.c_str());
 }
+
+TEST_CASE("UTF-16 text with its byte-order mark (PowerShell 5's `>`) reads as UTF-8", "[source]") {
+  // "caf\u00e9 \U0001F600\r\n" + kText, as UTF-16 code units.
+  std::vector<uint16_t> units = {'c', 'a', 'f', 0x00E9, ' ', 0xD83D, 0xDE00, '\r', '\n'};
+  for (char c : kText) units.push_back(static_cast<unsigned char>(c));
+  const std::string want = "caf\xc3\xa9 \xf0\x9f\x98\x80\r\n" + kText;
+  for (bool big : {false, true}) {
+    std::string bytes = big ? std::string("\xfe\xff", 2) : std::string("\xff\xfe", 2);
+    for (uint16_t u : units) {
+      const char hi = static_cast<char>(u >> 8), lo = static_cast<char>(u & 0xff);
+      bytes += big ? std::string{hi, lo} : std::string{lo, hi};
+    }
+    std::string path = temp_path(big ? "u16be.log" : "u16le.log");
+    write_file(path, bytes);
+    std::string err, got;
+    auto src = open_source(path, err);
+    REQUIRE(src);
+    REQUIRE(read_all(*src, got, err));
+    CHECK(got == want);
+    // A lone surrogate is U+FFFD; an odd last byte fails after what could be read.
+    write_file(path, big ? std::string("\xfe\xff\xd8\x3d\x00\x41\x00", 7) : std::string("\xff\xfe\x3d\xd8\x41\x00\x42", 7));
+    got.clear();
+    src = open_source(path, err);
+    REQUIRE(src);
+    CHECK_FALSE(read_all(*src, got, err));
+    CHECK(got == "\xef\xbf\xbd" "A");
+    CHECK(err.find("odd number of bytes") != std::string::npos);
+    std::remove(path.c_str());
+  }
+}
