@@ -176,6 +176,10 @@ namespace {
 // A record whose collector merged the proxy's own JSON into it (Filebeat's
 // keys_under_root, Vector's merge of parse_json): its "message" is the
 // proxy's, not a line, and the record is read as the proxy's entry.
+// docker's json-file record ({"log":..,"stream":..}), or Vector's of a
+// container (the line in "message").
+bool docker_record(const JsonLine& j) { return j.has("stream") && (j.has("log") || j.has("message")); }
+
 bool own_fields(const JsonLine& j) {
   for (std::string_view key : {"level", "logger", "ts", "msg", "status", "DownstreamStatus", "OriginStatus"})
     if (j.has(key)) return true;
@@ -194,8 +198,7 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
       if (!g.json.parse(text)) {
         // Cut off (pasted, or a line longer than a terminal): what it still
         // says may be enough; otherwise it is malformed.
-        if (g.json.parse_cut(text) && depth == 0 &&
-            !(g.json.has("stream") && (g.json.has("log") || g.json.has("message")))) {
+        if (g.json.parse_cut(text) && depth == 0 && !docker_record(g.json)) {
           Decoded d = (caddy && (g.json.has("logger") || g.json.has("ts"))) ? g.caddy.decode_json(text, ev)
                       : traefik ? g.traefik.decode_json(text, ev) : Decoded{};
           if (d.kind != LineKind::none) return d;
@@ -209,20 +212,18 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
       // ({"log":"<the proxy's line>\n","stream":"stderr","time":".."}), or
       // one told by its first key (base/log_envelope.hpp).
       std::string_view carried, carried_time;
-      // (Vector's docker_logs source calls the line "message".)
-      const bool docker = depth == 0 && g.json.has("stream") && (g.json.has("log") || g.json.has("message"));
+      const bool docker = depth == 0 && docker_record(g.json);
       if (docker) {
         carried = g.json.str("log");
         if (carried.empty()) carried = g.json.str("message");
         carried_time = g.json.str("time");
-        if (carried_time.empty()) carried_time = g.json.str("timestamp");
       } else if (depth == 0 && envelope_head(text) && !own_fields(g.json)) {
         for (std::string_view key : {"message", "MESSAGE", "log"})
           if (!(carried = g.json.str(key)).empty()) break;
         carried_time = g.json.str("@timestamp");
-        if (carried_time.empty()) carried_time = g.json.str("timestamp");
       }
       if (docker || !carried.empty()) {
+        if (carried_time.empty()) carried_time = g.json.str("timestamp");  // Vector's
         g.inner.assign(carried);
         g.outer_time.assign(carried_time);
         while (!g.inner.empty() && (g.inner.back() == '\n' || g.inner.back() == '\r')) g.inner.pop_back();

@@ -156,7 +156,7 @@ size_t label_set_prefix(std::string_view s) {
   size_t i = 1;
   while (i < s.size() && s[i] != '}') {
     const size_t name = i;
-    while (i < s.size() && (is_name(s[i]) || s[i] == '.')) ++i;
+    while (i < s.size() && is_name(s[i])) ++i;
     if (i == name || i + 1 >= s.size() || s[i] != '=' || s[i + 1] != '"') return 0;
     for (i += 2; i < s.size() && s[i] != '"'; ++i)
       if (s[i] == '\\') ++i;  // an escaped quote or backslash

@@ -33,6 +33,11 @@ bool nginx_head(const char* s, size_t avail) {
   return true;
 }
 
+// A JSON line of the proxies' own, not a collector's record around a line
+// (base/log_envelope.hpp: the line inside may be nginx's, so every literal
+// is sought in a chunk that holds one).
+bool json_head(const char* s, size_t avail) { return s[0] == '{' && !envelope_head(s, avail); }
+
 // logrus's text format (Traefik v2): `time="...`.
 bool logfmt_head(const char* s, size_t avail) { return avail > 6 && std::memcmp(s, "time=\"", 6) == 0; }
 
@@ -85,7 +90,7 @@ struct Verdict {
   // The line that starts at s, with avail bytes to the buffer's end.
   void line(const char* s, size_t avail) {
     if (prefixed && !strip(s, avail)) return;
-    json = json && s[0] == '{' && !envelope_head(s, avail);
+    json = json && json_head(s, avail);
     nginx = nginx && nginx_head(s, avail);
     logfmt = logfmt && logfmt_head(s, avail);
   }
@@ -199,7 +204,7 @@ __attribute__((target("avx2,popcnt,bmi"))) size_t scan_avx2(const char* p, size_
         const char* s = p + next;
         size_t avail = n - next;
         if (!v.strip(s, avail)) break;
-        v.json = v.json && s[0] == '{' && !envelope_head(s, avail);
+        v.json = v.json && json_head(s, avail);
         v.nginx = v.nginx && (avail >= 32 ? nginx_head_avx2(s) : nginx_head(s, avail));
         v.logfmt = v.logfmt && logfmt_head(s, avail);
       }
@@ -208,8 +213,7 @@ __attribute__((target("avx2,popcnt,bmi"))) size_t scan_avx2(const char* p, size_
     if (v.json) {
       const uint64_t braces = bits(_mm256_cmpeq_epi8(b.next_lo, brace), _mm256_cmpeq_epi8(b.next_hi, brace));
       if (m & ~braces) v.json = false;
-      // A collector's record around a line (base/log_envelope.hpp): the
-      // line inside may be nginx's, so every literal is sought.
+      // (the braces are known: only the records are left to tell)
       for (uint64_t rest = m; v.json && rest; rest &= rest - 1) {
         const size_t next = i + static_cast<size_t>(__builtin_ctzll(rest)) + 1;
         if (envelope_head(p + next, n - next)) v.json = false;

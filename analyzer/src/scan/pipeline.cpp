@@ -24,7 +24,6 @@ namespace {
 struct Job {
   size_t index = 0;
   bool from_map = false;  // text is the map's bytes (a slice or a copy) from `offset` on
-  bool faulted = false;   // a slice of the map whose pages the producer mapped in already
   size_t offset = 0;
   std::string_view text;  // into the map, or into `owned`
   ChunkBuffer owned;  // a stream's chunk (from the framer, padded), or a copy
@@ -177,7 +176,6 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
     if (ahead) {
       lk.unlock();
       prefault(job.text);
-      job.faulted = true;
       lk.lock();
     }
     queue.push_back(std::move(job));
@@ -363,7 +361,7 @@ bool Pipeline::scan(Source& src, const SourceInfo& info, uint32_t source_index, 
         }
         auto r = std::make_unique<Result>();
         const bool mapped_slice = job.owned.empty() && !job.overlong_mark;
-        if (mapped_slice && !job.faulted) prefault(job.text);
+        if (mapped_slice && !fault_ahead) prefault(job.text);  // else the producer did
         if (job.overlong_mark) {
           r->lines = 0;
           r->problems.push_back({info.name, 0, overlong_problem(im.opt.max_line)});
