@@ -216,6 +216,13 @@ bool JsonLine::is_object(std::string_view key) const {
   return impl_->member(key, e) && e.is_object();
 }
 
+bool JsonLine::object_text(std::string_view key, std::string& out) const {
+  element e;
+  if (!impl_->member(key, e) || !e.is_object()) return false;
+  out = simdjson::to_string(e);
+  return true;
+}
+
 }  // namespace gw502
 
 namespace gw502 {

@@ -7,6 +7,7 @@
 // parse().
 #pragma once
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace gw502 {
@@ -44,6 +45,10 @@ class JsonLine {
   bool int_num(std::string_view obj, std::string_view key, int& out) const;
   // True when the member is an object (Traefik v2 logs ServiceURL as one).
   bool is_object(std::string_view key) const;
+  // An object member written out again as one JSON line (minified) into
+  // `out`; false when absent or not an object. Allocates: for a collector's
+  // record that nests the proxy's JSON (Cloud Logging's "jsonPayload").
+  bool object_text(std::string_view key, std::string& out) const;
 
  private:
   struct Impl;

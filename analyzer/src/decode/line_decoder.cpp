@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "base/log_envelope.hpp"
+#include "base/strutil.hpp"
 #include "base/timeparse.hpp"
 #include "decode/caddy_decoder.hpp"
 #include "decode/go_error.hpp"
@@ -30,6 +30,7 @@ struct LineDecoder::Go {
   TraefikDecoder traefik{json};
   std::string ansi;        // the line without colour codes
   std::string inner;       // docker json-file: the line inside "log"
+  std::string nested;      // a record's nested object as a JSON line (Cloud Logging's "jsonPayload")
   std::string outer_time;  // docker json-file: its "time"
 };
 
@@ -180,10 +181,44 @@ namespace {
 // container (the line in "message").
 bool docker_record(const JsonLine& j) { return j.has("stream") && (j.has("log") || j.has("message")); }
 
+// (A "level" that is a number is a collector's: GELF's syslog level.)
 bool own_fields(const JsonLine& j) {
-  for (std::string_view key : {"level", "logger", "ts", "msg", "status", "DownstreamStatus", "OriginStatus"})
+  if (!j.str("level").empty()) return true;  // most lines: Caddy's, Traefik's
+  for (std::string_view key : {"logger", "ts", "msg", "status", "DownstreamStatus", "OriginStatus"})
     if (j.has(key)) return true;
   return false;
+}
+
+// Where a collector's record (not a proxy's own JSON: own_fields) keeps the
+// line it carries: the first of these string members (Filebeat, Vector,
+// stern, CloudWatch: "message"; journald: "MESSAGE"; Fluent Bit: "log";
+// Cloud Logging: "textPayload"; Loki: "line"; Azure Monitor: "LogEntry",
+// "LogMessage"; GELF: "short_message"; Splunk's HEC: "event"), else the
+// same in an object it nests (an Elasticsearch hit's "_source", Cloud
+// Logging's "jsonPayload", ECS's "event" with "original", Datadog's
+// "content"). A nested object with none of them is the proxy's own JSON
+// (Cloud Logging parses a container's JSON lines into "jsonPayload"): it is
+// written out again into `nested` and carried as a line. Empty: none.
+std::string_view carried_line(const JsonLine& j, std::string& nested) {
+  std::string_view line;
+  for (std::string_view key : {"message", "MESSAGE", "log", "textPayload", "line", "LogEntry", "LogMessage",
+                               "short_message", "full_message", "event"})
+    if (!(line = j.str(key)).empty()) return line;
+  for (std::string_view obj : {"_source", "jsonPayload", "event", "content"}) {
+    if (!j.is_object(obj)) continue;
+    for (std::string_view key : {"message", "log", "line", "original"})
+      if (!(line = j.str(obj, key)).empty()) return line;
+    if (obj != "event" && j.object_text(obj, nested)) return nested;
+  }
+  return {};
+}
+
+// The record's own time, for a carried line that has none.
+std::string_view record_time(const JsonLine& j) {
+  std::string_view t;
+  for (std::string_view key : {"@timestamp", "timestamp", "time", "TimeGenerated", "receiveTimestamp"})
+    if (!(t = j.str(key)).empty()) return t;
+  return j.str("_source", "@timestamp");
 }
 
 }  // namespace
@@ -210,20 +245,18 @@ Decoded LineDecoder::decode_go(std::string_view raw, std::string_view text, Line
       }
       // A line inside a collector's record: docker's json-file log driver
       // ({"log":"<the proxy's line>\n","stream":"stderr","time":".."}), or
-      // one told by its first key (base/log_envelope.hpp).
+      // any other JSON that is not a proxy's own (carried_line()).
       std::string_view carried, carried_time;
       const bool docker = depth == 0 && docker_record(g.json);
       if (docker) {
         carried = g.json.str("log");
         if (carried.empty()) carried = g.json.str("message");
         carried_time = g.json.str("time");
-      } else if (depth == 0 && envelope_head(text) && !own_fields(g.json)) {
-        for (std::string_view key : {"message", "MESSAGE", "log"})
-          if (!(carried = g.json.str(key)).empty()) break;
-        carried_time = g.json.str("@timestamp");
+      } else if (depth == 0 && !starts_with(text, "{\"level\":\"") && !own_fields(g.json)) {
+        carried = carried_line(g.json, g.nested);
       }
       if (docker || !carried.empty()) {
-        if (carried_time.empty()) carried_time = g.json.str("timestamp");  // Vector's
+        if (carried_time.empty()) carried_time = record_time(g.json);
         g.inner.assign(carried);
         g.outer_time.assign(carried_time);
         while (!g.inner.empty() && (g.inner.back() == '\n' || g.inner.back() == '\r')) g.inner.pop_back();

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "base/compose_prefix.hpp"
-#include "base/log_envelope.hpp"
 #include "base/newlines.hpp"
 
 #if defined(__x86_64__)
@@ -33,10 +32,41 @@ bool nginx_head(const char* s, size_t avail) {
   return true;
 }
 
-// A JSON line of the proxies' own, not a collector's record around a line
-// (base/log_envelope.hpp: the line inside may be nginx's, so every literal
-// is sought in a chunk that holds one).
-bool json_head(const char* s, size_t avail) { return s[0] == '{' && !envelope_head(s, avail); }
+// A JSON line of the proxies' own, by its first key: Caddy's and Traefik
+// v3's start with "level" (zap, zerolog), Traefik v2's are logrus's with
+// sorted keys ("level", or "entryPointName" or "error" before it), Traefik's
+// access log with a capitalised field ("ClientAddr" ...); docker's json-file
+// record ("log") is told by its "stream" key (kDockerLogKey, sought in the
+// same pass: its line is a candidate by every rule's literals). Any other JSON may
+// be a collector's record around a line (Filebeat, journald, Fluent Bit,
+// Vector, Loki, Cloud Logging, CloudWatch, Azure Monitor, GELF ...), and the
+// line inside may be nginx's: a chunk that holds one is mixed, so that every
+// rule's literals are sought in it. Unknown JSON costs speed, not lines (but
+// for a record that starts with "log" and has no "stream").
+bool other_json_head(const char* s, size_t avail) {
+  if (avail < 5 || s[0] != '{' || s[1] != '"') return false;
+  auto key = [&](std::string_view k) {
+    return avail > k.size() + 3 && std::memcmp(s + 2, k.data(), k.size()) == 0 && s[2 + k.size()] == '"';
+  };
+  const char c = s[2];
+  if (c >= 'A' && c <= 'Z')  // Traefik's access log; not Azure Monitor's or journald's records
+    return !(key("TimeGenerated") || key("TenantId") || key("LogEntry") || key("LogMessage") ||
+             key("MESSAGE") || key("Computer"));
+  switch (c) {
+    case 'l': return key("level") || key("logger") || key("log");  // docker's json-file: kDockerLogKey
+    case 't': return key("ts");
+    case 'm': return key("msg");
+    case 'e': return key("error") || key("entryPointName");
+    default: return false;
+  }
+}
+
+// Nearly every line opens with `{"level":` (8 bytes, then ':'): one compare.
+inline bool json_head(const char* s, size_t avail) {
+  static constexpr char kLevel[8] = {'{', '"', 'l', 'e', 'v', 'e', 'l', '"'};
+  if (avail > 9 && std::memcmp(s, kLevel, 8) == 0) return s[8] == ':';
+  return other_json_head(s, avail);
+}
 
 // logrus's text format (Traefik v2): `time="...`.
 bool logfmt_head(const char* s, size_t avail) { return avail > 6 && std::memcmp(s, "time=\"", 6) == 0; }
@@ -216,7 +246,7 @@ __attribute__((target("avx2,popcnt,bmi"))) size_t scan_avx2(const char* p, size_
       // (the braces are known: only the records are left to tell)
       for (uint64_t rest = m; v.json && rest; rest &= rest - 1) {
         const size_t next = i + static_cast<size_t>(__builtin_ctzll(rest)) + 1;
-        if (envelope_head(p + next, n - next)) v.json = false;
+        if (!json_head(p + next, n - next)) v.json = false;
       }
     }
     uint64_t rest = m;

@@ -17,7 +17,7 @@ namespace gw502 {
 // follows the prefixes.
 enum class ChunkShape {
   mixed,        // anything else, or a mix
-  json,         // every line starts with '{', none a collector's record (base/log_envelope.hpp)
+  json,         // every line a proxy's own JSON by its first key (chunk_shape.cpp: json_head)
   nginx_error,  // every line starts "DDDD/DD/DD DD:DD:DD [lvl" (nginx's error log):
                 // detect_line_format() says nginx_error, decode_nginx_access() fails
   logfmt,       // every line starts `time="` (logrus text: Traefik v2), a Go proxy's

@@ -1,5 +1,5 @@
 // LineDecoder: a collector's JSON record around a proxy's line
-// (base/log_envelope.hpp), read as the line it carries.
+// (any JSON that is not a proxy's own), read as the line it carries.
 #include "decode/line_decoder.hpp"
 #include "helpers.hpp"
 
@@ -23,6 +23,18 @@ TEST_CASE("collectors' records carry an nginx error line", "[decoder][envelope]"
       "{\"date\":1705314225.123,\"log\":\"" + kRefused + "\\n\"}",
       "{\"file\":\"/var/log/nginx/error.log\",\"host\":\"web1\",\"message\":\"" + kRefused + "\",\"source_type\":\"file\"}",
       "{\"message\":\"" + kRefused + "\",\"nodeName\":\"n1\",\"namespace\":\"ingress\",\"podName\":\"nginx-7d9f\",\"containerName\":\"controller\"}",
+      // Google Cloud Logging (GKE), keys in alphabetical order.
+      "{\"insertId\":\"x1\",\"labels\":{\"k8s-pod/app\":\"nginx\"},\"logName\":\"projects/p/logs/stderr\",\"resource\":"
+      "{\"type\":\"k8s_container\"},\"severity\":\"ERROR\",\"textPayload\":\"" + kRefused + "\",\"timestamp\":\"2024-01-15T10:23:45Z\"}",
+      // CloudWatch Logs' event, Loki's JSON lines, an Elasticsearch hit.
+      "{\"timestamp\":1705314225000,\"message\":\"" + kRefused + "\",\"ingestionTime\":1705314226000}",
+      "{\"labels\":{\"container\":\"nginx\"},\"line\":\"" + kRefused + "\",\"timestamp\":\"2024-01-15T10:23:45Z\"}",
+      "{\"_index\":\"filebeat-1\",\"_id\":\"a\",\"_source\":{\"@timestamp\":\"2024-01-15T10:23:45Z\",\"message\":\"" + kRefused + "\"}}",
+      // Graylog's GELF (its "level" is a number), Azure Monitor, Splunk's HEC, ECS's event.original.
+      "{\"version\":\"1.1\",\"host\":\"h\",\"short_message\":\"" + kRefused + "\",\"level\":3}",
+      "{\"TimeGenerated\":\"2024-01-15T10:23:45Z\",\"Computer\":\"aks-1\",\"LogEntry\":\"" + kRefused + "\",\"LogEntrySource\":\"stderr\"}",
+      "{\"time\":1705314225,\"host\":\"h\",\"source\":\"nginx\",\"event\":\"" + kRefused + "\"}",
+      "{\"agent\":{\"type\":\"filebeat\"},\"event\":{\"dataset\":\"nginx.error\",\"original\":\"" + kRefused + "\"}}",
   };
   for (const auto& record : records) {
     INFO(record);
@@ -34,6 +46,20 @@ TEST_CASE("collectors' records carry an nginx error line", "[decoder][envelope]"
     CHECK(ev.message == "connect() failed (111: Connection refused) while connecting to upstream");
     CHECK(ev.cid == 7);
   }
+}
+
+TEST_CASE("Cloud Logging's jsonPayload is the proxy's own JSON entry", "[decoder][envelope]") {
+  LineDecoder d;
+  Event ev;
+  const Decoded r = decode(d,
+                           "{\"insertId\":\"x1\",\"jsonPayload\":{\"level\":\"error\",\"ts\":1705314225.5,\"logger\":"
+                           "\"http.log.error\",\"msg\":\"dial tcp 10.42.0.9:8080: connect: connection refused\",\"request\":"
+                           "{\"remote_ip\":\"10.0.0.1\",\"method\":\"GET\",\"host\":\"a.example\",\"uri\":\"/x\"},\"status\":502},"
+                           "\"severity\":\"ERROR\",\"timestamp\":\"2024-01-15T10:23:45.5Z\"}",
+                           ev);
+  REQUIRE(r.kind == LineKind::error);
+  CHECK(r.family == LogFamily::caddy);
+  CHECK(ev.upstream == "10.42.0.9:8080");
 }
 
 TEST_CASE("a record's access line and Traefik JSON line are read as such", "[decoder][envelope]") {

@@ -126,7 +126,7 @@ TEST_CASE("keys found in the same pass, at every offset, as a plain search finds
     for (int before = 0; before < 12; ++before) {
       for (size_t shift = 0; shift < 33; ++shift) {
         // A JSON line of another length moves the key across a block edge.
-        std::string pad = "{\"k\":\"" + std::string(shift, 'm') + "\"}\n";
+        std::string pad = "{\"level\":\"" + std::string(shift, 'm') + "\"}\n";
         for (int after : {0, 1, 5}) {
           std::string s = times(kJson, before) + pad + *line + times(kJson, after);
           for (bool indexed : {false, true}) {
@@ -146,8 +146,9 @@ TEST_CASE("keys found in the same pass, at every offset, as a plain search finds
     }
   }
   // Half a key, or its pair alone, is no key; a key split by the chunk's end neither.
-  for (const std::string& odd : {std::string("{\"stream\"x:1,\"remote_addrx\":2}\n"),
-                                 std::string("{\"m\":\"m\",\"a_a\":\"_a\"}\n"), std::string("{\"x\":\"\\\"strea")}) {
+  for (const std::string& odd : {std::string("{\"level\":1,\"stream\"x:1,\"remote_addrx\":2}\n"),
+                                 std::string("{\"level\":\"m\",\"a_a\":\"_a\"}\n"),
+                                 std::string("{\"level\":\"\\\"strea")}) {
     std::string s = times(kJson, 7) + odd;
     bool docker = true;
     CHECK(chunk_shape(s, nullptr, &docker) == ChunkShape::json);
@@ -202,6 +203,11 @@ TEST_CASE("a collector's JSON records make a chunk mixed: the line they carry ma
       "{\"date\":1705314225.1,\"log\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
       "{\"file\":\"/var/log/nginx/error.log\",\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
       "{\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\",\"podName\":\"nginx-7d9f\"}\n",
+      "{\"insertId\":\"a1\",\"textPayload\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+      "{\"labels\":{\"app\":\"nginx\"},\"line\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+      "{\"_index\":\"f\",\"_source\":{\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}}\n",
+      "{\"timestamp\":1705314225000,\"message\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
+      "{\"TimeGenerated\":\"2024-01-15T10:23:45Z\",\"LogEntry\":\"2024/01/15 10:23:45 [error] 31#31: *7 x\"}\n",
   };
   for (const auto& record : records) {
     INFO(record);
@@ -212,7 +218,21 @@ TEST_CASE("a collector's JSON records make a chunk mixed: the line they carry ma
   // A short record is one wherever it falls, the chunk's end included.
   CHECK(chunk_shape(times(kJson, 5) + "{\"__\"}\n" + times(kJson, 5)) == ChunkShape::mixed);
   CHECK(chunk_shape(times(kJson, 5) + "{\"__\"}") == ChunkShape::mixed);
-  // A proxy's own JSON whose first key only looks like one.
-  CHECK(chunk_shape(times("{\"dateline\":1,\"level\":\"error\"}\n", 50)) == ChunkShape::json);
-  CHECK(chunk_shape(times("{\"_level\":\"error\"}\n", 50)) == ChunkShape::json);
+  // JSON that no proxy writes is mixed, whatever its first key: a record of
+  // a collector not listed anywhere still has its line sought.
+  for (const std::string unknown : {"{\"agent\":{\"type\":\"filebeat\"},\"message\":\"x\"}\n",
+                                    "{\"container\":\"nginx\",\"message\":\"x\"}\n", "{\"levels\":1}\n",
+                                    "{\"_level\":\"error\"}\n", "{\"TimeGenerated\":\"x\",\"LogEntry\":\"x\"}\n"}) {
+    INFO(unknown);
+    CHECK(chunk_shape(times(unknown, 50)) == ChunkShape::mixed);
+    CHECK(chunk_shape(times(kJson, 20) + unknown + times(kJson, 29)) == ChunkShape::mixed);
+  }
+  // The proxies' own first keys: Caddy and Traefik v3 ("level"), logrus's
+  // sorted keys (Traefik v2), Traefik's access log (capitalised fields).
+  for (const std::string own : {"{\"level\":\"error\",\"ts\":1}\n", "{\"error\":\"x\",\"level\":\"error\"}\n",
+                                "{\"entryPointName\":\"web\",\"level\":\"debug\"}\n",
+                                "{\"ClientAddr\":\"10.0.0.1:5\",\"DownstreamStatus\":502}\n", "{\"ts\":1.5,\"msg\":\"x\"}\n"}) {
+    INFO(own);
+    CHECK(chunk_shape(times(own, 50)) == ChunkShape::json);
+  }
 }
