@@ -1,5 +1,7 @@
 #include "source/source.hpp"
 
+#include "source/json_document.hpp"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -142,7 +144,11 @@ class FdSource final : public Source {
     if (::fstat(fd_, &st) == 0) valid = std::min(valid, static_cast<size_t>(std::max<off_t>(st.st_size, 0)));
     return valid;
   }
-  void unread(const char* p, size_t n) { peek_.assign(p, p + n); }
+  // The next reads give these bytes first (all earlier ones unread or read).
+  void unread(const char* p, size_t n) {
+    peek_.assign(p, p + n);
+    peek_pos_ = 0;
+  }
   long read(char* dst, size_t n, std::string& err) override {
     if (peek_pos_ < peek_.size()) {
       size_t k = std::min(n, peek_.size() - peek_pos_);
@@ -427,6 +433,20 @@ std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
     return std::make_unique<ZstdSource>(std::move(raw));
   if (got >= 2 && ((m[0] == 0xff && m[1] == 0xfe) || (m[0] == 0xfe && m[1] == 0xff)))
     return std::make_unique<Utf16Source>(std::move(raw), m[0] == 0xfe);
+  // Pretty-printed JSON opens with a brace or a bracket alone on its line
+  // (after blanks or a UTF-8 mark): a longer look says.
+  if (got == sizeof magic && std::memchr("{[ \t\r\n\xEF", magic[0], 7)) {
+    char head[64];
+    got = 0;  // the magic bytes come back first
+    while (got < sizeof head) {
+      long r = raw->read(head + got, sizeof head - got, err);
+      if (r < 0) return nullptr;
+      if (r == 0) break;
+      got += static_cast<size_t>(r);
+    }
+    raw->unread(head, got);
+    if (pretty_json_head(std::string_view(head, got))) return std::make_unique<JsonDocumentSource>(std::move(raw));
+  }
   return raw;
 }
 

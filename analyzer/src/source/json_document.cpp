@@ -1,0 +1,133 @@
+#include "source/json_document.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace gw502 {
+
+bool pretty_json_head(std::string_view head) {
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  size_t i = 0;
+  while (i < head.size() && blank(head[i])) ++i;
+  if (i == head.size() || (head[i] != '{' && head[i] != '[')) return false;
+  const bool array = head[i++] == '[';
+  while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) ++i;
+  if (array && i < head.size() && head[i] == '{') ++i;
+  while (i < head.size() && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r')) ++i;
+  return i < head.size() && head[i] == '\n';
+}
+
+namespace {
+constexpr size_t kBlock = 64 << 10;
+// A first member longer than this is no tool's wrapper: the object is a record.
+constexpr size_t kMaxHeld = 64 << 10;
+}  // namespace
+
+JsonDocumentSource::JsonDocumentSource(std::unique_ptr<Source> inner) : inner_(std::move(inner)) {
+  compression_ = inner_->compression();
+}
+
+void JsonDocumentSource::step(char c) {
+  if (in_string_) {
+    if (in_record_) emit(c);
+    else if (holding_) held_.push_back(c);
+    if (escaped_) escaped_ = false;
+    else if (c == '\\') escaped_ = true;
+    else if (c == '"') in_string_ = false;
+    return;
+  }
+  if (c == ' ' || c == '\n' || c == '\r' || c == '\t') return;
+  if (holding_) {
+    if (!after_colon_ && held_.size() < kMaxHeld) {
+      held_.push_back(c);
+      if (c == '"') {
+        in_string_ = true;
+      } else if (c == ':') {
+        after_colon_ = true;
+      } else if (c == '}') {  // {}: a record with nothing in it
+        holding_ = false;
+        depth_ = 0;
+        record_depth_ = -1;
+        out_ += held_;
+        emit('\n');
+        held_.clear();
+      }
+      return;
+    }
+    // The first member's value says what the object is.
+    holding_ = false;
+    if (c == '[' && after_colon_) {  // a tool's answer: the records are in this array
+      record_depth_ = 2;
+      held_.clear();
+      ++depth_;
+      return;
+    }
+    record_depth_ = 0;
+    in_record_ = true;
+    out_ += held_;
+    held_.clear();
+    // c goes on as the record's
+  }
+  if (c == '"') {
+    in_string_ = true;
+    if (in_record_) emit(c);
+    return;
+  }
+  if (c == '{' || c == '[') {
+    if (!in_record_ && depth_ == 0) {
+      ++depth_;
+      if (c == '{') {
+        holding_ = true;
+        after_colon_ = false;
+        held_ = "{";
+      } else {
+        record_depth_ = 1;
+      }
+      return;
+    }
+    if (!in_record_ && c == '{' && depth_ == record_depth_) in_record_ = true;
+    if (in_record_) emit(c);
+    ++depth_;
+    return;
+  }
+  if (c == '}' || c == ']') {
+    if (depth_ > 0) --depth_;
+    if (in_record_) {
+      emit(c);
+      if (depth_ == record_depth_) {
+        emit('\n');
+        in_record_ = false;
+      }
+    }
+    if (depth_ == 0) record_depth_ = -1;
+    return;
+  }
+  if (in_record_) emit(c);
+}
+
+long JsonDocumentSource::read(char* dst, size_t n, std::string& err) {
+  while (out_at_ == out_.size()) {
+    out_.clear();
+    out_at_ = 0;
+    if (eof_) return 0;
+    in_.resize(kBlock);
+    const long r = inner_->read(in_.data(), in_.size(), err);
+    if (r < 0) return -1;
+    if (r == 0) {
+      // A record cut off by the input's end: what there is, as a line.
+      eof_ = true;
+      if (holding_) out_ += held_;
+      if (in_record_ || holding_) emit('\n');
+      in_record_ = holding_ = false;
+      continue;
+    }
+    for (long i = 0; i < r; ++i) step(in_[static_cast<size_t>(i)]);
+  }
+  const size_t k = std::min(n, out_.size() - out_at_);
+  std::memcpy(dst, out_.data() + out_at_, k);
+  out_at_ += k;
+  return static_cast<long>(k);
+}
+
+}  // namespace gw502
