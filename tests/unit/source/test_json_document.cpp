@@ -10,25 +10,8 @@ using namespace gw502;
 
 namespace {
 
-// Hands out a string `step` bytes at a time, as a pipe may.
-class StringSource final : public Source {
- public:
-  StringSource(std::string s, size_t step) : s_(std::move(s)), step_(step) {}
-  long read(char* dst, size_t n, std::string&) override {
-    const size_t k = std::min({n, step_, s_.size() - at_});
-    std::memcpy(dst, s_.data() + at_, k);
-    at_ += k;
-    return static_cast<long>(k);
-  }
-
- private:
-  std::string s_;
-  size_t step_;
-  size_t at_ = 0;
-};
-
 std::string records(const std::string& doc, size_t step) {
-  JsonDocumentSource src(std::make_unique<StringSource>(doc, step));
+  JsonDocumentSource src(std::make_unique<test::StringSource>(doc, step));
   std::string out, err;
   char buf[7];  // small reads on this side too
   for (long r; (r = src.read(buf, sizeof buf, err)) > 0;) out.append(buf, static_cast<size_t>(r));
