@@ -147,6 +147,16 @@ const Container* holder_of(const Snapshot& snap, const std::string& ip, std::str
   return nullptr;
 }
 
+// The container whose network namespace c runs in (network_mode
+// container:ID or NAME; compose's service:NAME is written as the former).
+const Container* netns_owner(const Snapshot& snap, const Container& c) {
+  if (!starts_with(c.network_mode, "container:")) return nullptr;
+  const std::string ref = c.network_mode.substr(10);
+  for (const auto& o : snap.containers)
+    if (&o != &c && !ref.empty() && (starts_with(o.id, ref) || o.name == ref)) return &o;
+  return nullptr;
+}
+
 std::vector<std::string> shared_networks(const Container& a, const Container& b) {
   std::vector<std::string> out;
   for (const auto& e : a.endpoints)
@@ -751,6 +761,44 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
                fix_target(kind, u, upstream_with(u, gw.empty() ? "host.docker.internal" : gw, u.port)) +
                    " (the Docker host" + (gw.empty() ? " with extra_hosts: host.docker.internal:host-gateway" : ", the bridge gateway") +
                    "), or drop network_mode: host from " + c.name);
+    return f;
+  }
+  // 2b. Another container's network (a VPN client's, such as gluetun's):
+  // c has no network and no name of its own; its ports are the owner's.
+  if (starts_with(c.network_mode, "container:") && !proxy.host_network()) {
+    const Container* owner = netns_owner(snap, c);
+    cx.fact(c.name + " runs in " + (owner ? owner->name : c.network_mode.substr(10)) +
+                "'s network (network_mode container:/service:): it is on no Docker network of its own and has no "
+                "name in Docker's DNS",
+            api(c, "HostConfig.NetworkMode"));
+    if (!owner) {
+      cx.verdict(RootCause::no_shared_network,
+                 c.name + " uses the network of a container that is gone, so " + u.host + " is reachable from nowhere",
+                 "start the container " + c.name + " shares its network with (docker compose up -d), then proxy to "
+                 "that container's name and port " + std::to_string(u.port));
+      return f;
+    }
+    if (check_down(cx, *owner, "")) return f;
+    const std::string via = fix_target(kind, u, upstream_with(u, best_name(*owner), u.port));
+    auto shared = shared_networks(proxy, *owner);
+    if (!shared.empty()) {
+      cx.fact(proxy.name + " and " + owner->name + " share network " + join(shared), api(*owner, "NetworkSettings.Networks"));
+      cx.verdict(RootCause::no_shared_network,
+                 c.name + " has no name on any network: it listens inside " + owner->name + "'s network, so the proxy "
+                 "must reach it as " + best_name(*owner) + ":" + std::to_string(u.port),
+                 via + " (" + c.name + "'s port, through " + owner->name + ")");
+    } else {
+      const std::string net = owner->endpoints.empty() ? std::string("NETWORK") : owner->endpoints.front().network;
+      cx.fact(proxy.name + " is on " + (proxy.endpoints.empty() ? std::string("no network") : join(network_names(proxy))) +
+                  "; " + owner->name + " is on " +
+                  (owner->endpoints.empty() ? std::string("no network") : join(network_names(*owner))),
+              api(*owner, "NetworkSettings.Networks"));
+      cx.verdict(RootCause::no_shared_network,
+                 c.name + " has no name on any network: it listens inside " + owner->name + "'s network, and " +
+                     proxy.name + " shares no network with " + owner->name,
+                 "docker network connect " + net + " " + proxy.name + ", then " + via + " (" + c.name +
+                     "'s port, through " + owner->name + ")");
+    }
     return f;
   }
   // 3. A shared network where the name (or address) works.

@@ -362,3 +362,33 @@ TEST_CASE("JSON findings", "[docker]") {
   CHECK(j.find("{\"fact\": \"x \\\"q\\\"\", \"source\": \"/proc/1/net/tcp\"}") != std::string::npos);
   CHECK(j.find("\"backend_container\": null") != std::string::npos);
 }
+
+TEST_CASE("verdict: an app in a VPN container's network (network_mode: service:gluetun)", "[docker]") {
+  // qbittorrent shares gluetun's network namespace: Docker's DNS has no name
+  // for it; its web UI is reached as gluetun:8080.
+  Lab lab;
+  lab.add(container_json("cccccccccccc0011", "gluetun", "running", {{"lab_front", "10.213.0.5", "10.213.0.1", {"gluetun"}}}, "", "gluetun"));
+  lab.add(container_json("dddddddddddd0012", "qbittorrent", "running", {}, "", "qbittorrent", "container:cccccccccccc0011"));
+  lab.tcp["gluetun"] = lab.tcp["qbittorrent"] = kTcpHead + tcp_row("00000000", 8080);
+  for (const char* cause : {"dns_failure", "connect_timeout"}) {
+    INFO(cause);
+    auto f = lab.run("qbittorrent:8080", cause, ProxyKind::nginx);
+    CHECK(f.cause == RootCause::no_shared_network);
+    CHECK(f.backend_container == "qbittorrent");
+    CHECK(f.summary.find("inside gluetun's network") != std::string::npos);
+    CHECK(f.fix.find("proxy_pass http://gluetun:8080") == 0);
+  }
+  // The same with gluetun on a network the proxy is not on: connect it first.
+  Lab apart;
+  apart.add(container_json("cccccccccccc0011", "vpn", "running", {{"other", "10.213.1.5", "10.213.1.1", {"vpn"}}}, "", "vpn"));
+  apart.add(container_json("dddddddddddd0012", "qbittorrent", "running", {}, "", "qbittorrent", "container:vpn"));
+  auto f = apart.run("qbittorrent:8080", "dns_failure", ProxyKind::caddy);
+  CHECK(f.cause == RootCause::no_shared_network);
+  CHECK(f.fix.find("docker network connect other lab-proxy-1, then reverse_proxy vpn:8080") == 0);
+  // gluetun stopped: the app is down with it.
+  Lab stopped;
+  stopped.add(container_json("cccccccccccc0011", "gluetun", "exited", {{"lab_front", "10.213.0.5", "10.213.0.1", {"gluetun"}}}, "", "gluetun", "", "{}", 0, 1));
+  stopped.add(container_json("dddddddddddd0012", "qbittorrent", "running", {}, "", "qbittorrent", "container:cccccccccccc0011"));
+  f = stopped.run("qbittorrent:8080", "dns_failure", ProxyKind::nginx);
+  CHECK(f.cause == RootCause::backend_down);
+}
