@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DOCKER = "/usr/bin/docker"  # Debian's client; another one on PATH may speak only BuildKit
 DOCKERD = shutil.which("dockerd") or "/usr/sbin/dockerd"
 BUSYBOX = "/bin/busybox"
+LAN_IP = "192.0.2.10"  # the lab namespace's "LAN" address (s_host_lan_ip)
 SITE = "photos.example.com"
 
 APP_PY = r'''
@@ -312,8 +313,11 @@ class Lab:
         self.wait("%s's log to show %s" % (name, words), has, timeout)
 
     def gw502(self, *extra):
+        # Inside the namespace, where dockerd runs: the Docker host's own
+        # interfaces (getifaddrs) are the namespace's.
         env = dict(os.environ, DOCKER_HOST="unix://" + self.sock)
-        p = self.run(self.binary, "--docker", "--format", "json", *extra, check=False, env=env, timeout=120)
+        p = self.run(self.binary, "--docker", "--format", "json", *extra, check=False, env=env, timeout=120,
+                     netns=True)
         if p.returncode not in (0, 1):
             raise RuntimeError("gw502-logs exit %d: %s" % (p.returncode, p.stderr.decode()))
         return json.loads(p.stdout)
@@ -448,6 +452,19 @@ def s_vpn_netns(lab, proxy):
     return fail_caddy(lab)
 
 
+def s_host_lan_ip(lab, proxy):
+    # NPM's Forward Hostname as the Docker host's LAN address and the app's
+    # published port; the app has stopped. The "LAN" address is a
+    # documentation address on the lab namespace's loopback device (no dummy
+    # devices needed; traffic to it stays in the namespace).
+    net(lab, "front")
+    lab.run("ip", "addr", "replace", LAN_IP + "/32", "dev", "lo", netns=True)
+    lab.app(extra=("-p", "9090:3000"))
+    (lab.nginx if proxy == "nginx" else lab.caddy)(LAN_IP + ":9090")
+    lab.docker("stop", "-t", "1", "app")
+    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+
+
 def s_stale_address(lab, proxy):
     # nginx resolves app once, at start; app comes back with another
     # address after a squatter took its old one (Docker hands out the
@@ -533,6 +550,7 @@ SETUPS = [
     ("host_network", "nginx", s_host_network, "host_network"),
     ("stale_address", "nginx", s_stale_address, "stale_address"),
     ("vpn_netns", "nginx", s_vpn_netns, "no_shared_network", "http://vpn:3000"),
+    ("host_lan_ip", "nginx", s_host_lan_ip, "backend_down", "app"),
     ("ok", "caddy", s_ok, "ok"),
     ("backend_down", "caddy", s_backend_down, "backend_down"),
     ("wrong_port", "caddy", s_wrong_port, "wrong_port"),

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gw502::docker {
 
@@ -32,6 +33,11 @@ std::string demux_log_stream(std::string_view raw);
 // The socket path DOCKER_HOST names (null or empty: the default). False for
 // another scheme (tcp://, ssh://): this client speaks to unix sockets only.
 bool socket_from_docker_host(const char* docker_host, std::string& path, std::string& err);
+
+// The addresses of this machine's interfaces, loopback aside (IPv4 and
+// IPv6, as inet_ntop writes them): the Docker host's, when the socket is a
+// local one. Empty when they cannot be read.
+std::vector<std::string> host_addresses();
 
 class Engine {
  public:

@@ -88,6 +88,10 @@ struct Snapshot {
   VersionInfo version;
   std::vector<Container> containers;
   std::vector<Network> networks;
+  // The Docker host's own addresses (its LAN address, say): an upstream
+  // there reaches the containers' published ports. Filled by whoever can
+  // see the host's interfaces (host_addresses() in engine.hpp).
+  std::vector<std::string> host_addresses;
 
   const Container* by_id(std::string_view id) const;  // full id or a prefix of 12+
   const Container* by_name(std::string_view name) const;

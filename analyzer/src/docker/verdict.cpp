@@ -167,6 +167,7 @@ std::vector<std::string> shared_networks(const Container& a, const Container& b)
 bool is_docker_host(const Snapshot& snap, const Container& proxy, const std::string& host) {
   std::string h = lower(host);
   if (h == "host.docker.internal" || h == "gateway.docker.internal") return true;
+  if (std::find(snap.host_addresses.begin(), snap.host_addresses.end(), h) != snap.host_addresses.end()) return true;
   for (const auto& e : proxy.endpoints)
     if (!e.gateway.empty() && e.gateway == host) return true;
   for (const auto& n : snap.networks)
@@ -550,6 +551,11 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
                          " to " + (route->upstream.scheme.empty() ? "" : route->upstream.scheme + "://") + route->upstream.host_port(),
                      route->where);
 
+  if (!u.port && !u.host.empty()) {
+    // `reverse_proxy app`, `server app;` in an upstream block: the default.
+    u.port = 80;
+    cx.fact("the upstream names no port: the proxy uses 80", "the proxy's default port for http");
+  }
   if (proxy.host_network()) cx.fact(proxy.name + " runs in network_mode host", api(proxy, "HostConfig.NetworkMode"));
 
   // The proxy's own loopback.
@@ -595,7 +601,10 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
 
   // The Docker host (gateway, host.docker.internal).
   if (is_docker_host(snap, proxy, u.host)) {
-    cx.fact(u.host + " is the Docker host as seen from the containers", "GET /networks IPAM.Config.Gateway, HostConfig.ExtraHosts");
+    if (std::find(snap.host_addresses.begin(), snap.host_addresses.end(), lower(u.host)) != snap.host_addresses.end())
+      cx.fact(u.host + " is an address of the Docker host's own interfaces", "getifaddrs() on the Docker host");
+    else
+      cx.fact(u.host + " is the Docker host as seen from the containers", "GET /networks IPAM.Config.Gateway, HostConfig.ExtraHosts");
     for (const auto& c : snap.containers) {
       if (&c == &proxy) continue;
       if (c.host_network()) {

@@ -392,3 +392,39 @@ TEST_CASE("verdict: an app in a VPN container's network (network_mode: service:g
   f = stopped.run("qbittorrent:8080", "dns_failure", ProxyKind::nginx);
   CHECK(f.cause == RootCause::backend_down);
 }
+
+TEST_CASE("verdict: the Docker host's LAN address and a published port (NPM's Forward Hostname as an IP)", "[docker]") {
+  const std::string ports = R"({"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"}]})";
+  Lab lab;
+  lab.snap.host_addresses = {"192.168.1.50", "2001:db8::50"};
+  lab.add(container_json("ffffffffffff0021", "wiki", "exited", {{"other", "10.213.1.7", "10.213.1.1", {"wiki"}}}, "", "wiki", "", ports, 4242, 1));
+  lab.last_line["wiki"] = "Error: database is locked";
+  auto f = lab.run("192.168.1.50:8080", "connection_refused", ProxyKind::npm);
+  CHECK(f.cause == RootCause::backend_down);
+  CHECK(f.backend_container == "wiki");
+  bool told = false;
+  for (const auto& e : f.evidence) told = told || e.fact.find("192.168.1.50 is an address of the Docker host") == 0;
+  CHECK(told);
+  // Running, but the app listens on 3000, not on the mapped 80.
+  Lab up;
+  up.snap.host_addresses = {"192.168.1.50"};
+  up.add(container_json("ffffffffffff0021", "wiki", "running", {{"other", "10.213.1.7", "10.213.1.1", {"wiki"}}}, "", "wiki", "", ports));
+  up.tcp["wiki"] = kTcpHead + tcp_row("00000000", 3000);
+  f = up.run("192.168.1.50:8080", "connection_refused", ProxyKind::npm);
+  CHECK(f.cause == RootCause::wrong_port);
+  // An address that is not the host's stays unknown.
+  f = up.run("192.168.1.51:8080", "connection_refused", ProxyKind::npm);
+  CHECK(f.cause == RootCause::unknown);
+}
+
+TEST_CASE("verdict: an upstream without a port is the proxy's default, 80", "[docker]") {
+  // Caddy's `reverse_proxy app`, nginx's `server app;` in an upstream block.
+  Lab lab;
+  lab.add(container_json("ffffffffffff0031", "app", "running", {{"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}}, "", "app"));
+  lab.tcp["app"] = kTcpHead + tcp_row("00000000", 3000);
+  auto f = lab.run("app", "connection_refused", ProxyKind::caddy);
+  CHECK(f.cause == RootCause::wrong_port);
+  CHECK(f.fix == "reverse_proxy app:3000");
+  REQUIRE_FALSE(f.evidence.empty());
+  CHECK(f.evidence.front().fact == "the upstream names no port: the proxy uses 80");
+}
