@@ -172,6 +172,12 @@ int run_docker(const RunConfig& cfg, const DockerOptions& opt) {
           it->second.f.upstream = up;
         }
         it->second.f.count += g.count;
+        // Only times with a zone (Caddy's, Traefik's) are set against the
+        // daemon's UTC times: nginx's have none, and a container's zone is
+        // its own.
+        if (g.utc && g.first != INT64_MAX && (it->second.f.first == INT64_MIN || g.first < it->second.f.first))
+          it->second.f.first = g.first;
+        if (g.utc && g.last != INT64_MIN) it->second.f.last = std::max(it->second.f.last, g.last);
         if (g.count > it->second.best) {
           it->second.best = g.count;
           it->second.f.log_cause = causes[size_t(g.cause)].id;

@@ -465,6 +465,21 @@ def s_host_lan_ip(lab, proxy):
     return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
 
 
+def s_restarted(lab, proxy):
+    # The app was down while requests failed and has been started since:
+    # serving now, but not then (Caddy's times have a zone to set against
+    # the daemon's StartedAt).
+    net(lab, "front")
+    lab.app()
+    lab.caddy("app:3000")
+    lab.docker("stop", "-t", "1", "app")
+    lab.request()
+    lab.logged("proxy", ['"error"', "ERROR", "dial tcp", "lookup"])
+    lab.docker("start", "app")
+    lab.listens("app", 3000)
+    return lab.gw502("--container", "proxy")
+
+
 def s_stale_address(lab, proxy):
     # nginx resolves app once, at start; app comes back with another
     # address after a squatter took its old one (Docker hands out the
@@ -563,6 +578,7 @@ SETUPS = [
     ("name_unknown", "caddy", s_name_unknown, "name_unknown"),
     ("host_network", "caddy", s_host_network, "host_network"),
     ("vpn_netns", "caddy", s_vpn_netns, "no_shared_network", "vpn:3000"),
+    ("restarted", "caddy", s_restarted, "backend_down", "docker compose logs app"),
     ("loopback_bind", "npm", s_npm, "loopback_bind"),
 ]
 

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "base/strutil.hpp"
+#include "base/timeparse.hpp"
 
 namespace gw502::docker {
 namespace {
@@ -292,6 +293,24 @@ void port_ok(Context& cx, const Container& c, const Upstream& u, const Failure& 
     cx.verdict(RootCause::backend_slow,
                c.name + " accepts connections on port " + std::to_string(u.port) + " but answers after the proxy's timeout (" + setting + ")",
                fix);
+    return;
+  }
+  // Serving now, but (re)started after the failures: it was down or still
+  // starting when they happened (a crash and a restart policy, a redeploy).
+  int64_t started = 0;
+  bool utc = false;
+  if (fl.last != INT64_MIN && !fl.log_cause.empty() && parse_iso_time(c.started_at, started, utc) &&
+      started >= fl.last) {
+    cx.fact(c.name + " was started at " + c.started_at + ", after the last failure (" + format_iso(fl.last, true) + ")",
+            api(c, "State.StartedAt"));
+    if (c.restart_count > 0)
+      cx.fact(c.name + ": RestartCount is " + std::to_string(c.restart_count), api(c, "RestartCount"));
+    cx.verdict(RootCause::backend_down,
+               c.name + " runs and listens on port " + std::to_string(u.port) + " now, but was (re)started after the failures: " +
+                   "it was down or still starting when they happened" +
+                   (c.restart_count > 0 ? " (" + std::to_string(c.restart_count) + " restarts)" : std::string()),
+               "look at why it stopped: docker compose logs " + best_name(c) + " (and docker inspect " + c.name +
+                   " for OOMKilled / ExitCode); give it restart: unless-stopped and a healthcheck");
     return;
   }
   cx.verdict(RootCause::ok,

@@ -62,6 +62,9 @@ struct Failure {
   std::string log_cause;  // classifier's cause id; "" in --check
   uint64_t count = 0;
   std::string sample;     // one line, for the record
+  // When the failures were seen (seconds since 1970, UTC), INT64_MIN when
+  // unknown: a container (re)started after them was not serving then.
+  int64_t first = INT64_MIN, last = INT64_MIN;
 };
 
 struct Fact {

@@ -6,6 +6,7 @@
 #include "docker/model.hpp"
 #include "docker/proxy_config.hpp"
 #include "docker/render.hpp"
+#include "base/timeparse.hpp"
 #include "docker/verdict.hpp"
 
 using namespace gw502;
@@ -427,4 +428,34 @@ TEST_CASE("verdict: an upstream without a port is the proxy's default, 80", "[do
   CHECK(f.fix == "reverse_proxy app:3000");
   REQUIRE_FALSE(f.evidence.empty());
   CHECK(f.evidence.front().fact == "the upstream names no port: the proxy uses 80");
+}
+
+TEST_CASE("verdict: serving now, but started after the failures: it was down then", "[docker]") {
+  Lab lab;  // the app was started at 2026-12-03T13:49:02Z (container_json)
+  lab.add(container_json("ffffffffffff0041", "app", "running", {{"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}}, "", "app"));
+  lab.tcp["app"] = kTcpHead + tcp_row("00000000", 3000);
+  Failure fl;
+  fl.site = "photos.example.com";
+  fl.upstream = "app:3000";
+  fl.log_cause = "connection_refused";
+  fl.count = 12;
+  int64_t t = 0;
+  bool utc = false;
+  REQUIRE(parse_iso_time("2026-12-03T13:48:40Z", t, utc));
+  fl.first = t - 30;
+  fl.last = t;
+  auto pr = lab.probes();
+  Finding f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
+  CHECK(f.cause == RootCause::backend_down);
+  CHECK(f.summary.find("was (re)started after the failures") != std::string::npos);
+  // Running since before the failures: nothing to blame now.
+  REQUIRE(parse_iso_time("2026-12-03T14:10:00Z", t, utc));
+  fl.first = t - 30;
+  fl.last = t;
+  f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
+  CHECK(f.cause == RootCause::ok);
+  // Times unknown (nginx's, without a zone): no such inference.
+  fl.first = fl.last = INT64_MIN;
+  f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
+  CHECK(f.cause == RootCause::ok);
 }
