@@ -480,6 +480,17 @@ def s_restarted(lab, proxy):
     return lab.gw502("--container", "proxy")
 
 
+def s_starting(lab, proxy):
+    # The app's container runs, but its server has not opened its port yet
+    # (a long start: migrations, an index build); its healthcheck says
+    # "starting" for a minute.
+    net(lab, "front")
+    lab.docker("run", "-d", "--name", "app", "--network", "front", "--health-cmd", "/bin/busybox false",
+               "--health-interval", "60s", "--health-start-period", "60s", "gw502lab:base", "/bin/busybox", "sleep", "600")
+    (lab.nginx if proxy == "nginx" else lab.caddy)("app:3000")
+    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+
+
 def s_stale_address(lab, proxy):
     # nginx resolves app once, at start; app comes back with another
     # address after a squatter took its old one (Docker hands out the
@@ -566,6 +577,7 @@ SETUPS = [
     ("stale_address", "nginx", s_stale_address, "stale_address"),
     ("vpn_netns", "nginx", s_vpn_netns, "no_shared_network", "http://vpn:3000"),
     ("host_lan_ip", "nginx", s_host_lan_ip, "backend_down", "app"),
+    ("starting", "nginx", s_starting, "backend_down", "docker compose logs app"),
     ("ok", "caddy", s_ok, "ok"),
     ("backend_down", "caddy", s_backend_down, "backend_down"),
     ("wrong_port", "caddy", s_wrong_port, "wrong_port"),

@@ -357,6 +357,19 @@ void check_ports(Context& cx, const Container& c, const Upstream& u, const Failu
                    fix_target(cx.kind, u, target));
         return;
       }
+    // Nothing to be had from it yet: no port is the right one.
+    if (c.health == "starting" || all.empty()) {
+      if (c.health == "starting")
+        cx.fact(c.name + ": State.Health.Status is starting (its healthcheck has not passed yet)", api(c, "State.Health.Status"));
+      cx.verdict(RootCause::backend_down,
+                 "container " + c.name + " runs, but its app " +
+                     (all.empty() ? std::string("listens on no TCP port at all") : "is still starting") +
+                     (c.health == "starting" ? " (healthcheck: starting)" : "") +
+                     ": it is still starting, or its server failed inside the container",
+                 "look at docker compose logs " + best_name(c) + " for its start-up; wait for it, or fix what keeps its "
+                 "server from opening port " + std::to_string(u.port));
+      return;
+    }
     // Suggest the port it does listen on (non-loopback, exposed first).
     uint16_t suggest = 0;
     for (uint16_t p : c.exposed)

@@ -459,3 +459,24 @@ TEST_CASE("verdict: serving now, but started after the failures: it was down the
   f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
   CHECK(f.cause == RootCause::ok);
 }
+
+TEST_CASE("verdict: an app that listens on nothing yet is down, not on the wrong port", "[docker]") {
+  Lab lab;
+  lab.add(container_json("ffffffffffff0051", "app", "running", {{"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}},
+                         R"(,"Health":{"Status":"starting","FailingStreak":0,"Log":[]})", "app"));
+  lab.tcp["app"] = kTcpHead;  // no listening socket at all
+  auto f = lab.run("app:3000", "connection_refused");
+  CHECK(f.cause == RootCause::backend_down);
+  CHECK(f.summary.find("healthcheck: starting") != std::string::npos);
+  // Without a healthcheck the same: no port would be the right one.
+  Lab plain;
+  plain.add(container_json("ffffffffffff0051", "app", "running", {{"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}}, "", "app"));
+  plain.tcp["app"] = kTcpHead + tcp_row("0B00007F", 53);  // Docker's embedded DNS only
+  f = plain.run("app:3000", "connection_refused");
+  CHECK(f.cause == RootCause::backend_down);
+  CHECK(f.summary.find("listens on no TCP port at all") != std::string::npos);
+  // Listening elsewhere: the port is wrong.
+  plain.tcp["app"] = kTcpHead + tcp_row("00000000", 8080);
+  f = plain.run("app:3000", "connection_refused");
+  CHECK(f.cause == RootCause::wrong_port);
+}
