@@ -480,6 +480,16 @@ def s_restarted(lab, proxy):
     return lab.gw502("--container", "proxy")
 
 
+def s_loopback_publish(lab, proxy):
+    # ports: "127.0.0.1:9090:3000", and the proxy uses the host's address:
+    # the mapping is on the host's loopback only.
+    net(lab, "front")
+    lab.run("ip", "addr", "replace", LAN_IP + "/32", "dev", "lo", netns=True)
+    lab.app(extra=("-p", "127.0.0.1:9090:3000"))
+    (lab.nginx if proxy == "nginx" else lab.caddy)(LAN_IP + ":9090")
+    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+
+
 def s_starting(lab, proxy):
     # The app's container runs, but its server has not opened its port yet
     # (a long start: migrations, an index build); its healthcheck says
@@ -578,6 +588,7 @@ SETUPS = [
     ("vpn_netns", "nginx", s_vpn_netns, "no_shared_network", "http://vpn:3000"),
     ("host_lan_ip", "nginx", s_host_lan_ip, "backend_down", "app"),
     ("starting", "nginx", s_starting, "backend_down", "docker compose logs app"),
+    ("loopback_publish", "nginx", s_loopback_publish, "loopback_bind", "http://app:3000"),
     ("ok", "caddy", s_ok, "ok"),
     ("backend_down", "caddy", s_backend_down, "backend_down"),
     ("wrong_port", "caddy", s_wrong_port, "wrong_port"),

@@ -613,9 +613,29 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
       for (const auto& m : c.ports)
         if (m.host_port == u.port && m.proto == "tcp") {
           f.backend_container = c.name;
-          cx.fact(c.name + " publishes " + std::to_string(m.host_port) + "->" + std::to_string(m.container_port) + "/tcp",
+          cx.fact(c.name + " publishes " + std::to_string(m.host_port) + "->" + std::to_string(m.container_port) + "/tcp" +
+                      (m.host_ip.empty() ? std::string() : " on " + m.host_ip),
                   api(c, "NetworkSettings.Ports"));
           if (check_down(cx, c, "")) return f;
+          // ports: "127.0.0.1:8080:80" is the host's loopback only: out of
+          // reach from a container through the gateway or the LAN address.
+          if (is_loopback_host(m.host_ip) &&
+              std::none_of(c.ports.begin(), c.ports.end(), [&](const PortMap& o) {
+                return o.host_port == u.port && o.proto == "tcp" && !is_loopback_host(o.host_ip);
+              })) {
+            const bool shared = !shared_networks(proxy, c).empty();
+            cx.verdict(RootCause::loopback_bind,
+                       c.name + " publishes port " + std::to_string(u.port) + " on the host's " + m.host_ip +
+                           " only, which the proxy's container cannot reach",
+                       shared ? fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
+                                    " (the container directly, on the network you share)"
+                              : "docker network connect " +
+                                    (c.endpoints.empty() ? std::string("NETWORK") : c.endpoints.front().network) + " " +
+                                    proxy.name + ", then " +
+                                    fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
+                                    " (or publish it on 0.0.0.0)");
+            return f;
+          }
           cx.verdict(RootCause::host_port,
                      u.host + ":" + std::to_string(u.port) + " is the host side of " + c.name +
                          "'s mapping; from the proxy container use " + best_name(c) + ":" + std::to_string(m.container_port),
@@ -665,9 +685,29 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
       for (const auto& m : c.ports)
         if (m.host_port == u.port && m.proto == "tcp") {
           f.backend_container = c.name;
-          cx.fact(c.name + " publishes " + std::to_string(m.host_port) + "->" + std::to_string(m.container_port) + "/tcp",
+          cx.fact(c.name + " publishes " + std::to_string(m.host_port) + "->" + std::to_string(m.container_port) + "/tcp" +
+                      (m.host_ip.empty() ? std::string() : " on " + m.host_ip),
                   api(c, "NetworkSettings.Ports"));
           if (check_down(cx, c, "")) return f;
+          // ports: "127.0.0.1:8080:80" is the host's loopback only: out of
+          // reach from a container through the gateway or the LAN address.
+          if (is_loopback_host(m.host_ip) &&
+              std::none_of(c.ports.begin(), c.ports.end(), [&](const PortMap& o) {
+                return o.host_port == u.port && o.proto == "tcp" && !is_loopback_host(o.host_ip);
+              })) {
+            const bool shared = !shared_networks(proxy, c).empty();
+            cx.verdict(RootCause::loopback_bind,
+                       c.name + " publishes port " + std::to_string(u.port) + " on the host's " + m.host_ip +
+                           " only, which the proxy's container cannot reach",
+                       shared ? fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
+                                    " (the container directly, on the network you share)"
+                              : "docker network connect " +
+                                    (c.endpoints.empty() ? std::string("NETWORK") : c.endpoints.front().network) + " " +
+                                    proxy.name + ", then " +
+                                    fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
+                                    " (or publish it on 0.0.0.0)");
+            return f;
+          }
           Upstream inner = u;
           inner.port = m.container_port;
           check_ports(cx, c, inner, fl, route);

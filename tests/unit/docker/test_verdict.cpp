@@ -480,3 +480,18 @@ TEST_CASE("verdict: an app that listens on nothing yet is down, not on the wrong
   f = plain.run("app:3000", "connection_refused");
   CHECK(f.cause == RootCause::wrong_port);
 }
+
+TEST_CASE("verdict: a port published on the host's loopback only is out of the proxy's reach", "[docker]") {
+  // ports: "127.0.0.1:8080:80"; the proxy uses the Docker host's address.
+  Lab lab;
+  lab.snap.host_addresses = {"192.168.1.50"};
+  lab.add(container_json("ffffffffffff0061", "wiki", "running", {{"lab_front", "10.213.0.7", "10.213.0.1", {"wiki"}}}, "", "wiki", "",
+                         R"({"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}]})"));
+  lab.tcp["wiki"] = kTcpHead + tcp_row("00000000", 80);
+  for (const char* up : {"192.168.1.50:8080", "10.213.0.1:8080"}) {
+    INFO(up);
+    auto f = lab.run(up, "connection_refused", ProxyKind::nginx);
+    CHECK(f.cause == RootCause::loopback_bind);
+    CHECK(f.fix.find("proxy_pass http://wiki:80") == 0);
+  }
+}
