@@ -909,7 +909,15 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
           break;
         }
       }
-      if (both_default) {
+      if (kind == ProxyKind::traefik && u.is_ip() && !ip_network.empty() && !shared.empty() && !both_default) {
+        // Traefik's docker provider took the address on a network it is not
+        // on (the container is on several, and no label says which).
+        cx.verdict(RootCause::no_shared_network,
+                   "Traefik dials " + u.host + ", " + c.name + "'s address on " + ip_network +
+                       ", a network Traefik is not on; they share " + join(shared),
+                   "label " + c.name + " with traefik.docker.network=" + shared.front() +
+                       " (or the provider's network option)");
+      } else if (both_default) {
         cx.verdict(RootCause::no_shared_network,
                    "both containers are on the default bridge, where Docker's DNS does not resolve names; " + u.host +
                        " is unknown to " + proxy.name,

@@ -495,3 +495,13 @@ TEST_CASE("verdict: a port published on the host's loopback only is out of the p
     CHECK(f.fix.find("proxy_pass http://wiki:80") == 0);
   }
 }
+
+TEST_CASE("verdict: Traefik dials an address on a network it is not on", "[docker]") {
+  Lab lab;  // the proxy is on lab_front; the app on lab_front and other
+  lab.add(container_json("ffffffffffff0071", "app", "running",
+                         {{"other", "10.213.1.9", "10.213.1.1", {"app"}}, {"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}}, "", "app"));
+  lab.tcp["app"] = kTcpHead + tcp_row("00000000", 3000);
+  auto f = lab.run("10.213.1.9:3000", "connect_timeout", ProxyKind::traefik);
+  CHECK(f.cause == RootCause::no_shared_network);
+  CHECK(f.fix.find("traefik.docker.network=lab_front") != std::string::npos);
+}
