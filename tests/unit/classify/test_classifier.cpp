@@ -224,3 +224,21 @@ TEST_CASE("a name nginx could not resolve is dns_failure, also in a module's wor
   REQUIRE(r >= 0);
   CHECK(cls.capture_upstream(r, "upstream-dynamic-servers: 'api_host' could not be resolved (2: Server failure)") == "api_host");
 }
+
+TEST_CASE("a socket call on the upstream connection that fails by nginx's own fault is the proxy's, not a reset",
+          "[classifier]") {
+  Catalogue cat = test::embedded_catalogue();
+  Classifier cls(cat);
+  REQUIRE(cls.ok());
+  CHECK(cause_of(cls, err_line("alert", "sendfile() failed (9: Bad file descriptor) while sending request to upstream")) ==
+        "proxy_internal_error");
+  CHECK(cause_of(cls, err_line("alert", "writev() failed (22: Invalid argument) while sending request to upstream")) ==
+        "proxy_internal_error");
+  CHECK(cause_of(cls, err_line("error", "recv() failed (10009: Unknown error) while reading response header from upstream")) ==
+        "proxy_internal_error");
+  // The peer's doing stays a reset.
+  CHECK(cause_of(cls, err_line("error", "sendfile() failed (32: Broken pipe) while sending request to upstream")) ==
+        "upstream_reset");
+  CHECK(cause_of(cls, err_line("error", "readv() failed (104: Connection reset by peer) while reading upstream")) ==
+        "upstream_reset");
+}
