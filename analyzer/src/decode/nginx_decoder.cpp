@@ -427,46 +427,98 @@ bool npm(std::string_view line, Event& ev) {
 
 }  // namespace
 
-// A custom log_format read without --access-format: a quoted request line
-// ("POST /api HTTP/1.1") followed, after separators (|, ;, ,, tabs, with
-// spaces around), by a three-digit status. Only the request and status are taken.
-static bool access_loose(std::string_view line, Event& ev) {
+// A custom log_format read without --access-format: a request line
+// ("POST /api HTTP/1.1"), quoted or a field of its own between separators,
+// followed, after separators (|, ;, ,, tabs, with spaces around), by a
+// three-digit status. Taken: the request, the status, and a CLF time
+// ("10/Jan/2017:03:58:24 +0800") where a field has one.
+namespace {
+
+bool is_sep(char c) { return c == '|' || c == ';' || c == ',' || c == '\t'; }
+
+// The status after the request's end at `i`: separators, not a lone space.
+bool status_after(std::string_view line, size_t i, int& status) {
+  bool marked = false;
+  for (; i < line.size() && (line[i] == ' ' || is_sep(line[i])); ++i) marked = marked || line[i] != ' ';
+  if (i + 3 > line.size() || !marked) return false;
+  status = 0;
+  for (size_t k = i; k < i + 3; ++k) {
+    if (line[k] < '0' || line[k] > '9') return false;
+    status = status * 10 + (line[k] - '0');
+  }
+  if (i + 3 < line.size() && line[i + 3] >= '0' && line[i + 3] <= '9') return false;
+  return status >= 100;
+}
+
+// "GET " at the start of `r`: up to 9 capital letters, then a space.
+bool starts_with_method(std::string_view r) {
+  size_t sp = r.substr(0, 10).find(' ');
+  if (sp == std::string_view::npos || sp == 0) return false;
+  for (size_t i = 0; i < sp; ++i)
+    if (r[i] < 'A' || r[i] > 'Z') return false;
+  return true;
+}
+
+void loose_time(std::string_view line, Event& ev) {
+  // dd/Mon/yyyy:HH:MM:SS +zzzz: '/' at 2 and 6, ':' at 11.
+  for (size_t i = 0; i + 26 <= line.size(); ++i) {
+    if (line[i + 2] != '/' || line[i + 6] != '/' || line[i + 11] != ':') continue;
+    int64_t t;
+    if (parse_clf_time(line.substr(i, 26), t)) {
+      ev.time = t;
+      ev.time_is_utc = true;
+      return;
+    }
+  }
+}
+
+bool quoted_request(std::string_view line, std::string_view& request, int& status) {
   for (size_t q = line.find('"'); q != std::string_view::npos && q + 1 < line.size(); q = line.find('"', q + 1)) {
-    // A method: up to 9 capital letters, then a space (a bounded look, so
-    // that a line of many quotes stays linear).
-    size_t sp = line.substr(q + 1, 10).find(' ');
-    if (sp == std::string_view::npos || sp == 0) continue;
-    sp += q + 1;
-    bool method = true;
-    for (size_t i = q + 1; i < sp; ++i) method = method && line[i] >= 'A' && line[i] <= 'Z';
-    if (!method) continue;
-    size_t end = line.find('"', sp);
+    // (a bounded look for the method, so that a line of many quotes stays linear)
+    if (!starts_with_method(line.substr(q + 1))) continue;
+    size_t end = line.find('"', q + 1);
     if (end == std::string_view::npos) return false;
-    std::string_view request = line.substr(q + 1, end - q - 1);
+    request = line.substr(q + 1, end - q - 1);
     if (request.find(" HTTP/") == std::string_view::npos) {
       q = end;
       continue;
     }
     // Not a lone space: a format that only looks like combined is not read
     // without --access-format (and its source is said to be unrecognised).
-    size_t i = end + 1;
-    bool marked = false;
-    for (; i < line.size() && (line[i] == ' ' || line[i] == '|' || line[i] == ';' || line[i] == ',' || line[i] == '\t'); ++i)
-      marked = marked || line[i] != ' ';
-    if (i + 3 > line.size() || !marked) return false;
-    int status = 0;
-    for (size_t k = i; k < i + 3; ++k) {
-      if (line[k] < '0' || line[k] > '9') return false;
-      status = status * 10 + (line[k] - '0');
-    }
-    if (i + 3 < line.size() && line[i + 3] >= '0' && line[i + 3] <= '9') return false;
-    if (status < 100) return false;
-    ev = Event{};
-    ev.request = request;
-    ev.status = status;
+    return status_after(line, end + 1, status);
+  }
+  return false;
+}
+
+// `| POST /api HTTP/1.1 | 502 |`: the request is the whole field.
+bool bare_request(std::string_view line, std::string_view& request, int& status) {
+  for (size_t h = line.find(" HTTP/"); h != std::string_view::npos; h = line.find(" HTTP/", h + 1)) {
+    size_t end = h + 6;
+    while (end < line.size() && ((line[end] >= '0' && line[end] <= '9') || line[end] == '.')) ++end;
+    if (end == h + 6 || (end < line.size() && line[end] != ' ' && !is_sep(line[end]))) continue;
+    size_t start = h;
+    while (start > 0 && !is_sep(line[start - 1]) && line[start - 1] != '"') --start;
+    if (start == 0 || line[start - 1] == '"') continue;  // no separator before it (or a quoted one)
+    while (start < h && line[start] == ' ') ++start;
+    std::string_view r = line.substr(start, end - start);
+    if (!starts_with_method(r) || !status_after(line, end, status)) continue;
+    request = r;
     return true;
   }
   return false;
+}
+
+}  // namespace
+
+static bool access_loose(std::string_view line, Event& ev) {
+  std::string_view request;
+  int status = 0;
+  if (!quoted_request(line, request, status) && !bare_request(line, request, status)) return false;
+  ev = Event{};
+  ev.request = request;
+  ev.status = status;
+  loose_time(line, ev);
+  return true;
 }
 
 bool decode_nginx_access(std::string_view line, Event& ev) {

@@ -170,6 +170,26 @@ TEST_CASE("a custom format with marked separators is read for its request and st
   CHECK_FALSE(gw502::decode_nginx_access(R"L(request: "GET / HTTP/1.1", upstream: "http://a/")L", ev));
 }
 
+TEST_CASE("a custom format with the request as an unquoted field of its own", "[nginx][access][wild11]") {
+  gw502::Event ev;
+  // Tengine-style: fields between " | ", $request without quotes, a CLF time.
+  REQUIRE(gw502::decode_nginx_access(
+      "10.0.0.9 | 10/Jan/2017:03:58:24 +0800 | POST /user/info?p=5 HTTP/1.1 | 502 | 271 | - | 10.2.95.87:80 | 502", ev));
+  CHECK(ev.status == 502);
+  CHECK(ev.request == "POST /user/info?p=5 HTTP/1.1");
+  CHECK(ev.time == 1483991904);  // 2017-01-09T19:58:24Z
+  REQUIRE(gw502::decode_nginx_access("10.0.0.9\t03/Dec/2026:07:41:42 +0000\tGET /x HTTP/2.0\t504\t0", ev));
+  CHECK(ev.status == 504);
+  CHECK(ev.request == "GET /x HTTP/2.0");
+  REQUIRE(gw502::decode_nginx_access("a.test, GET / HTTP/1.1, 502, 10", ev));
+  CHECK(ev.status == 502);
+  // Not a field of its own, or no status after separators: not read.
+  CHECK_FALSE(gw502::decode_nginx_access("a.test | see GET / HTTP/1.1 | 502", ev));
+  CHECK_FALSE(gw502::decode_nginx_access("a.test GET / HTTP/1.1 | 502", ev));
+  CHECK_FALSE(gw502::decode_nginx_access("a.test | GET / HTTP/1.1 | upstream", ev));
+  CHECK_FALSE(gw502::decode_nginx_access("a.test | GET / HTTP/1.1 502", ev));
+}
+
 TEST_CASE("a bare message without nginx's head is read only when it is about an upstream", "[decoder][wild5]") {
   Event ev;
   // The resolver's own words, pasted without time, level or pid.
