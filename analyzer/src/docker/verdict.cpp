@@ -295,12 +295,18 @@ void port_ok(Context& cx, const Container& c, const Upstream& u, const Failure& 
                fix);
     return;
   }
-  // Serving now, but (re)started after the failures: it was down or still
-  // starting when they happened (a crash and a restart policy, a redeploy).
+  // Serving now, but (re)started soon after failures that say it could not
+  // be reached: it was down or still starting when they happened (a crash
+  // and a restart policy, a redeploy). Not for causes where it answered,
+  // nor for a restart long after (an update days later says nothing).
+  static constexpr int64_t kRestartWindow = 15 * 60;
   int64_t started = 0;
   bool utc = false;
-  if (fl.last != INT64_MIN && !fl.log_cause.empty() && parse_iso_time(c.started_at, started, utc) &&
-      started >= fl.last) {
+  const bool unreachable = fl.log_cause == "connection_refused" || fl.log_cause == "dns_failure" ||
+                           fl.log_cause == "connect_timeout" || fl.log_cause == "upstream_reset" ||
+                           fl.log_cause == "no_live_upstreams" || fl.log_cause == "network_unreachable";
+  if (fl.last != INT64_MIN && unreachable && parse_iso_time(c.started_at, started, utc) && started >= fl.last &&
+      started - fl.last <= kRestartWindow) {
     cx.fact(c.name + " was started at " + c.started_at + ", after the last failure (" + format_iso(fl.last, true) + ")",
             api(c, "State.StartedAt"));
     if (c.restart_count > 0)
@@ -561,6 +567,30 @@ Probes proc_probes(const std::string& proc_root) {
   return p;
 }
 
+// How the proxy reaches container c's `port` directly, in its own terms:
+// c's name on a user network they share; c's address on the default bridge
+// (no names there); on a network of c's that the proxy joins first.
+std::string direct_target(const Snapshot& snap, const Container& proxy, ProxyKind kind, const Upstream& u,
+                          const Container& c, uint16_t port) {
+  auto is_default = [&](const std::string& n) {
+    const Network* net = snap.network(n);
+    return net ? net->default_bridge : n == "bridge";
+  };
+  std::string bridge_ip;
+  for (const auto& n : shared_networks(proxy, c)) {
+    if (!is_default(n)) return fix_target(kind, u, upstream_with(u, best_name(c), port)) + " (on network " + n + ")";
+    if (const Endpoint* e = c.endpoint(n)) bridge_ip = e->ip;
+  }
+  if (!bridge_ip.empty())
+    return fix_target(kind, u, upstream_with(u, bridge_ip, port)) +
+           " (both on the default bridge, where names do not resolve; better: a network of your own for both)";
+  std::string net;
+  for (const auto& e : c.endpoints)
+    if (net.empty() && !is_default(e.network)) net = e.network;
+  return "docker network connect " + (net.empty() ? std::string("NETWORK") : net) + " " + proxy.name + ", then " +
+         fix_target(kind, u, upstream_with(u, best_name(c), port));
+}
+
 Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, const Failure& fl,
                  const std::vector<Route>& routes, const Probes& probes) {
   Finding f;
@@ -617,25 +647,6 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
                       (m.host_ip.empty() ? std::string() : " on " + m.host_ip),
                   api(c, "NetworkSettings.Ports"));
           if (check_down(cx, c, "")) return f;
-          // ports: "127.0.0.1:8080:80" is the host's loopback only: out of
-          // reach from a container through the gateway or the LAN address.
-          if (is_loopback_host(m.host_ip) &&
-              std::none_of(c.ports.begin(), c.ports.end(), [&](const PortMap& o) {
-                return o.host_port == u.port && o.proto == "tcp" && !is_loopback_host(o.host_ip);
-              })) {
-            const bool shared = !shared_networks(proxy, c).empty();
-            cx.verdict(RootCause::loopback_bind,
-                       c.name + " publishes port " + std::to_string(u.port) + " on the host's " + m.host_ip +
-                           " only, which the proxy's container cannot reach",
-                       shared ? fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
-                                    " (the container directly, on the network you share)"
-                              : "docker network connect " +
-                                    (c.endpoints.empty() ? std::string("NETWORK") : c.endpoints.front().network) + " " +
-                                    proxy.name + ", then " +
-                                    fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
-                                    " (or publish it on 0.0.0.0)");
-            return f;
-          }
           cx.verdict(RootCause::host_port,
                      u.host + ":" + std::to_string(u.port) + " is the host side of " + c.name +
                          "'s mapping; from the proxy container use " + best_name(c) + ":" + std::to_string(m.container_port),
@@ -690,22 +701,18 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
                   api(c, "NetworkSettings.Ports"));
           if (check_down(cx, c, "")) return f;
           // ports: "127.0.0.1:8080:80" is the host's loopback only: out of
-          // reach from a container through the gateway or the LAN address.
+          // reach from a container through the gateway or the LAN address
+          // (a proxy in the host's network reaches it at 127.0.0.1).
           if (is_loopback_host(m.host_ip) &&
               std::none_of(c.ports.begin(), c.ports.end(), [&](const PortMap& o) {
                 return o.host_port == u.port && o.proto == "tcp" && !is_loopback_host(o.host_ip);
               })) {
-            const bool shared = !shared_networks(proxy, c).empty();
             cx.verdict(RootCause::loopback_bind,
                        c.name + " publishes port " + std::to_string(u.port) + " on the host's " + m.host_ip +
-                           " only, which the proxy's container cannot reach",
-                       shared ? fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
-                                    " (the container directly, on the network you share)"
-                              : "docker network connect " +
-                                    (c.endpoints.empty() ? std::string("NETWORK") : c.endpoints.front().network) + " " +
-                                    proxy.name + ", then " +
-                                    fix_target(kind, u, upstream_with(u, best_name(c), m.container_port)) +
-                                    " (or publish it on 0.0.0.0)");
+                           " only, which " + proxy.name + " cannot reach at " + u.host,
+                       proxy.host_network()
+                           ? fix_target(kind, u, upstream_with(u, "127.0.0.1", u.port)) + " (the proxy runs in the host's network)"
+                           : direct_target(snap, proxy, kind, u, c, m.container_port) + " (or publish it on 0.0.0.0)");
             return f;
           }
           Upstream inner = u;
@@ -860,26 +867,22 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
       return f;
     }
     if (check_down(cx, *owner, "")) return f;
-    const std::string via = fix_target(kind, u, upstream_with(u, best_name(*owner), u.port));
-    auto shared = shared_networks(proxy, *owner);
-    if (!shared.empty()) {
-      cx.fact(proxy.name + " and " + owner->name + " share network " + join(shared), api(*owner, "NetworkSettings.Networks"));
+    const bool same_netns = &proxy == owner || netns_owner(snap, proxy) == owner;
+    if (same_netns) {
       cx.verdict(RootCause::no_shared_network,
-                 c.name + " has no name on any network: it listens inside " + owner->name + "'s network, so the proxy "
-                 "must reach it as " + best_name(*owner) + ":" + std::to_string(u.port),
-                 via + " (" + c.name + "'s port, through " + owner->name + ")");
-    } else {
-      const std::string net = owner->endpoints.empty() ? std::string("NETWORK") : owner->endpoints.front().network;
-      cx.fact(proxy.name + " is on " + (proxy.endpoints.empty() ? std::string("no network") : join(network_names(proxy))) +
-                  "; " + owner->name + " is on " +
-                  (owner->endpoints.empty() ? std::string("no network") : join(network_names(*owner))),
-              api(*owner, "NetworkSettings.Networks"));
-      cx.verdict(RootCause::no_shared_network,
-                 c.name + " has no name on any network: it listens inside " + owner->name + "'s network, and " +
-                     proxy.name + " shares no network with " + owner->name,
-                 "docker network connect " + net + " " + proxy.name + ", then " + via + " (" + c.name +
-                     "'s port, through " + owner->name + ")");
+                 c.name + " has no name on any network; " + proxy.name + " shares " + owner->name +
+                     "'s network with it, so the app is on the proxy's own loopback",
+                 fix_target(kind, u, upstream_with(u, "127.0.0.1", u.port)));
+      return f;
     }
+    cx.fact(proxy.name + " is on " + (proxy.endpoints.empty() ? std::string("no network") : join(network_names(proxy))) +
+                "; " + owner->name + " is on " +
+                (owner->endpoints.empty() ? std::string("no network") : join(network_names(*owner))),
+            api(*owner, "NetworkSettings.Networks"));
+    cx.verdict(RootCause::no_shared_network,
+               c.name + " has no name on any network: it listens inside " + owner->name +
+                   "'s network, so the proxy must reach it through " + owner->name,
+               direct_target(snap, proxy, kind, u, *owner, u.port) + " (" + c.name + "'s port, through " + owner->name + ")");
     return f;
   }
   // 3. A shared network where the name (or address) works.
@@ -909,7 +912,11 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
           break;
         }
       }
-      if (kind == ProxyKind::traefik && u.is_ip() && !ip_network.empty() && !shared.empty() && !both_default) {
+      // (the docker provider's doing: the container has Traefik's labels;
+      // an address written in the file provider is the user's)
+      const bool by_labels = std::any_of(c.labels.begin(), c.labels.end(),
+                                         [](const auto& l) { return starts_with(l.first, "traefik."); });
+      if (kind == ProxyKind::traefik && by_labels && u.is_ip() && !ip_network.empty() && !shared.empty() && !both_default) {
         // Traefik's docker provider took the address on a network it is not
         // on (the container is on several, and no label says which).
         cx.verdict(RootCause::no_shared_network,

@@ -454,6 +454,19 @@ TEST_CASE("verdict: serving now, but started after the failures: it was down the
   fl.last = t;
   f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
   CHECK(f.cause == RootCause::ok);
+  // Started long after (an update days later), or a cause where it answered: no such inference.
+  REQUIRE(parse_iso_time("2026-12-01T10:00:00Z", t, utc));
+  fl.first = t - 30;
+  fl.last = t;
+  f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
+  CHECK(f.cause == RootCause::ok);
+  REQUIRE(parse_iso_time("2026-12-03T13:48:40Z", t, utc));
+  fl.first = t - 30;
+  fl.last = t;
+  fl.log_cause = "invalid_upstream_response";
+  f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
+  CHECK(f.cause != RootCause::backend_down);
+  fl.log_cause = "connection_refused";
   // Times unknown (nginx's, without a zone): no such inference.
   fl.first = fl.last = INT64_MIN;
   f = diagnose(lab.snap, lab.proxy(), ProxyKind::caddy, fl, {}, pr);
@@ -497,11 +510,66 @@ TEST_CASE("verdict: a port published on the host's loopback only is out of the p
 }
 
 TEST_CASE("verdict: Traefik dials an address on a network it is not on", "[docker]") {
-  Lab lab;  // the proxy is on lab_front; the app on lab_front and other
-  lab.add(container_json("ffffffffffff0071", "app", "running",
-                         {{"other", "10.213.1.9", "10.213.1.1", {"app"}}, {"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}}, "", "app"));
+  // The proxy is on lab_front; the app on lab_front and other.
+  std::string app = container_json("ffffffffffff0071", "app", "running",
+                                   {{"other", "10.213.1.9", "10.213.1.1", {"app"}}, {"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}},
+                                   "", "app");
+  Lab file;  // an address written in Traefik's file provider: the user's, not a label's
+  file.add(app);
+  file.tcp["app"] = kTcpHead + tcp_row("00000000", 3000);
+  auto f = file.run("10.213.1.9:3000", "connect_timeout", ProxyKind::traefik);
+  CHECK(f.cause == RootCause::no_shared_network);
+  CHECK(f.fix.find("traefik.docker.network") == std::string::npos);
+  // The docker provider's choice, by the container's labels.
+  const std::string labels = "\"Labels\":{";
+  app.replace(app.find(labels), labels.size(), labels + "\"traefik.enable\":\"true\",");
+  Lab lab;
+  lab.add(app);
   lab.tcp["app"] = kTcpHead + tcp_row("00000000", 3000);
-  auto f = lab.run("10.213.1.9:3000", "connect_timeout", ProxyKind::traefik);
+  f = lab.run("10.213.1.9:3000", "connect_timeout", ProxyKind::traefik);
   CHECK(f.cause == RootCause::no_shared_network);
   CHECK(f.fix.find("traefik.docker.network=lab_front") != std::string::npos);
+}
+
+TEST_CASE("verdict: the fixes fit where the proxy is (review)", "[docker]") {
+  const std::string loop_publish = R"({"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"8080"}]})";
+  // The proxy's own 127.0.0.1:8080 with a loopback-only publish: still the host side of the mapping.
+  Lab lab;
+  lab.add(container_json("ffffffffffff0081", "wiki", "running", {{"lab_front", "10.213.0.7", "10.213.0.1", {"wiki"}}}, "", "wiki", "", loop_publish));
+  lab.tcp["wiki"] = kTcpHead + tcp_row("00000000", 80);
+  auto f = lab.run("127.0.0.1:8080", "connection_refused", ProxyKind::nginx);
+  CHECK(f.cause == RootCause::host_port);
+  // Both on the default bridge: the address, not the name.
+  Lab b;
+  b.snap.containers.clear();
+  b.snap.host_addresses = {"192.168.1.50"};
+  b.add(container_json("aaaaaaaaaaaa0001", "proxy", "running", {{"bridge", "10.212.0.2", "10.212.0.1", {}}}, "", "", "default"));
+  b.add(container_json("ffffffffffff0081", "wiki", "running", {{"bridge", "10.212.0.3", "10.212.0.1", {}}}, "", "", "default", loop_publish));
+  b.tcp["wiki"] = kTcpHead + tcp_row("00000000", 80);
+  f = b.run("192.168.1.50:8080", "connection_refused", ProxyKind::nginx);
+  CHECK(f.cause == RootCause::loopback_bind);
+  CHECK(f.fix.find("proxy_pass http://10.212.0.3:80") == 0);
+  // A proxy in the host's network reaches a loopback-only publish at 127.0.0.1.
+  Lab h;
+  h.snap.containers.clear();
+  h.snap.host_addresses = {"192.168.1.50"};
+  h.add(container_json("aaaaaaaaaaaa0001", "proxy", "running", {{"host", "", "", {}}}, "", "", "host"));
+  h.add(container_json("ffffffffffff0081", "wiki", "running", {{"lab_front", "10.213.0.7", "10.213.0.1", {"wiki"}}}, "", "wiki", "", loop_publish));
+  f = h.run("192.168.1.50:8080", "connection_refused", ProxyKind::nginx);
+  CHECK(f.cause == RootCause::loopback_bind);
+  CHECK(f.fix.find("proxy_pass http://127.0.0.1:8080") == 0);
+  // A proxy inside the VPN container's network too: the app is on its loopback.
+  Lab v;
+  v.snap.containers.clear();
+  v.add(container_json("cccccccccccc0011", "gluetun", "running", {{"lab_front", "10.213.0.5", "10.213.0.1", {"gluetun"}}}, "", "gluetun"));
+  v.add(container_json("aaaaaaaaaaaa0001", "proxy", "running", {}, "", "proxy", "container:gluetun"));
+  v.add(container_json("dddddddddddd0012", "qbittorrent", "running", {}, "", "qbittorrent", "container:cccccccccccc0011"));
+  Failure fl;
+  fl.site = "t.example";
+  fl.upstream = "qbittorrent:8080";
+  fl.log_cause = "dns_failure";
+  auto pr = v.probes();
+  f = diagnose(v.snap, v.snap.containers[1], ProxyKind::caddy, fl, {}, pr);
+  CHECK(f.cause == RootCause::no_shared_network);
+  CHECK(f.fix == "reverse_proxy 127.0.0.1:8080");
 }
