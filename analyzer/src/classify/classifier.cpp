@@ -77,19 +77,6 @@ struct Classifier::Compiled {
 
 namespace {
 
-// docker's json-file lines always have a "stream" key (the decoder needs
-// "log" and "stream"): kDockerLogKey. `"log"` would be a poor literal: `"lo`
-// opens every Caddy line's "logger".
-
-// The line of buf that ends at `end` (a candidate's offset).
-std::string_view line_ending_at(std::string_view buf, size_t end) {
-  const void* nl = end ? memrchr(buf.data(), '\n', end) : nullptr;
-  const size_t start = nl ? static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1 : 0;
-  return buf.substr(start, end - start);
-}
-
-bool wrapped(std::string_view line) { return line.find(kDockerLogKey) != std::string_view::npos; }
-
 
 // A rule whose regex matches every text: what a family's catch-all
 // ("unclassified") rule looks like.
@@ -218,15 +205,11 @@ void Classifier::build_prefilters(PrefilterEngine engine) {
   };
   if (engine != PrefilterEngine::every_line && literals_for(rules, caught, kAllFamilies, true, literals)) {
     general_ = lazy_set(literals);
-    // A chunk of JSON lines reaches only the Go proxies' decoders, and
-    // docker's json-file log ({"log":"<line>","stream":..}): its key makes
-    // such a line a candidate, then every rule's literals decide
-    // (keep_wrapped_with_literals).
+    // A chunk of the proxies' own JSON lines reaches only the Go proxies'
+    // decoders (a collector's record around a line makes its chunk mixed:
+    // prefilter/chunk_shape).
     constexpr unsigned kGo = family_bit(LogFamily::caddy) | family_bit(LogFamily::traefik);
-    if (literals_for(rules, caught, kGo, true, literals)) {
-      literals.emplace_back(kDockerLogKey);
-      json_ = lazy_set(literals);
-    }
+    if (literals_for(rules, caught, kGo, true, literals)) json_ = lazy_set(literals);
     // nginx's error-log lines reach only nginx's error-log rules.
     if (literals_for(rules, caught, family_bit(LogFamily::nginx), false, literals)) nginx_ = lazy_set(literals);
   }
@@ -264,18 +247,16 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf) {
   return candidates(buf, json_ || nginx_ ? chunk_shape(buf) : ChunkShape::mixed);
 }
 
-const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape, bool docker_key) {
+const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkShape shape) {
   Prefilter* p = nullptr;
-  bool json_set = false;
   if (general_) {
-    // logrus text reaches only the Go decoders too; no docker wrapper there.
-    if (shape == ChunkShape::json || shape == ChunkShape::logfmt) json_set = (p = lazy(json_, json_prefilter_)) != nullptr;
+    // logrus text reaches only the Go decoders too.
+    if (shape == ChunkShape::json || shape == ChunkShape::logfmt) p = lazy(json_, json_prefilter_);
     else if (shape == ChunkShape::nginx_error) p = lazy(nginx_, nginx_prefilter_);
     if (!p) p = general();
   }
   if (p) {
     p->candidates(buf, candidates_);
-    if (json_set && docker_key) keep_wrapped_with_literals(buf);
   } else {
     candidates_.clear();
     for (size_t pos = 0; pos < buf.size();) {
@@ -288,37 +269,9 @@ const std::vector<size_t>& Classifier::candidates(std::string_view buf, ChunkSha
   return candidates_;
 }
 
-// A docker json-file line is a candidate of the JSON scan by its key alone;
-// it stays one only if a literal of any rule is in it too (the proxy's line
-// inside can be nginx's). Decided per line, so that a line is a candidate or
-// not whatever chunk it falls in (D11).
-void Classifier::keep_wrapped_with_literals(std::string_view buf) {
-  size_t kept = 0;
-  bool any = false;
-  for (size_t end : candidates_) {
-    if (wrapped(line_ending_at(buf, end))) any = true;
-    else candidates_[kept++] = end;
-  }
-  if (!any) return;
-  Prefilter* all = general();
-  if (!all) {  // every line is a candidate then
-    candidates(buf, ChunkShape::mixed);
-    return;
-  }
-  candidates_.resize(kept);
-  all->candidates(buf, line_candidates_);
-  kept = 0;
-  for (size_t end : line_candidates_)
-    if (wrapped(line_ending_at(buf, end))) line_candidates_[kept++] = end;
-  line_candidates_.resize(kept);
-  const size_t mid = candidates_.size();
-  candidates_.insert(candidates_.end(), line_candidates_.begin(), line_candidates_.end());
-  std::inplace_merge(candidates_.begin(), candidates_.begin() + static_cast<long>(mid), candidates_.end());
-}
-
 bool Classifier::json_candidate(std::string_view line) {
   if (!general_ || !json_) return true;
-  Prefilter* p = wrapped(line) ? general() : lazy(json_, json_prefilter_);
+  Prefilter* p = lazy(json_, json_prefilter_);
   if (!p) p = general();
   if (!p) return true;
   p->candidates(line, line_candidates_);

@@ -60,9 +60,8 @@ class Classifier {
   // positives are allowed; a line that some rule matches is never skipped.
   // The vector is the classifier's own, reused: valid until the next call.
   const std::vector<size_t>& candidates(std::string_view buf);
-  // The same, for a chunk whose shape the caller has found already;
-  // docker_key false: chunk_shape() found no kDockerLogKey in it.
-  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape, bool docker_key = true);
+  // The same, for a chunk whose shape the caller has found already.
+  const std::vector<size_t>& candidates(std::string_view buf, ChunkShape shape);
   // Whether one line would be a candidate in a chunk of only JSON lines (the
   // smaller literal set). For counting what such lines give the same way
   // whatever chunk they fall in (D11). Leaves candidates() untouched.
@@ -86,7 +85,6 @@ class Classifier {
   struct Compiled;  // the sets and rules, shared
   int match(LogFamily family, bool access, std::string_view text, int status);
   void build_prefilters(PrefilterEngine engine);
-  void keep_wrapped_with_literals(std::string_view buf);
   // A prefilter compiled on first use, once for all classifiers that share
   // it; each classifier clones its own scratch from it. Most inputs are
   // chunks of one shape: an nginx error log never needs the JSON set, a
@@ -113,7 +111,7 @@ class Classifier {
   std::unique_ptr<Prefilter> nginx_prefilter_;
   std::vector<int> hits_;  // reused by every classify()
   std::vector<size_t> candidates_;
-  std::vector<size_t> line_candidates_;  // scratch of json_candidate() and candidates()
+  std::vector<size_t> line_candidates_;  // scratch of json_candidate()
 
   // Log messages repeat: the same text gets the same rule. A small
   // direct-mapped cache of recent error-log messages skips RE2::Set for

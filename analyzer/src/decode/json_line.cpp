@@ -163,6 +163,11 @@ std::string_view JsonLine::str(std::string_view key) const {
   return impl_->member(key, e) ? Impl::as_str(e) : std::string_view();
 }
 
+bool JsonLine::has(std::string_view obj, std::string_view key) const {
+  element e;
+  return impl_->member(obj, key, e);
+}
+
 std::string_view JsonLine::str(std::string_view obj, std::string_view key) const {
   element e;
   return impl_->member(obj, key, e) ? Impl::as_str(e) : std::string_view();

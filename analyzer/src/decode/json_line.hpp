@@ -29,6 +29,8 @@ class JsonLine {
   bool was_cut() const { return cut_; }
 
   bool has(std::string_view key) const;
+  // obj.key exists (obj an object member).
+  bool has(std::string_view obj, std::string_view key) const;
   // A string member, or "" when it is absent or not a string.
   std::string_view str(std::string_view key) const;
   // obj.key as a string (obj an object member).

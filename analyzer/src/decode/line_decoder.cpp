@@ -189,6 +189,14 @@ bool own_fields(const JsonLine& j) {
   return false;
 }
 
+// own_fields() of an object member.
+bool nested_own(const JsonLine& j, std::string_view obj) {
+  if (!j.str(obj, "level").empty()) return true;
+  for (std::string_view key : {"logger", "ts", "msg", "status", "DownstreamStatus", "OriginStatus"})
+    if (j.has(obj, key)) return true;
+  return false;
+}
+
 // Where a collector's record (not a proxy's own JSON: own_fields) keeps the
 // line it carries: the first of these string members (Filebeat, Vector,
 // stern, CloudWatch: "message"; journald: "MESSAGE"; Fluent Bit: "log";
@@ -206,6 +214,8 @@ std::string_view carried_line(const JsonLine& j, std::string& nested) {
     if (!(line = j.str(key)).empty()) return line;
   for (std::string_view obj : {"_source", "jsonPayload", "event", "content"}) {
     if (!j.is_object(obj)) continue;
+    // The proxy's own entry nested whole (Traefik's "message" is not its line).
+    if (obj != "event" && nested_own(j, obj) && j.object_text(obj, nested)) return nested;
     for (std::string_view key : {"message", "log", "line", "original"})
       if (!(line = j.str(obj, key)).empty()) return line;
     if (obj != "event" && j.object_text(obj, nested)) return nested;

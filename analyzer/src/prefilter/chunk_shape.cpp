@@ -35,14 +35,13 @@ bool nginx_head(const char* s, size_t avail) {
 // A JSON line of the proxies' own, by its first key: Caddy's and Traefik
 // v3's start with "level" (zap, zerolog), Traefik v2's are logrus's with
 // sorted keys ("level", or "entryPointName" or "error" before it), Traefik's
-// access log with a capitalised field ("ClientAddr" ...); docker's json-file
-// record ("log") is told by its "stream" key (kDockerLogKey, sought in the
-// same pass: its line is a candidate by every rule's literals). Any other JSON may
+// access log with a capitalised field ("ClientAddr" ...). Any other JSON may
 // be a collector's record around a line (Filebeat, journald, Fluent Bit,
 // Vector, Loki, Cloud Logging, CloudWatch, Azure Monitor, GELF ...), and the
 // line inside may be nginx's: a chunk that holds one is mixed, so that every
-// rule's literals are sought in it. Unknown JSON costs speed, not lines (but
-// for a record that starts with "log" and has no "stream").
+// rule's literals are sought in it: docker's json-file records ({"log":..})
+// too, whether or not a "stream" key follows. Unknown JSON costs speed, not
+// lines.
 bool other_json_head(const char* s, size_t avail) {
   if (avail < 5 || s[0] != '{' || s[1] != '"') return false;
   auto key = [&](std::string_view k) {
@@ -53,7 +52,7 @@ bool other_json_head(const char* s, size_t avail) {
     return !(key("TimeGenerated") || key("TenantId") || key("LogEntry") || key("LogMessage") ||
              key("MESSAGE") || key("Computer"));
   switch (c) {
-    case 'l': return key("level") || key("logger") || key("log");  // docker's json-file: kDockerLogKey
+    case 'l': return key("logger");
     case 't': return key("ts");
     case 'm': return key("msg");
     case 'e': return key("error") || key("entryPointName");
@@ -61,10 +60,11 @@ bool other_json_head(const char* s, size_t avail) {
   }
 }
 
-// Nearly every line opens with `{"level":` (8 bytes, then ':'): one compare.
+// Nearly every line opens with `{"level":"` (8 bytes, then ':"'): one
+// compare. A level that is a number is GELF's, a collector's record.
 inline bool json_head(const char* s, size_t avail) {
   static constexpr char kLevel[8] = {'{', '"', 'l', 'e', 'v', 'e', 'l', '"'};
-  if (avail > 9 && std::memcmp(s, kLevel, 8) == 0) return s[8] == ':';
+  if (avail > 10 && std::memcmp(s, kLevel, 8) == 0) return s[8] == ':' && s[9] == '"';
   return other_json_head(s, avail);
 }
 
@@ -112,10 +112,8 @@ struct Verdict {
     avail -= k;
     return true;
   }
-  Key addr{kAddrKey, 0};        // "_a": in no Caddy 2 or Traefik key
-  Key docker{kDockerLogKey, 6};  // "m\""
+  Key addr{kAddrKey, 0};  // "_a": in no Caddy 2 or Traefik key
   bool seek_addr() const { return json && addr.wanted && !addr.found; }
-  bool seek_docker() const { return (json || logfmt) && docker.wanted && !docker.found; }
   bool undecided() const { return json || nginx || logfmt; }
   // The line that starts at s, with avail bytes to the buffer's end.
   void line(const char* s, size_t avail) {
@@ -226,7 +224,6 @@ __attribute__((target("avx2,popcnt,bmi"))) size_t scan_avx2(const char* p, size_
       count += static_cast<uint64_t>(__builtin_popcountll(m));
     }
     if (v.seek_addr()) seek_avx2(p, n, i, b, v.addr);
-    if (v.seek_docker()) seek_avx2(p, n, i, b, v.docker);
     if (!m || !v.undecided()) continue;
     if (v.prefixed) {  // the heads lie behind prefixes of any length
       for (uint64_t rest = m; rest && v.undecided(); rest &= rest - 1) {
@@ -292,7 +289,7 @@ uint64_t NewlineIndex::before(size_t pos) const {
   return at_[k] + count_newlines(base_ + k * kStep, pos - k * kStep);
 }
 
-ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index, bool* docker_key) {
+ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index) {
   const char* p = buf.data();
   const size_t n = buf.size();
   uint32_t* at = index ? NewlineIndexFill::start(*index, buf) : nullptr;
@@ -300,7 +297,6 @@ ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index, bool* docker_k
   size_t from = 0;
   Verdict v;
   v.addr.wanted = true;
-  v.docker.wanted = docker_key != nullptr;
   if (n == 0) {
     v.json = v.nginx = v.logfmt = false;
   } else {
@@ -311,15 +307,13 @@ ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index, bool* docker_k
   if (kAvx2 && (at || v.undecided())) from = scan_avx2(p, n, v, at, count);
 #endif
   if (index) NewlineIndexFill::finish(*index, buf, from, count);
-  // The vector loop saw every newline before `from`, and every pair of a key
-  // whose first byte is before it: the rest of the keys start after from - size.
+  // The vector loop saw every newline before `from`, and every pair of the
+  // key whose first byte is before it: the rest of the key starts after from - size.
   if (v.undecided()) scan_plain(p, n, from, v);
-  for (Key* key : {&v.addr, &v.docker}) {
-    if (key == &v.addr ? !v.seek_addr() : !v.seek_docker()) continue;
-    const size_t tail = from > key->text.size() ? from - key->text.size() : 0;
-    key->found = buf.substr(tail).find(key->text) != std::string_view::npos;
+  if (v.seek_addr()) {
+    const size_t tail = from > v.addr.text.size() ? from - v.addr.text.size() : 0;
+    v.addr.found = buf.substr(tail).find(v.addr.text) != std::string_view::npos;
   }
-  if (docker_key) *docker_key = !(v.json || v.logfmt) || v.docker.found;
   // The JSON literal set is the Go proxies'; nginx's own JSON access log
   // (log_format escape=json, with $remote_addr or $upstream_addr) needs every rule's.
   if (v.json && v.addr.found) return ChunkShape::mixed;

@@ -41,16 +41,10 @@ class NewlineIndex {
   uint64_t total_ = 0;
 };
 
-// docker's json-file lines always have this key (its opening quote included,
-// so that Caddy's "upstream": is not taken for it).
-inline constexpr std::string_view kDockerLogKey = "\"stream\":";
-
 // Lines end at '\n'; an empty chunk is mixed. The last line need not end in
 // '\n'. Reads nothing outside buf. With an index, the whole chunk is read
 // (its newlines counted) even once the shape is known; without, the look
-// stops at the first line of another kind. With `docker_key`, a chunk called
-// json or logfmt also tells whether kDockerLogKey occurs in it (found in the
-// same pass; of other shapes it says true: not looked for).
-ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index = nullptr, bool* docker_key = nullptr);
+// stops at the first line of another kind.
+ChunkShape chunk_shape(std::string_view buf, NewlineIndex* index = nullptr);
 
 }  // namespace gw502

@@ -207,11 +207,10 @@ uint64_t Scanner::scan_buffer(std::string_view buf, uint64_t first_line, const S
   const char* b = buf.data();
   // One pass over the chunk tells its shape and indexes its newlines; a
   // candidate's line number is then a count within NewlineIndex::kStep bytes.
-  bool docker_key = true;
-  const ChunkShape shape = shape_ = chunk_shape(buf, &newlines_, &docker_key);
+  const ChunkShape shape = shape_ = chunk_shape(buf, &newlines_);
   // A custom format's lines may look like JSON or anything: every prefilter
   // literal is sought, not only those of the shape's formats.
-  for (size_t line_end : cls_.candidates(buf, opt_.access_format ? ChunkShape::mixed : shape, docker_key)) {
+  for (size_t line_end : cls_.candidates(buf, opt_.access_format ? ChunkShape::mixed : shape)) {
     // The line's start: the newline before its end, searched back from there.
     const void* prev = line_end > counted ? memrchr(b + counted, '\n', line_end - counted) : nullptr;
     size_t start = prev ? static_cast<size_t>(static_cast<const char*>(prev) - b) + 1 : counted;

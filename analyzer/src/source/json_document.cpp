@@ -22,6 +22,7 @@ namespace {
 constexpr size_t kBlock = 64 << 10;
 // A first member longer than this is no tool's wrapper: the object is a record.
 constexpr size_t kMaxHeld = 64 << 10;
+constexpr int kNoRecords = -2;  // no depth: a wrapper's later members hold none
 }  // namespace
 
 JsonDocumentSource::JsonDocumentSource(std::unique_ptr<Source> inner) : inner_(std::move(inner)) {
@@ -55,19 +56,28 @@ void JsonDocumentSource::step(char c) {
       }
       return;
     }
-    // The first member's value says what the object is.
-    holding_ = false;
-    if (c == '[' && after_colon_) {  // a tool's answer: the records are in this array
-      record_depth_ = 2;
-      held_.clear();
+    if (after_colon_ && !in_array_ && c == '[' && held_.size() < kMaxHeld) {  // wait for the array's first value
+      in_array_ = true;
+      held_.push_back(c);
       ++depth_;
       return;
     }
-    record_depth_ = 0;
-    in_record_ = true;
-    out_ += held_;
-    held_.clear();
-    // c goes on as the record's
+    // The first member's value says what the object is: an array of
+    // objects is a tool's answer around its entries; anything else is a
+    // record's first member.
+    holding_ = false;
+    const bool wrapper = in_array_ && c == '{';
+    in_array_ = false;
+    if (wrapper) {
+      record_depth_ = 2;  // the objects of this array, and of no later member
+      held_.clear();
+    } else {
+      record_depth_ = 0;
+      in_record_ = true;
+      out_ += held_;
+      held_.clear();
+    }
+    // c goes on, as the record's or as the first entry's
   }
   if (c == '"') {
     in_string_ = true;
@@ -99,6 +109,8 @@ void JsonDocumentSource::step(char c) {
         emit('\n');
         in_record_ = false;
       }
+    } else if (record_depth_ == 2 && depth_ == 1) {
+      record_depth_ = kNoRecords;  // the entries' array has closed: the rest of the answer is dropped
     }
     if (depth_ == 0) record_depth_ = -1;
     return;

@@ -5,9 +5,9 @@
 // what they would see in the log itself:
 // - top-level objects, one after another: each is a record;
 // - a top-level array: each object in it is a record;
-// - a top-level object whose first member is an array (a tool's answer
-//   around its entries): each object in that array is a record, the rest of
-//   the answer is dropped.
+// - a top-level object whose first member is an array of objects (a tool's
+//   answer around its entries): each object in that array is a record, the
+//   rest of the answer is dropped.
 // Whitespace outside strings goes (JSON strings hold no raw line breaks), so
 // a record becomes one line. Streamed: memory does not grow with the input.
 // A record's line number in the report is its place among the records.
@@ -52,6 +52,7 @@ class JsonDocumentSource final : public Source {
   std::string held_;
   bool holding_ = false;
   bool after_colon_ = false;
+  bool in_array_ = false;  // the first member's value is an array: held until its first value
 };
 
 }  // namespace gw502

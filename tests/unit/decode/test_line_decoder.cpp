@@ -60,6 +60,18 @@ TEST_CASE("Cloud Logging's jsonPayload is the proxy's own JSON entry", "[decoder
   REQUIRE(r.kind == LineKind::error);
   CHECK(r.family == LogFamily::caddy);
   CHECK(ev.upstream == "10.42.0.9:8080");
+  // Traefik v3's entry nested whole: its "message" is Traefik's, not the line.
+  for (const char* nest : {"jsonPayload", "_source"}) {
+    INFO(nest);
+    const Decoded t = decode(d,
+                             std::string("{\"insertId\":\"x2\",\"") + nest +
+                                 "\":{\"level\":\"debug\",\"error\":\"dial tcp 172.18.0.5:80: connect: connection "
+                                 "refused\",\"time\":\"2024-01-15T10:23:45Z\",\"message\":\"502 Bad Gateway\"}}",
+                             ev);
+    REQUIRE(t.kind == LineKind::error);
+    CHECK(t.family == LogFamily::traefik);
+    CHECK(ev.upstream == "172.18.0.5:80");
+  }
 }
 
 TEST_CASE("a record's access line and Traefik JSON line are read as such", "[decoder][envelope]") {

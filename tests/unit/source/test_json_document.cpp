@@ -88,3 +88,12 @@ TEST_CASE("open_source reads a pretty-printed file as records, other files as th
   CHECK(read_all("  x\n") == "  x\n");
   ::unlink(path.c_str());
 }
+
+TEST_CASE("only the entries' array of a tool's answer; a record may open with an array", "[json_document]") {
+  // aws logs filter-log-events: searchedLogStreams holds objects too, not entries.
+  check_every_step("{\n \"events\": [\n  {\"message\": \"m1\"}\n ],\n \"searchedLogStreams\": [\n  {\"logStreamName\": \"s\"}\n ]\n}\n",
+                   "{\"message\":\"m1\"}\n");
+  // jq . of a record whose first member is an array of strings: a record.
+  check_every_step("{\n  \"tags\": [\n    \"x\"\n  ],\n  \"message\": \"m\"\n}\n{\n  \"tags\": [],\n  \"b\": 1\n}\n",
+                   "{\"tags\":[\"x\"],\"message\":\"m\"}\n{\"tags\":[],\"b\":1}\n");
+}
