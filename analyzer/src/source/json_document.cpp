@@ -25,6 +25,54 @@ constexpr size_t kMaxHeld = 64 << 10;
 constexpr int kNoRecords = -2;  // no depth: a wrapper's later members hold none
 }  // namespace
 
+namespace {
+
+// A stream's first bytes, read to look at them, handed out again first; a
+// read that failed while looking fails after them, as it would have.
+class HeadSource final : public Source {
+ public:
+  HeadSource(std::string head, std::unique_ptr<Source> inner, std::string failed)
+      : head_(std::move(head)), inner_(std::move(inner)), failed_(std::move(failed)) {
+    compression_ = inner_->compression();
+  }
+  long read(char* dst, size_t n, std::string& err) override {
+    if (at_ < head_.size()) {
+      const size_t k = std::min(n, head_.size() - at_);
+      std::memcpy(dst, head_.data() + at_, k);
+      at_ += k;
+      return static_cast<long>(k);
+    }
+    if (!failed_.empty()) {
+      err = failed_;
+      return -1;
+    }
+    return inner_->read(dst, n, err);
+  }
+
+ private:
+  std::string head_;
+  size_t at_ = 0;
+  std::unique_ptr<Source> inner_;
+  std::string failed_;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> json_document_if_pretty(std::unique_ptr<Source> src) {
+  std::string head(64, '\0'), failed;
+  size_t got = 0;
+  while (got < head.size()) {
+    const long r = src->read(head.data() + got, head.size() - got, failed);
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  head.resize(got);
+  const bool pretty = failed.empty() && pretty_json_head(head);
+  auto peeked = std::make_unique<HeadSource>(std::move(head), std::move(src), std::move(failed));
+  if (pretty) return std::make_unique<JsonDocumentSource>(std::move(peeked));
+  return peeked;
+}
+
 JsonDocumentSource::JsonDocumentSource(std::unique_ptr<Source> inner) : inner_(std::move(inner)) {
   compression_ = inner_->compression();
 }

@@ -25,6 +25,12 @@ namespace gw502 {
 // (a whole object on its first line) is not: it is read as it is.
 bool pretty_json_head(std::string_view head);
 
+// A decoded stream (gzip, zstd, UTF-16) whose first bytes say it is
+// pretty-printed JSON is read through a JsonDocumentSource; any other is
+// returned as it reads, its first bytes included (a read that fails while
+// they are looked at fails after them).
+std::unique_ptr<Source> json_document_if_pretty(std::unique_ptr<Source> src);
+
 class JsonDocumentSource final : public Source {
  public:
   explicit JsonDocumentSource(std::unique_ptr<Source> inner);

@@ -428,11 +428,14 @@ std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
   }
   raw->unread(magic, got);
   const auto* m = reinterpret_cast<const unsigned char*>(magic);
-  if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b) return std::make_unique<GzipSource>(std::move(raw));
+  // Decoded streams are looked at after decoding: pretty-printed JSON may
+  // be compressed, or saved as UTF-16 (PowerShell 5's '>').
+  if (got >= 2 && m[0] == 0x1f && m[1] == 0x8b)
+    return json_document_if_pretty(std::make_unique<GzipSource>(std::move(raw)));
   if (got >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd)
-    return std::make_unique<ZstdSource>(std::move(raw));
+    return json_document_if_pretty(std::make_unique<ZstdSource>(std::move(raw)));
   if (got >= 2 && ((m[0] == 0xff && m[1] == 0xfe) || (m[0] == 0xfe && m[1] == 0xff)))
-    return std::make_unique<Utf16Source>(std::move(raw), m[0] == 0xfe);
+    return json_document_if_pretty(std::make_unique<Utf16Source>(std::move(raw), m[0] == 0xfe));
   // Pretty-printed JSON opens with a brace or a bracket alone on its line
   // (after blanks or a UTF-8 mark): a longer look says.
   if (got == sizeof magic && std::memchr("{[ \t\r\n\xEF", magic[0], 7)) {

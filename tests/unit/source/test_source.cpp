@@ -75,6 +75,31 @@ TEST_CASE("plain, gzip and zstd are told apart by magic bytes, not names", "[sou
   }
 }
 
+TEST_CASE("pretty-printed JSON is told after decompression too", "[source][json_document]") {
+  const std::string pretty = "[\n  {\n    \"a\": 1\n  },\n  {\n    \"b\": \"x y\"\n  }\n]\n";
+  const std::string small = "{\n}\n";  // shorter than the look at the head
+  struct Case {
+    const char* name;
+    std::string bytes, want;
+    Compression kind;
+  } cases[] = {{"p.json.gz", gzip(pretty), "{\"a\":1}\n{\"b\":\"x y\"}\n", Compression::gzip},
+               {"p.json.zst", zstd(pretty), "{\"a\":1}\n{\"b\":\"x y\"}\n", Compression::zstd},
+               {"s.json.gz", gzip(small), "{}\n", Compression::gzip},
+               {"t.log.gz", gzip(kText), kText, Compression::gzip}};
+  for (auto& c : cases) {
+    INFO(c.name);
+    std::string path = temp_path(c.name);
+    write_file(path, c.bytes);
+    std::string err, got;
+    auto src = open_source(path, err);
+    REQUIRE(src);
+    CHECK(src->compression() == c.kind);
+    REQUIRE(read_all(*src, got, err));
+    CHECK(got == c.want);
+    std::remove(path.c_str());
+  }
+}
+
 TEST_CASE("concatenated gzip members read as one stream", "[source]") {
   std::string path = temp_path("multi.gz");
   write_file(path, gzip("a\n") + gzip("b\n"));
