@@ -490,6 +490,15 @@ def s_loopback_publish(lab, proxy):
     return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
 
 
+def s_outside_docker(lab, proxy):
+    # An upstream on another machine (a NAS on the LAN): no container holds
+    # it, nor this host. The lab's namespace has no route out, so the
+    # connection fails at once inside it.
+    net(lab, "front")
+    (lab.nginx if proxy == "nginx" else lab.caddy)("192.0.2.99:5000")
+    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+
+
 def s_starting(lab, proxy):
     # The app's container runs, but its server has not opened its port yet
     # (a long start: migrations, an index build); its healthcheck says
@@ -589,6 +598,7 @@ SETUPS = [
     ("host_lan_ip", "nginx", s_host_lan_ip, "backend_down", "app"),
     ("starting", "nginx", s_starting, "backend_down", "docker compose logs app"),
     ("loopback_publish", "nginx", s_loopback_publish, "loopback_bind", "http://app:3000"),
+    ("outside_docker", "nginx", s_outside_docker, "unknown", "docker exec proxy wget"),
     ("ok", "caddy", s_ok, "ok"),
     ("backend_down", "caddy", s_backend_down, "backend_down"),
     ("wrong_port", "caddy", s_wrong_port, "wrong_port"),

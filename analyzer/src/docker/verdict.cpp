@@ -429,6 +429,30 @@ const Route* match_route(const std::vector<Route>& routes, const Failure& fl, co
   return best;
 }
 
+// An upstream outside Docker (another machine, a name Docker's DNS does not
+// know): nothing here can be inspected; the log's wording says what to check.
+void outside_docker(Context& cx, const Upstream& u, const Failure& fl) {
+  const std::string& lc = fl.log_cause;
+  const bool name = !u.is_ip();
+  const std::string what =
+      lc == "dns_failure" && name
+          ? "it does not resolve in the proxy's container (Docker's DNS asks the host's resolvers: a name only in the "
+            "host's /etc/hosts, or an mDNS .local name, does not resolve inside containers)"
+      : lc == "connection_refused" ? "it refuses the connection: its service is down there, or listens on another port"
+      : lc == "connect_timeout" || lc == "network_unreachable"
+          ? "it does not answer: the machine is down, or a firewall (on it, or ufw/firewalld on this host) drops "
+            "traffic from Docker's networks"
+      : lc == "read_timeout" ? "it accepts the connection but answers after the proxy's timeout"
+                             : "the proxy's log says " + (lc.empty() ? std::string("nothing more") : lc);
+  cx.verdict(RootCause::unknown,
+             u.host_port() + " is outside Docker (another machine or a DNS name); " + what,
+             lc == "dns_failure" && name
+                 ? "give the proxy the address: extra_hosts: [\"" + u.host + ":IP\"] on its service, or use the IP"
+                 : "check from the proxy's container: docker exec " + cx.proxy.name + " wget -qO- http://" +
+                       u.host_port() + "/ (or curl -v), then on " + u.host + ": is the service running and listening on " +
+                       std::to_string(u.port) + ", and does its firewall let Docker's networks in?");
+}
+
 void suggest_name(Context& cx, const std::string& name, const Upstream& u, const Failure& fl) {
   // Names the proxy could reach: on its networks first, then anywhere.
   struct Cand {
@@ -462,6 +486,10 @@ void suggest_name(Context& cx, const std::string& name, const Upstream& u, const
     cx.verdict(RootCause::name_unknown,
                "no container answers to " + name + "; did you mean " + best->name + " (container " + best->c->name + ")?",
                fix_target(cx.kind, u, target));
+    return;
+  }
+  if (name.find('.') != std::string::npos) {  // nas.lan, api.example.com: a DNS name, not a container's
+    outside_docker(cx, u, fl);
     return;
   }
   cx.verdict(RootCause::name_unknown, "no container answers to " + name,
@@ -774,6 +802,14 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
     for (const auto& n : snap.networks)
       for (const auto& s : n.subnets)
         if (in_subnet(u.host, s)) where = n.name;
+    if (where.empty() && u.is_ip()) {
+      // Outside Docker: another machine (a NAS, a VM, a service on the LAN).
+      // Nothing here can be inspected; the log's wording says what to check.
+      cx.fact(u.host + " is in no Docker network and is none of this host's addresses",
+              "GET /networks IPAM.Config.Subnet; getifaddrs() on the Docker host");
+      outside_docker(cx, u, fl);
+      return f;
+    }
     cx.fact("no container holds " + u.host + " now" + (where.empty() ? std::string() : " (network " + where + ")"),
             "GET /containers/{id}/json NetworkSettings.Networks.*.IPAddress");
     cx.verdict(RootCause::unknown,

@@ -573,3 +573,23 @@ TEST_CASE("verdict: the fixes fit where the proxy is (review)", "[docker]") {
   CHECK(f.cause == RootCause::no_shared_network);
   CHECK(f.fix == "reverse_proxy 127.0.0.1:8080");
 }
+
+TEST_CASE("verdict: an upstream outside Docker is said to be so, with what its log means", "[docker]") {
+  Lab lab;
+  lab.snap.host_addresses = {"192.168.1.50"};
+  auto f = lab.run("192.168.1.20:5000", "connect_timeout", ProxyKind::npm);  // a NAS on the LAN
+  CHECK(f.cause == RootCause::unknown);
+  CHECK(f.summary.find("outside Docker") != std::string::npos);
+  CHECK(f.summary.find("firewall") != std::string::npos);
+  CHECK(f.fix.find("docker exec lab-proxy-1 wget -qO- http://192.168.1.20:5000/") != std::string::npos);
+  f = lab.run("nas.lan:5000", "dns_failure", ProxyKind::npm);
+  CHECK(f.cause == RootCause::unknown);
+  CHECK(f.summary.find("does not resolve in the proxy's container") != std::string::npos);
+  CHECK(f.fix.find("extra_hosts") != std::string::npos);
+  // An address in a Docker network that nobody holds now stays the old answer.
+  f = lab.run("10.213.0.77:3000", "connect_timeout", ProxyKind::npm);
+  CHECK(f.summary.find("no container holds 10.213.0.77") == 0);
+  // A short name with no close container name is still name_unknown.
+  f = lab.run("zzzz:3000", "dns_failure", ProxyKind::npm);
+  CHECK(f.cause == RootCause::name_unknown);
+}
