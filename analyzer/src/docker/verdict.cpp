@@ -921,6 +921,24 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
                direct_target(snap, proxy, kind, u, *owner, u.port) + " (" + c.name + "'s port, through " + owner->name + ")");
     return f;
   }
+  // 2c. A proxy in the host's network and an app on macvlan/ipvlan only: the
+  // host cannot reach its own macvlan containers (the kernel isolates them).
+  if (proxy.host_network() && !c.endpoints.empty() &&
+      std::all_of(c.endpoints.begin(), c.endpoints.end(), [&](const Endpoint& e) {
+        const Network* n = snap.network(e.network);
+        return n && (n->driver == "macvlan" || n->driver == "ipvlan");
+      })) {
+    const Network* n = snap.network(c.endpoints.front().network);
+    cx.fact(c.name + " is only on " + join(network_names(c)) + " (driver " + n->driver + ")",
+            "GET /networks Driver; " + api(c, "NetworkSettings.Networks"));
+    cx.verdict(RootCause::no_shared_network,
+               c.name + " is on a " + n->driver + " network only, and " + proxy.name +
+                   " runs in the host's network: the Docker host cannot reach its own " + n->driver + " containers",
+               "give " + c.name + " a bridge network the proxy can reach too (networks: [" + n->name +
+                   ", proxy]), or run the proxy on a bridge network, or give the host a " + n->driver +
+                   " interface of its own (a shim) to reach " + n->name);
+    return f;
+  }
   // 3. A shared network where the name (or address) works.
   if (!proxy.host_network()) {
     auto shared = shared_networks(proxy, c);

@@ -593,3 +593,21 @@ TEST_CASE("verdict: an upstream outside Docker is said to be so, with what its l
   f = lab.run("zzzz:3000", "dns_failure", ProxyKind::npm);
   CHECK(f.cause == RootCause::name_unknown);
 }
+
+TEST_CASE("verdict: a proxy in the host's network cannot reach a macvlan container", "[docker]") {
+  Lab lab;
+  lab.snap.containers.clear();
+  Network mv;
+  mv.id = "netlan";
+  mv.name = "lan";
+  mv.driver = "macvlan";
+  mv.subnets = {"192.168.1.0/24"};
+  lab.snap.networks.push_back(mv);
+  lab.add(container_json("aaaaaaaaaaaa0001", "npm", "running", {{"host", "", "", {}}}, "", "npm", "host"));
+  lab.add(container_json("ffffffffffff0091", "homeassistant", "running", {{"lan", "192.168.1.60", "192.168.1.1", {"homeassistant"}}}, "", "homeassistant"));
+  lab.tcp["homeassistant"] = kTcpHead + tcp_row("00000000", 8123);
+  auto f = lab.run("192.168.1.60:8123", "connect_timeout", ProxyKind::npm);
+  CHECK(f.cause == RootCause::no_shared_network);
+  CHECK(f.summary.find("cannot reach its own macvlan containers") != std::string::npos);
+  CHECK(f.backend_container == "homeassistant");
+}
