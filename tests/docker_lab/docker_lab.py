@@ -297,7 +297,9 @@ class Lab:
         return next(v["IPAddress"] for v in nets.values() if v["IPAddress"])
 
     def request(self, proxy="proxy", n=2, timeout=8):
-        ip = self.ip(proxy)
+        # A proxy in the host's network (the namespace's) has no address of its own.
+        nets = self.inspect(proxy)["NetworkSettings"]["Networks"]
+        ip = self.ip(proxy) if any(v["IPAddress"] for v in nets.values()) else "127.0.0.1"
         codes = []
         for _ in range(n):
             p = self.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", str(timeout),
@@ -499,6 +501,22 @@ def s_outside_docker(lab, proxy):
     return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
 
 
+def s_macvlan(lab, proxy):
+    # An app with its own LAN address on a macvlan network (Home Assistant,
+    # Pi-hole), a proxy in the host's network: the host cannot reach its own
+    # macvlan containers. The "LAN" is a veth pair inside the lab's namespace,
+    # the host's address on it in the same documentation subnet.
+    lab.run("ip", "link", "add", "lanA", "type", "veth", "peer", "name", "lanB", netns=True, check=False)
+    lab.run("ip", "addr", "replace", "198.51.100.1/24", "dev", "lanA", netns=True)
+    for dev in ("lanA", "lanB"):
+        lab.run("ip", "link", "set", dev, "up", netns=True)
+    lab.docker("network", "create", "-d", "macvlan", "--subnet", "198.51.100.0/24", "--gateway", "198.51.100.254",
+               "-o", "parent=lanA", "lan")
+    lab.app(network="lan", extra=("--ip", "198.51.100.60"))
+    lab.nginx("198.51.100.60:3000", network="host")
+    return fail_nginx(lab)
+
+
 def s_starting(lab, proxy):
     # The app's container runs, but its server has not opened its port yet
     # (a long start: migrations, an index build); its healthcheck says
@@ -599,6 +617,7 @@ SETUPS = [
     ("starting", "nginx", s_starting, "backend_down", "docker compose logs app"),
     ("loopback_publish", "nginx", s_loopback_publish, "loopback_bind", "http://app:3000"),
     ("outside_docker", "nginx", s_outside_docker, "unknown", "docker exec proxy wget"),
+    ("macvlan", "nginx", s_macvlan, "no_shared_network", "bridge network"),
     ("ok", "caddy", s_ok, "ok"),
     ("backend_down", "caddy", s_backend_down, "backend_down"),
     ("wrong_port", "caddy", s_wrong_port, "wrong_port"),
