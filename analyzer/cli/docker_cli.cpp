@@ -56,6 +56,7 @@ bool load_snapshot(const Engine& engine, Snapshot& snap, std::string& err) {
     if (parse_container(one, c, why)) snap.containers.push_back(std::move(c));
   }
   snap.host_addresses = host_addresses();  // the socket is a local one: this is the Docker host
+  snap.host_name = host_name();
   return engine.networks(json, err) && parse_networks(json, snap.networks, err);
 }
 

@@ -22,6 +22,7 @@ retried.
 import json
 import os
 import shutil
+import socket
 import signal
 import subprocess
 import sys
@@ -517,6 +518,16 @@ def s_macvlan(lab, proxy):
     return fail_nginx(lab)
 
 
+def s_host_name(lab, proxy):
+    # The Docker host's own name as the upstream: known to the host (its
+    # /etc/hosts, mDNS), not to Docker's DNS inside the containers.
+    # (the app has a name no machine is likely to have)
+    net(lab, "front")
+    lab.app(name="gw502-media", extra=("-p", "9090:3000"))
+    lab.caddy(socket.gethostname() + ":9090")
+    return fail_caddy(lab)
+
+
 def s_starting(lab, proxy):
     # The app's container runs, but its server has not opened its port yet
     # (a long start: migrations, an index build); its healthcheck says
@@ -630,6 +641,7 @@ SETUPS = [
     ("name_unknown", "caddy", s_name_unknown, "name_unknown"),
     ("host_network", "caddy", s_host_network, "host_network"),
     ("vpn_netns", "caddy", s_vpn_netns, "no_shared_network", "vpn:3000"),
+    ("host_name", "caddy", s_host_name, "name_unknown", "host.docker.internal"),
     ("restarted", "caddy", s_restarted, "backend_down", "docker compose logs app"),
     ("loopback_bind", "npm", s_npm, "loopback_bind"),
 ]

@@ -335,6 +335,12 @@ bool Engine::logs(std::string_view id, int64_t since, unsigned tail, bool tty, s
   return true;
 }
 
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return {};
+  return buf;
+}
+
 std::vector<std::string> host_addresses() {
   std::vector<std::string> out;
   ifaddrs* list = nullptr;

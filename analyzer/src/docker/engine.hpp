@@ -38,6 +38,8 @@ bool socket_from_docker_host(const char* docker_host, std::string& path, std::st
 // IPv6, as inet_ntop writes them): the Docker host's, when the socket is a
 // local one. Empty when they cannot be read.
 std::vector<std::string> host_addresses();
+// This machine's host name ("" when it cannot be read).
+std::string host_name();
 
 class Engine {
  public:

@@ -92,6 +92,7 @@ struct Snapshot {
   // there reaches the containers' published ports. Filled by whoever can
   // see the host's interfaces (host_addresses() in engine.hpp).
   std::vector<std::string> host_addresses;
+  std::string host_name;  // the Docker host's own name (gethostname), "" when unknown
 
   const Container* by_id(std::string_view id) const;  // full id or a prefix of 12+
   const Container* by_name(std::string_view name) const;

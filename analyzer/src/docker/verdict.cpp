@@ -165,8 +165,16 @@ std::vector<std::string> shared_networks(const Container& a, const Container& b)
   return out;
 }
 
+// The Docker host's own name, bare or with a domain (myserver, myserver.local).
+bool is_host_name(const Snapshot& snap, const std::string& host) {
+  if (snap.host_name.empty()) return false;
+  const std::string h = lower(host), me = lower(snap.host_name);
+  return h == me || (h.size() > me.size() && h.compare(0, me.size(), me) == 0 && h[me.size()] == '.');
+}
+
 bool is_docker_host(const Snapshot& snap, const Container& proxy, const std::string& host) {
   std::string h = lower(host);
+  if (is_host_name(snap, host)) return true;
   if (h == "host.docker.internal" || h == "gateway.docker.internal") return true;
   if (std::find(snap.host_addresses.begin(), snap.host_addresses.end(), h) != snap.host_addresses.end()) return true;
   for (const auto& e : proxy.endpoints)
@@ -692,10 +700,29 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
 
   // The Docker host (gateway, host.docker.internal).
   if (is_docker_host(snap, proxy, u.host)) {
-    if (std::find(snap.host_addresses.begin(), snap.host_addresses.end(), lower(u.host)) != snap.host_addresses.end())
+    if (is_host_name(snap, u.host)) {
+      cx.fact(u.host + " is the Docker host's own name", "gethostname() on the Docker host");
+      if (fl.log_cause == "dns_failure") {
+        // The host's name is in its own /etc/hosts or mDNS, not in Docker's DNS.
+        // (its LAN address: an IPv4 one that is no Docker network's gateway)
+        std::string addr;
+        for (const auto& a : snap.host_addresses) {
+          bool gateway = false;
+          for (const auto& n : snap.networks) gateway = gateway || std::count(n.gateways.begin(), n.gateways.end(), a);
+          if (addr.empty() && is_ipv4(a) && !gateway) addr = a;
+        }
+        cx.verdict(RootCause::name_unknown,
+                   u.host + " is this Docker host's own name, which does not resolve inside containers",
+                   fix_target(kind, u, upstream_with(u, "host.docker.internal", u.port)) +
+                       " with extra_hosts: host.docker.internal:host-gateway on the proxy" +
+                       (addr.empty() ? std::string() : " (or the host's address, " + addr + ")"));
+        return f;
+      }
+    } else if (std::find(snap.host_addresses.begin(), snap.host_addresses.end(), lower(u.host)) != snap.host_addresses.end()) {
       cx.fact(u.host + " is an address of the Docker host's own interfaces", "getifaddrs() on the Docker host");
-    else
+    } else {
       cx.fact(u.host + " is the Docker host as seen from the containers", "GET /networks IPAM.Config.Gateway, HostConfig.ExtraHosts");
+    }
     for (const auto& c : snap.containers) {
       if (&c == &proxy) continue;
       if (c.host_network()) {

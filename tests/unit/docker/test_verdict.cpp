@@ -611,3 +611,26 @@ TEST_CASE("verdict: a proxy in the host's network cannot reach a macvlan contain
   CHECK(f.summary.find("cannot reach its own macvlan containers") != std::string::npos);
   CHECK(f.backend_container == "homeassistant");
 }
+
+TEST_CASE("verdict: the Docker host's own name does not resolve inside containers", "[docker]") {
+  Lab lab;
+  lab.snap.host_name = "homeserver";
+  lab.snap.host_addresses = {"10.213.0.1", "fd00::50", "192.168.1.50"};  // a bridge's gateway first
+  lab.add(container_json("ffffffffffff00a1", "jellyfin", "running", {{"other", "10.213.1.7", "10.213.1.1", {"jellyfin"}}}, "", "jellyfin", "",
+                         R"({"8096/tcp":[{"HostIp":"0.0.0.0","HostPort":"8096"}]})"));
+  lab.tcp["jellyfin"] = kTcpHead + tcp_row("00000000", 8096);
+  for (const char* up : {"homeserver:8096", "HomeServer.local:8096"}) {
+    INFO(up);
+    auto f = lab.run(up, "dns_failure", ProxyKind::npm);
+    CHECK(f.cause == RootCause::name_unknown);
+    CHECK(f.summary.find("this Docker host's own name") != std::string::npos);
+    CHECK(f.fix.find("host.docker.internal") != std::string::npos);
+    CHECK(f.fix.find("192.168.1.50") != std::string::npos);
+  }
+  // When it does resolve (an extra_hosts entry, a DNS server that knows it), the published port decides.
+  auto f = lab.run("homeserver:8096", "connection_refused", ProxyKind::npm);
+  CHECK(f.backend_container == "jellyfin");
+  // Another machine's name stays outside.
+  f = lab.run("homeserver2.lan:8096", "dns_failure", ProxyKind::npm);
+  CHECK(f.cause == RootCause::unknown);
+}
