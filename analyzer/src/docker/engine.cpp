@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 
@@ -341,10 +342,26 @@ std::string host_name() {
   return buf;
 }
 
+// The interface of the IPv4 default route (/proc/net/route), "" when none.
+std::string default_route_interface() {
+  FILE* f = std::fopen("/proc/net/route", "r");
+  if (!f) return {};
+  char line[512];
+  std::string out;
+  while (out.empty() && std::fgets(line, sizeof line, f)) {
+    char iface[64], dest[16];
+    if (std::sscanf(line, "%63s %15s", iface, dest) == 2 && std::strcmp(dest, "00000000") == 0) out = iface;
+  }
+  std::fclose(f);
+  return out;
+}
+
 std::vector<std::string> host_addresses() {
   std::vector<std::string> out;
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return out;
+  const std::string lan = default_route_interface();
+  size_t first = 0;  // the default route's interface's addresses go first: the LAN's
   for (ifaddrs* a = list; a; a = a->ifa_next) {
     if (!a->ifa_addr) continue;
     char buf[INET6_ADDRSTRLEN] = {};
@@ -359,7 +376,10 @@ std::vector<std::string> host_addresses() {
     } else {
       continue;
     }
-    out.emplace_back(buf);
+    if (!lan.empty() && a->ifa_name && lan == a->ifa_name)
+      out.insert(out.begin() + static_cast<long>(first++), buf);
+    else
+      out.emplace_back(buf);
   }
   ::freeifaddrs(list);
   return out;

@@ -35,8 +35,9 @@ std::string demux_log_stream(std::string_view raw);
 bool socket_from_docker_host(const char* docker_host, std::string& path, std::string& err);
 
 // The addresses of this machine's interfaces, loopback aside (IPv4 and
-// IPv6, as inet_ntop writes them): the Docker host's, when the socket is a
-// local one. Empty when they cannot be read.
+// IPv6, as inet_ntop writes them), those of the default route's interface
+// (the LAN's) first: the Docker host's, when the socket is a local one.
+// Empty when they cannot be read.
 std::vector<std::string> host_addresses();
 // This machine's host name ("" when it cannot be read).
 std::string host_name();

@@ -166,10 +166,14 @@ std::vector<std::string> shared_networks(const Container& a, const Container& b)
 }
 
 // The Docker host's own name, bare or with a domain (myserver, myserver.local).
+// A container that answers to the same name wins (Docker's DNS answers it
+// first): the host's name only counts when none does.
 bool is_host_name(const Snapshot& snap, const std::string& host) {
-  if (snap.host_name.empty()) return false;
-  const std::string h = lower(host), me = lower(snap.host_name);
-  return h == me || (h.size() > me.size() && h.compare(0, me.size(), me) == 0 && h[me.size()] == '.');
+  if (snap.host_name.empty() || is_ipv4(host) || is_ipv6(host)) return false;
+  const std::string h = lower(host), full = lower(snap.host_name);
+  const std::string me = full.substr(0, full.find('.'));  // its first label
+  const bool named = h == full || h == me || (h.size() > me.size() && h.compare(0, me.size(), me) == 0 && h[me.size()] == '.');
+  return named && containers_named(snap, host).empty();
 }
 
 bool is_docker_host(const Snapshot& snap, const Container& proxy, const std::string& host) {
@@ -182,9 +186,13 @@ bool is_docker_host(const Snapshot& snap, const Container& proxy, const std::str
   for (const auto& n : snap.networks)
     for (const auto& g : n.gateways)
       if (g == host) return true;
-  for (const auto& x : proxy.extra_hosts) {  // "name:host-gateway" or "name:IP"
+  // extra_hosts "name:host-gateway", or "name:IP" with one of the host's
+  // addresses or gateways ("nas.lan:192.168.1.20" is another machine).
+  for (const auto& x : proxy.extra_hosts) {
     size_t colon = x.find(':');
-    if (colon != std::string::npos && lower(x.substr(0, colon)) == h) return true;
+    if (colon == std::string::npos || lower(x.substr(0, colon)) != h) continue;
+    const std::string to = x.substr(colon + 1);
+    if (to == "host-gateway" || (to != h && is_docker_host(snap, proxy, to))) return true;
   }
   return false;
 }
@@ -453,12 +461,18 @@ void outside_docker(Context& cx, const Upstream& u, const Failure& fl) {
       : lc == "read_timeout" ? "it accepts the connection but answers after the proxy's timeout"
                              : "the proxy's log says " + (lc.empty() ? std::string("nothing more") : lc);
   cx.verdict(RootCause::unknown,
-             u.host_port() + " is outside Docker (another machine or a DNS name); " + what,
+             u.host_port() +
+                 (name ? std::string(" is outside Docker (a DNS name no container answers to); ")
+                       : std::string(" is outside Docker (another machine, or a container of a network removed since); ")) +
+                 what,
              lc == "dns_failure" && name
                  ? "give the proxy the address: extra_hosts: [\"" + u.host + ":IP\"] on its service, or use the IP"
+             : lc == "read_timeout"
+                 ? "make the request faster on " + u.host + ", or raise the proxy's read timeout"
                  : "check from the proxy's container: docker exec " + cx.proxy.name + " wget -qO- http://" +
-                       u.host_port() + "/ (or curl -v), then on " + u.host + ": is the service running and listening on " +
-                       std::to_string(u.port) + ", and does its firewall let Docker's networks in?");
+                       u.host_port() + "/ (or curl -v, whichever the image has), then on " + u.host +
+                       ": is the service running and listening on " + std::to_string(u.port) +
+                       ", and does its firewall let Docker's networks in?");
 }
 
 void suggest_name(Context& cx, const std::string& name, const Upstream& u, const Failure& fl) {
@@ -796,6 +810,15 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
   // A container, by name or by address.
   std::string name = u.is_ip() ? std::string() : u.host;
   if (name.empty() && route && !route->upstream.is_ip()) name = route->upstream.host;
+  // Docker's DNS also answers NAME.NETWORK (app.front): the name on that network.
+  if (!name.empty() && containers_named(snap, name).empty()) {
+    const size_t dot = name.rfind('.');
+    if (dot != std::string::npos && dot > 0 && snap.network(name.substr(dot + 1))) {
+      cx.fact(name + " is " + name.substr(0, dot) + " on network " + name.substr(dot + 1) + " in Docker's DNS",
+              "GET /networks Name");
+      name.erase(dot);
+    }
+  }
   const Container* target = nullptr;
   std::vector<std::string> name_networks;
   if (!name.empty()) {
@@ -829,10 +852,14 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
     for (const auto& n : snap.networks)
       for (const auto& s : n.subnets)
         if (in_subnet(u.host, s)) where = n.name;
-    if (where.empty() && u.is_ip()) {
-      // Outside Docker: another machine (a NAS, a VM, a service on the LAN).
-      // Nothing here can be inspected; the log's wording says what to check.
-      cx.fact(u.host + " is in no Docker network and is none of this host's addresses",
+    const Network* in = where.empty() ? nullptr : snap.network(where);
+    const bool lan = in && (in->driver == "macvlan" || in->driver == "ipvlan");
+    if (u.is_ip() && (where.empty() || lan)) {
+      // Outside Docker: another machine (a NAS, a VM, a service on the LAN;
+      // a macvlan network's subnet is the LAN's). Nothing here can be
+      // inspected; the log's wording says what to check.
+      cx.fact(u.host + (lan ? " is in " + where + "'s subnet (the LAN: driver " + in->driver + "), and no container holds it"
+                            : std::string(" is in no Docker network now and is none of this host's addresses")),
               "GET /networks IPAM.Config.Subnet; getifaddrs() on the Docker host");
       outside_docker(cx, u, fl);
       return f;
@@ -960,7 +987,8 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
             "GET /networks Driver; " + api(c, "NetworkSettings.Networks"));
     cx.verdict(RootCause::no_shared_network,
                c.name + " is on a " + n->driver + " network only, and " + proxy.name +
-                   " runs in the host's network: the Docker host cannot reach its own " + n->driver + " containers",
+                   " runs in the host's network: the Docker host cannot reach its own " + n->driver +
+                   " containers (unless it has a " + n->driver + " interface of its own, a shim)",
                "give " + c.name + " a bridge network the proxy can reach too (networks: [" + n->name +
                    ", proxy]), or run the proxy on a bridge network, or give the host a " + n->driver +
                    " interface of its own (a shim) to reach " + n->name);

@@ -634,3 +634,49 @@ TEST_CASE("verdict: the Docker host's own name does not resolve inside container
   f = lab.run("homeserver2.lan:8096", "dns_failure", ProxyKind::npm);
   CHECK(f.cause == RootCause::unknown);
 }
+
+TEST_CASE("verdict: names and addresses the second review found (host name, NAME.NETWORK, LAN subnets, extra_hosts)", "[docker]") {
+  // A container that answers to the host's name wins over the host.
+  Lab lab;
+  lab.snap.host_name = "jellyfin.example.com";  // gethostname() may give the full name
+  lab.snap.host_addresses = {"192.168.1.50"};
+  lab.add(container_json("ffffffffffff00b1", "jellyfin", "running", {{"other", "10.213.1.7", "10.213.1.1", {"jellyfin"}}}, "", "jellyfin"));
+  lab.tcp["jellyfin"] = kTcpHead + tcp_row("00000000", 8096);
+  auto f = lab.run("jellyfin:8096", "dns_failure", ProxyKind::npm);
+  CHECK(f.cause == RootCause::no_shared_network);
+  // The host's first label matches a full host name.
+  Lab h;
+  h.snap.host_name = "myserver.example.com";
+  f = h.run("myserver:8096", "dns_failure", ProxyKind::npm);
+  CHECK(f.cause == RootCause::name_unknown);
+  CHECK(f.summary.find("own name") != std::string::npos);
+  // app.lab_front is app on network lab_front.
+  lab.add(container_json("ffffffffffff00b2", "app", "running", {{"lab_front", "10.213.0.9", "10.213.0.1", {"app"}}}, "", "app"));
+  lab.tcp["app"] = kTcpHead + tcp_row("00000000", 3000);
+  f = lab.run("app.lab_front:8080", "connection_refused", ProxyKind::npm);
+  CHECK(f.cause == RootCause::wrong_port);
+  CHECK(f.backend_container == "app");
+  // A NAS in a macvlan network's subnet (the LAN) that no container holds: outside Docker.
+  Network mv;
+  mv.id = "netlan";
+  mv.name = "lan";
+  mv.driver = "macvlan";
+  mv.subnets = {"192.168.1.0/24"};
+  lab.snap.networks.push_back(mv);
+  f = lab.run("192.168.1.20:5000", "connection_refused", ProxyKind::npm);
+  CHECK(f.cause == RootCause::unknown);
+  CHECK(f.summary.find("outside Docker") != std::string::npos);
+  // extra_hosts nas.lan:192.168.1.20 is another machine, not the Docker host.
+  std::string proxy = container_json("aaaaaaaaaaaa0001", "lab-proxy-1", "running", {{"lab_front", "10.213.0.2", "10.213.0.1", {"proxy"}}}, "", "proxy");
+  const std::string extra = "\"ExtraHosts\":null";
+  proxy.replace(proxy.find(extra), extra.size(), "\"ExtraHosts\":[\"nas.lan:192.168.1.20\",\"host.docker.internal:host-gateway\"]");
+  Lab x;
+  x.snap.containers.clear();
+  x.snap.host_addresses = {"192.168.1.50"};
+  x.add(proxy);
+  f = x.run("nas.lan:5000", "connect_timeout", ProxyKind::npm);
+  CHECK(f.cause == RootCause::unknown);
+  CHECK(f.summary.find("outside Docker") != std::string::npos);
+  f = x.run("host.docker.internal:5000", "connect_timeout", ProxyKind::npm);
+  CHECK(f.summary.find("the Docker host") != std::string::npos);
+}
