@@ -351,6 +351,29 @@ def fail_caddy(lab):
     return lab.gw502("--container", "proxy")
 
 
+def lan_address(lab):
+    """The Docker host's "LAN" address, LAN_IP: a documentation address on
+    the lab namespace's loopback device (traffic to it stays there)."""
+    lab.run("ip", "addr", "replace", LAN_IP + "/32", "dev", "lo", netns=True)
+
+
+def proxy_to(lab, proxy, upstream):
+    """The proxy (nginx or Caddy) to `upstream`, requests through it, and
+    gw502-logs' findings once the proxy has logged their failure."""
+    (lab.nginx if proxy == "nginx" else lab.caddy)(upstream)
+    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+
+
+def proxy_to_unresolvable(lab, proxy, upstream):
+    """The same for an upstream name that does not resolve: nginx exits at
+    start (its stderr holds why), Caddy fails each request."""
+    if proxy == "nginx":
+        lab.nginx(upstream, expect_up=False)
+        return lab.gw502("--container", "proxy")
+    lab.caddy(upstream)
+    return fail_caddy(lab)
+
+
 def s_ok(lab, proxy):
     net(lab, "front")
     lab.app()
@@ -370,22 +393,19 @@ def s_backend_down(lab, proxy):
 def s_wrong_port(lab, proxy):
     net(lab, "front")
     lab.app()
-    (lab.nginx if proxy == "nginx" else lab.caddy)("app:8080")
-    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+    return proxy_to(lab, proxy, "app:8080")
 
 
 def s_host_port(lab, proxy):
     net(lab, "front")
     lab.app(extra=("-p", "9090:3000"))
-    (lab.nginx if proxy == "nginx" else lab.caddy)("app:9090")
-    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+    return proxy_to(lab, proxy, "app:9090")
 
 
 def s_loopback_bind(lab, proxy):
     net(lab, "front")
     lab.app(bind="127.0.0.1")
-    (lab.nginx if proxy == "nginx" else lab.caddy)("app:3000")
-    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+    return proxy_to(lab, proxy, "app:3000")
 
 
 def s_backend_slow(lab, proxy):
@@ -410,11 +430,7 @@ def s_tls_mismatch(lab, proxy):
 def s_no_shared_network(lab, proxy):
     net(lab, "front", "other")
     lab.app(network="other")
-    if proxy == "nginx":  # nginx cannot resolve app at start and exits
-        lab.nginx("app:3000", expect_up=False)
-        return lab.gw502("--container", "proxy")
-    lab.caddy("app:3000")
-    return fail_caddy(lab)
+    return proxy_to_unresolvable(lab, proxy, "app:3000")
 
 
 def s_default_bridge(lab, proxy):
@@ -429,21 +445,13 @@ def s_default_bridge(lab, proxy):
 def s_name_unknown(lab, proxy):
     net(lab, "front")
     lab.app(name="immich")
-    if proxy == "nginx":
-        lab.nginx("imich:3000", expect_up=False)
-        return lab.gw502("--container", "proxy")
-    lab.caddy("imich:3000")
-    return fail_caddy(lab)
+    return proxy_to_unresolvable(lab, proxy, "imich:3000")
 
 
 def s_host_network(lab, proxy):
     net(lab, "front")
     lab.app(network="host")
-    if proxy == "nginx":
-        lab.nginx("app:3000", expect_up=False)
-        return lab.gw502("--container", "proxy")
-    lab.caddy("app:3000")
-    return fail_caddy(lab)
+    return proxy_to_unresolvable(lab, proxy, "app:3000")
 
 
 def s_vpn_netns(lab, proxy):
@@ -453,11 +461,7 @@ def s_vpn_netns(lab, proxy):
     net(lab, "front")
     lab.docker("run", "-d", "--name", "vpn", "--network", "front", "gw502lab:base", "/bin/busybox", "sleep", "600")
     lab.app(network="container:vpn")
-    if proxy == "nginx":
-        lab.nginx("app:3000", expect_up=False)
-        return lab.gw502("--container", "proxy")
-    lab.caddy("app:3000")
-    return fail_caddy(lab)
+    return proxy_to_unresolvable(lab, proxy, "app:3000")
 
 
 def s_host_lan_ip(lab, proxy):
@@ -466,7 +470,7 @@ def s_host_lan_ip(lab, proxy):
     # documentation address on the lab namespace's loopback device (no dummy
     # devices needed; traffic to it stays in the namespace).
     net(lab, "front")
-    lab.run("ip", "addr", "replace", LAN_IP + "/32", "dev", "lo", netns=True)
+    lan_address(lab)
     lab.app(extra=("-p", "9090:3000"))
     (lab.nginx if proxy == "nginx" else lab.caddy)(LAN_IP + ":9090")
     lab.docker("stop", "-t", "1", "app")
@@ -492,10 +496,9 @@ def s_loopback_publish(lab, proxy):
     # ports: "127.0.0.1:9090:3000", and the proxy uses the host's address:
     # the mapping is on the host's loopback only.
     net(lab, "front")
-    lab.run("ip", "addr", "replace", LAN_IP + "/32", "dev", "lo", netns=True)
+    lan_address(lab)
     lab.app(extra=("-p", "127.0.0.1:9090:3000"))
-    (lab.nginx if proxy == "nginx" else lab.caddy)(LAN_IP + ":9090")
-    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+    return proxy_to(lab, proxy, LAN_IP + ":9090")
 
 
 def s_outside_docker(lab, proxy):
@@ -503,8 +506,7 @@ def s_outside_docker(lab, proxy):
     # it, nor this host. The lab's namespace has no route out, so the
     # connection fails at once inside it.
     net(lab, "front")
-    (lab.nginx if proxy == "nginx" else lab.caddy)("192.0.2.99:5000")
-    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+    return proxy_to(lab, proxy, "192.0.2.99:5000")
 
 
 def s_macvlan(lab, proxy):
@@ -548,8 +550,7 @@ def s_starting(lab, proxy):
     net(lab, "front")
     lab.docker("run", "-d", "--name", "app", "--network", "front", "--health-cmd", "/bin/busybox false",
                "--health-interval", "60s", "--health-start-period", "60s", "gw502lab:base", "/bin/busybox", "sleep", "600")
-    (lab.nginx if proxy == "nginx" else lab.caddy)("app:3000")
-    return fail_nginx(lab) if proxy == "nginx" else fail_caddy(lab)
+    return proxy_to(lab, proxy, "app:3000")
 
 
 def s_stale_address(lab, proxy):

@@ -182,18 +182,12 @@ namespace {
 bool docker_record(const JsonLine& j) { return j.has("stream") && (j.has("log") || j.has("message")); }
 
 // (A "level" that is a number is a collector's: GELF's syslog level.)
-bool own_fields(const JsonLine& j) {
-  if (!j.str("level").empty()) return true;  // most lines: Caddy's, Traefik's
+// Of the record itself, or (obj given) of an object member of it.
+bool own_fields(const JsonLine& j, std::string_view obj = {}) {
+  const auto str = [&](std::string_view key) { return obj.empty() ? j.str(key) : j.str(obj, key); };
+  if (!str("level").empty()) return true;  // most lines: Caddy's, Traefik's
   for (std::string_view key : {"logger", "ts", "msg", "status", "DownstreamStatus", "OriginStatus"})
-    if (j.has(key)) return true;
-  return false;
-}
-
-// own_fields() of an object member.
-bool nested_own(const JsonLine& j, std::string_view obj) {
-  if (!j.str(obj, "level").empty()) return true;
-  for (std::string_view key : {"logger", "ts", "msg", "status", "DownstreamStatus", "OriginStatus"})
-    if (j.has(obj, key)) return true;
+    if (obj.empty() ? j.has(key) : j.has(obj, key)) return true;
   return false;
 }
 
@@ -215,7 +209,7 @@ std::string_view carried_line(const JsonLine& j, std::string& nested) {
   for (std::string_view obj : {"_source", "jsonPayload", "event", "content"}) {
     if (!j.is_object(obj)) continue;
     // The proxy's own entry nested whole (Traefik's "message" is not its line).
-    if (obj != "event" && nested_own(j, obj) && j.object_text(obj, nested)) return nested;
+    if (obj != "event" && own_fields(j, obj) && j.object_text(obj, nested)) return nested;
     for (std::string_view key : {"message", "log", "line", "original"})
       if (!(line = j.str(obj, key)).empty()) return line;
     if (obj != "event" && j.object_text(obj, nested)) return nested;

@@ -166,6 +166,10 @@ std::vector<std::string> shared_networks(const Container& a, const Container& b)
 }
 
 // The Docker host's own name, bare or with a domain (myserver, myserver.local).
+bool is_host_address(const Snapshot& snap, const std::string& ip) {
+  return std::find(snap.host_addresses.begin(), snap.host_addresses.end(), ip) != snap.host_addresses.end();
+}
+
 // A container that answers to the same name wins (Docker's DNS answers it
 // first): the host's name only counts when none does.
 bool is_host_name(const Snapshot& snap, const std::string& host) {
@@ -180,7 +184,7 @@ bool is_docker_host(const Snapshot& snap, const Container& proxy, const std::str
   std::string h = lower(host);
   if (is_host_name(snap, host)) return true;
   if (h == "host.docker.internal" || h == "gateway.docker.internal") return true;
-  if (std::find(snap.host_addresses.begin(), snap.host_addresses.end(), h) != snap.host_addresses.end()) return true;
+  if (is_host_address(snap, h)) return true;
   for (const auto& e : proxy.endpoints)
     if (!e.gateway.empty() && e.gateway == host) return true;
   for (const auto& n : snap.networks)
@@ -732,7 +736,7 @@ Finding diagnose(const Snapshot& snap, const Container& proxy, ProxyKind kind, c
                        (addr.empty() ? std::string() : " (or the host's address, " + addr + ")"));
         return f;
       }
-    } else if (std::find(snap.host_addresses.begin(), snap.host_addresses.end(), lower(u.host)) != snap.host_addresses.end()) {
+    } else if (is_host_address(snap, lower(u.host))) {
       cx.fact(u.host + " is an address of the Docker host's own interfaces", "getifaddrs() on the Docker host");
     } else {
       cx.fact(u.host + " is the Docker host as seen from the containers", "GET /networks IPAM.Config.Gateway, HostConfig.ExtraHosts");

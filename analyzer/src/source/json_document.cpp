@@ -60,14 +60,10 @@ class HeadSource final : public Source {
 
 std::unique_ptr<Source> json_document_if_pretty(std::unique_ptr<Source> src) {
   std::string head(64, '\0'), failed;
-  size_t got = 0;
-  while (got < head.size()) {
-    const long r = src->read(head.data() + got, head.size() - got, failed);
-    if (r <= 0) break;
-    got += static_cast<size_t>(r);
-  }
-  head.resize(got);
-  const bool pretty = failed.empty() && pretty_json_head(head);
+  bool broke = false;
+  head.resize(read_up_to(*src, head.data(), head.size(), failed, broke));
+  if (broke && failed.empty()) failed = "read error";
+  const bool pretty = !broke && pretty_json_head(head);
   auto peeked = std::make_unique<HeadSource>(std::move(head), std::move(src), std::move(failed));
   if (pretty) return std::make_unique<JsonDocumentSource>(std::move(peeked));
   return peeked;

@@ -409,6 +409,18 @@ class Utf16Source final : public Source {
 
 }  // namespace
 
+size_t read_up_to(Source& src, char* dst, size_t n, std::string& err, bool& failed) {
+  size_t got = 0;
+  failed = false;
+  while (got < n) {
+    const long r = src.read(dst + got, n - got, err);
+    if (r < 0) failed = true;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  return got;
+}
+
 std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
   struct stat st;
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -417,15 +429,11 @@ std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
     return nullptr;
   }
   auto raw = std::make_unique<FdSource>(fd, own_fd);
-  // Peek at the magic bytes; a short read (pipe) is retried until 4 bytes or EOF.
+  // Peek at the magic bytes.
   char magic[4];
-  size_t got = 0;
-  while (got < sizeof magic) {
-    long r = raw->read(magic + got, sizeof magic - got, err);
-    if (r < 0) return nullptr;
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
+  bool failed = false;
+  size_t got = read_up_to(*raw, magic, sizeof magic, err, failed);
+  if (failed) return nullptr;
   raw->unread(magic, got);
   const auto* m = reinterpret_cast<const unsigned char*>(magic);
   // Decoded streams are looked at after decoding: pretty-printed JSON may
@@ -439,14 +447,9 @@ std::unique_ptr<Source> source_from_fd(int fd, bool own_fd, std::string& err) {
   // Pretty-printed JSON opens with a brace or a bracket alone on its line
   // (after blanks or a UTF-8 mark): a longer look says.
   if (got == sizeof magic && std::memchr("{[ \t\r\n\xEF", magic[0], 7)) {
-    char head[64];
-    got = 0;  // the magic bytes come back first
-    while (got < sizeof head) {
-      long r = raw->read(head + got, sizeof head - got, err);
-      if (r < 0) return nullptr;
-      if (r == 0) break;
-      got += static_cast<size_t>(r);
-    }
+    char head[64];  // (the magic bytes come back first)
+    got = read_up_to(*raw, head, sizeof head, err, failed);
+    if (failed) return nullptr;
     raw->unread(head, got);
     if (pretty_json_head(std::string_view(head, got))) return std::make_unique<JsonDocumentSource>(std::move(raw));
   }

@@ -47,6 +47,11 @@ class Source {
   Compression compression_ = Compression::none;
 };
 
+// Reads into dst until n bytes, the end of the input, or an error (a pipe
+// gives short reads). Returns the bytes read; an error sets `err` and
+// `failed`, the bytes before it still counted.
+size_t read_up_to(Source& src, char* dst, size_t n, std::string& err, bool& failed);
+
 // Opens path ("-" for stdin). On failure returns null and sets err to a
 // one-line reason (without the file name): missing, unreadable, directory.
 std::unique_ptr<Source> open_source(const std::string& path, std::string& err);

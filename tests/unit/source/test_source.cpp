@@ -52,52 +52,43 @@ bool read_all(Source& s, std::string& out, std::string& err) {
 
 const std::string kText = "line one\nline two\n2024/01/15 10:23:45 [error] 1#1: x\n";
 
+// A file of `bytes`, opened by open_source(): what it is told to be, and what it reads as.
+struct FileCase {
+  const char* name;
+  std::string bytes, want;
+  Compression kind;
+};
+
+void check_opens(const FileCase& c) {
+  INFO(c.name);
+  std::string path = temp_path(c.name);
+  write_file(path, c.bytes);
+  std::string err, got;
+  auto src = open_source(path, err);
+  REQUIRE(src);
+  CHECK(src->compression() == c.kind);
+  REQUIRE(read_all(*src, got, err));
+  CHECK(got == c.want);
+  std::remove(path.c_str());
+}
+
 }  // namespace
 
 TEST_CASE("plain, gzip and zstd are told apart by magic bytes, not names", "[source]") {
-  struct Case {
-    const char* name;
-    std::string bytes;
-    Compression kind;
-  } cases[] = {{"plain.gz", kText, Compression::none},
-               {"packed.log", gzip(kText), Compression::gzip},
-               {"packed.txt", zstd(kText), Compression::zstd}};
-  for (auto& c : cases) {
-    std::string path = temp_path(c.name);
-    write_file(path, c.bytes);
-    std::string err, got;
-    auto src = open_source(path, err);
-    REQUIRE(src);
-    CHECK(src->compression() == c.kind);
-    REQUIRE(read_all(*src, got, err));
-    CHECK(got == kText);
-    std::remove(path.c_str());
-  }
+  for (const FileCase& c : {FileCase{"plain.gz", kText, kText, Compression::none},
+                            FileCase{"packed.log", gzip(kText), kText, Compression::gzip},
+                            FileCase{"packed.txt", zstd(kText), kText, Compression::zstd}})
+    check_opens(c);
 }
 
 TEST_CASE("pretty-printed JSON is told after decompression too", "[source][json_document]") {
   const std::string pretty = "[\n  {\n    \"a\": 1\n  },\n  {\n    \"b\": \"x y\"\n  }\n]\n";
   const std::string small = "{\n}\n";  // shorter than the look at the head
-  struct Case {
-    const char* name;
-    std::string bytes, want;
-    Compression kind;
-  } cases[] = {{"p.json.gz", gzip(pretty), "{\"a\":1}\n{\"b\":\"x y\"}\n", Compression::gzip},
-               {"p.json.zst", zstd(pretty), "{\"a\":1}\n{\"b\":\"x y\"}\n", Compression::zstd},
-               {"s.json.gz", gzip(small), "{}\n", Compression::gzip},
-               {"t.log.gz", gzip(kText), kText, Compression::gzip}};
-  for (auto& c : cases) {
-    INFO(c.name);
-    std::string path = temp_path(c.name);
-    write_file(path, c.bytes);
-    std::string err, got;
-    auto src = open_source(path, err);
-    REQUIRE(src);
-    CHECK(src->compression() == c.kind);
-    REQUIRE(read_all(*src, got, err));
-    CHECK(got == c.want);
-    std::remove(path.c_str());
-  }
+  for (const FileCase& c : {FileCase{"p.json.gz", gzip(pretty), "{\"a\":1}\n{\"b\":\"x y\"}\n", Compression::gzip},
+                            FileCase{"p.json.zst", zstd(pretty), "{\"a\":1}\n{\"b\":\"x y\"}\n", Compression::zstd},
+                            FileCase{"s.json.gz", gzip(small), "{}\n", Compression::gzip},
+                            FileCase{"t.log.gz", gzip(kText), kText, Compression::gzip}})
+    check_opens(c);
 }
 
 TEST_CASE("concatenated gzip members read as one stream", "[source]") {
